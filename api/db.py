@@ -1,0 +1,108 @@
+"""Tortoise configuration and migrations (applied once, before workers start)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection
+from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+from api.settings import get_settings
+
+log = logging.getLogger("linli.db")
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK_ID = 7_324_511  # PostgreSQL advisory lock: one migrator at a time
+
+
+class MigrationIntegrityError(RuntimeError):
+    """A migration left rows pointing at rows that no longer exist."""
+
+
+def tortoise_config(url: str | None = None, *, foreign_keys: bool = True) -> dict[str, Any]:
+    url = url or get_settings().database_url
+    connection = expand_db_url(url)
+    if url.startswith("sqlite"):
+        path = connection["credentials"]["file_path"]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection["engine"] = "api.sqlite_engine"
+        connection["credentials"].update(
+            journal_mode="WAL",
+            synchronous="NORMAL",
+            busy_timeout=SQLITE_BUSY_TIMEOUT_MS,
+            foreign_keys="ON" if foreign_keys else "OFF",
+        )
+    else:
+        connection["credentials"].setdefault("minsize", 1)
+        connection["credentials"].setdefault("maxsize", 10)
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            "models": {
+                "models": ["api.models"],
+                "migrations": "migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def _check_foreign_keys() -> None:
+    _, rows = await get_connection("default").execute_query("PRAGMA foreign_key_check")
+    if rows:
+        broken = ", ".join(f"{row[0]} row {row[1]} → {row[2]}" for row in rows[:10])
+        raise MigrationIntegrityError(f"foreign keys broken after migration: {broken}")
+
+
+async def migrate(
+    url: str | None = None,
+    *,
+    target: str | None = None,
+    progress: Callable[[str, str, str], object] | None = None,
+) -> None:
+    """Apply pending migrations and close the connections again.
+
+    SQLite: with foreign keys off (a table rebuild must not cascade), checked afterwards.
+    PostgreSQL: under an advisory lock, so several machines starting at once migrate once.
+    """
+    url = url or get_settings().database_url
+    sqlite = url.startswith("sqlite")
+    config = tortoise_config(url, foreign_keys=not sqlite)
+    lock_conn = None
+    if not sqlite:
+        import asyncpg
+
+        creds = config["connections"]["default"]["credentials"]
+        lock_conn = await asyncpg.connect(
+            host=creds.get("host"),
+            port=creds.get("port"),
+            user=creds.get("user"),
+            password=creds.get("password"),
+            database=creds.get("database"),
+        )
+        await lock_conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+    try:
+        await tortoise_migrate(config=config, target=target, progress=progress)
+        if sqlite:
+            await _check_foreign_keys()
+    finally:
+        await Tortoise.close_connections()
+        if lock_conn is not None:
+            await lock_conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+            await lock_conn.close()
+
+
+async def init_orm(url: str | None = None) -> None:
+    await Tortoise.init(config=tortoise_config(url))
+
+
+async def close_orm() -> None:
+    await Tortoise.close_connections()

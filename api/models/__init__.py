@@ -1,0 +1,35 @@
+"""Tortoise models, one module per aggregate."""
+
+from api.models.community import Community, CommunityLevel
+from api.models.event import Event, EventKind, EventSeries, EventStatus, Shift
+from api.models.hours import HoursEntry, HoursMethod
+from api.models.notification import Notification, NotificationKind, ReminderDispatch
+from api.models.outbox import DomainEvent
+from api.models.signup import Signup, SignupStatus
+from api.models.team import Team, TeamMembership, TeamRole
+from api.models.throttle import ThrottleFailure
+from api.models.volunteer import ApiToken, Volunteer
+
+__all__ = [
+    "ApiToken",
+    "Community",
+    "CommunityLevel",
+    "DomainEvent",
+    "Event",
+    "EventKind",
+    "EventSeries",
+    "EventStatus",
+    "HoursEntry",
+    "HoursMethod",
+    "Notification",
+    "NotificationKind",
+    "ReminderDispatch",
+    "Shift",
+    "Signup",
+    "SignupStatus",
+    "Team",
+    "TeamMembership",
+    "TeamRole",
+    "ThrottleFailure",
+    "Volunteer",
+]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Volunteer(Model):
+    # An account: a resident who volunteers (and perhaps leads teams or administers).
+
+    id = fields.IntField(primary_key=True)
+    phone = fields.CharField(max_length=20, unique=True)
+    password_hash = fields.CharField(max_length=200)
+    display_name = fields.CharField(max_length=50)
+    is_admin = fields.BooleanField(default=False)
+    calendar_token = fields.CharField(max_length=64, null=True, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "volunteer"
+
+
+class ApiToken(Model):
+    # A bearer token for API clients; only its SHA-256 digest is stored.
+
+    id = fields.IntField(primary_key=True)
+    volunteer: fields.ForeignKeyRelation[Volunteer] = fields.ForeignKeyField(
+        "models.Volunteer", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    volunteer_id: int
+    name = fields.CharField(max_length=100)
+    token_digest = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
