@@ -1,0 +1,34 @@
+"""The Starlette application: GraphQL, pages, static files; the ORM opened per worker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from tortoise.contrib.starlette import RegisterTortoise
+
+from api.db import tortoise_config
+from api.graphql.view import make_graphql_app
+from api.settings import get_settings
+from api.web.health import healthz
+from api.web.pages import page_routes
+
+
+def create_app(database_url: str | None = None) -> Starlette:
+    settings = get_settings()
+    graphql_app = make_graphql_app()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(database_url)):
+            yield
+
+    routes = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
+        Route("/healthz", healthz),
+        *page_routes(),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, max_body_size=settings.max_body_size)

@@ -1,0 +1,148 @@
+"""linli serve | migrate | demo | user create | token create | export-schema"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from api import db
+
+
+def _progress(event: str, app_label: str, name: str) -> None:
+    if event == "apply_start":
+        print(f"  applying {app_label}.{name} …", flush=True)
+
+
+async def _with_orm(work: Callable[[], Awaitable[Any]]) -> Any:
+    await db.migrate(progress=_progress)
+    await db.init_orm()
+    try:
+        return await work()
+    finally:
+        await db.close_orm()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    asyncio.run(db.migrate(progress=_progress))
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    asyncio.run(db.migrate(progress=_progress))  # once, before any worker starts
+    print(f"Linli on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
+    uvicorn.run(
+        "api.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers if args.workers > 1 else None,
+        log_level=args.log_level,
+        access_log=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from api.domain import demo
+
+    async def work() -> None:
+        summary = await demo.load_demo()
+        print(summary)
+        if args.volunteers or args.events:
+            await demo.generate_load(args.volunteers, args.events)
+
+    asyncio.run(_with_orm(work))
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from api.domain import accounts
+    from api.domain.errors import DomainError, ValidationErrors
+
+    async def work() -> int:
+        try:
+            volunteer = await accounts.create_volunteer(
+                args.phone, args.password, args.name, is_admin=args.admin
+            )
+        except (DomainError, ValidationErrors) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        role = "admin" if volunteer.is_admin else "volunteer"
+        print(f"Created {role} {volunteer.display_name} ({volunteer.phone}).")
+        return 0
+
+    return int(asyncio.run(_with_orm(work)))
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from api.domain import accounts
+    from api.domain.accounts import normalize_phone
+    from api.models import Volunteer
+
+    async def work() -> int:
+        volunteer = await Volunteer.get_or_none(phone=normalize_phone(args.phone))
+        if volunteer is None:
+            print("error: no account with that phone number", file=sys.stderr)
+            return 1
+        print(await accounts.create_api_token(volunteer, args.name))
+        return 0
+
+    return int(asyncio.run(_with_orm(work)))
+
+
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from api.graphql.schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里) volunteering server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations, then serve the API and the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="warning")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load the demo neighbourhood (idempotent)")
+    demo.add_argument("--volunteers", type=int, default=0, help="extra generated volunteers")
+    demo.add_argument("--events", type=int, default=0, help="extra generated events")
+    demo.set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create an account (e.g. the first admin)")
+    create.add_argument("--phone", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--admin", action="store_true")
+    create.set_defaults(func=cmd_user_create)
+
+    token = sub.add_parser("token", help="API tokens for third parties")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    tcreate = token_sub.add_parser("create", help="create a bearer token (printed once)")
+    tcreate.add_argument("--phone", required=True, help="the account the token acts for")
+    tcreate.add_argument("--name", required=True, help="what the token is for")
+    tcreate.set_defaults(func=cmd_token_create)
+
+    sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
+        func=cmd_export_schema
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    sys.exit(args.func(args))

@@ -1,0 +1,1 @@
+"""The rules of Linli: plain async functions over models. No GraphQL, no HTTP here."""

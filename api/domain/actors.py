@@ -1,0 +1,90 @@
+"""Who is acting: an anonymous caller, a volunteer, a team leader or an admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.domain.errors import DomainError, ErrorCode
+from api.models import Signup, Team, TeamMembership, TeamRole, Volunteer
+from api.models.event import Event
+
+
+@dataclass
+class Actor:
+    volunteer: Volunteer | None = None
+    _led_team_ids: set[int] | None = field(default=None, repr=False)
+    _visible_volunteers: dict[int, bool] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.volunteer is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.volunteer is not None and self.volunteer.is_admin
+
+    @property
+    def id(self) -> int | None:
+        return self.volunteer.id if self.volunteer else None
+
+    def require_volunteer(self) -> Volunteer:
+        if self.volunteer is None:
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "Please log in first.")
+        return self.volunteer
+
+    def require_admin(self) -> Volunteer:
+        volunteer = self.require_volunteer()
+        if not volunteer.is_admin:
+            raise DomainError(ErrorCode.FORBIDDEN, "Only administrators may do this.")
+        return volunteer
+
+    async def led_team_ids(self) -> set[int]:
+        if self._led_team_ids is None:
+            if self.volunteer is None:
+                self._led_team_ids = set()
+            else:
+                ids = await TeamMembership.filter(
+                    volunteer_id=self.volunteer.id, role=TeamRole.LEADER
+                ).values_list("team_id", flat=True)
+                self._led_team_ids = {int(i) for i in ids}
+        return self._led_team_ids
+
+    async def leads(self, team_id: int) -> bool:
+        return self.is_admin or team_id in await self.led_team_ids()
+
+    async def require_leader(self, team_id: int) -> Volunteer:
+        volunteer = self.require_volunteer()
+        if not await self.leads(team_id):
+            raise DomainError(ErrorCode.FORBIDDEN, "Only this team's leaders may do this.")
+        return volunteer
+
+    async def may_see_personal_data_of(self, volunteer_id: int) -> bool:
+        """The volunteer themself, admins, and leaders of a team the volunteer belongs to
+        or has signed up with, may see phone numbers and sign-up lists."""
+        if self.volunteer is None:
+            return False
+        if self.volunteer.id == volunteer_id or self.is_admin:
+            return True
+        if volunteer_id not in self._visible_volunteers:
+            led = await self.led_team_ids()
+            visible = bool(led) and (
+                await TeamMembership.filter(volunteer_id=volunteer_id, team_id__in=led).exists()
+                or await Signup.filter(
+                    volunteer_id=volunteer_id, shift__event__team_id__in=led
+                ).exists()
+            )
+            self._visible_volunteers[volunteer_id] = visible
+        return self._visible_volunteers[volunteer_id]
+
+    async def may_see_event(self, event: Event) -> bool:
+        """Drafts are visible to the team's leaders and admins only."""
+        from api.models import EventStatus
+
+        if event.status != EventStatus.DRAFT:
+            return True
+        return await self.leads(event.team_id)
+
+
+ANONYMOUS = Actor()
+
+__all__ = ["ANONYMOUS", "Actor", "Team"]

@@ -1,0 +1,71 @@
+"""Which events a caller may list, and how the event filter narrows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import F, Q, Subquery
+from tortoise.queryset import QuerySet
+
+from api.domain import clock
+from api.domain.errors import Validator
+from api.models import Community, Event, EventKind, EventStatus, Shift
+
+SEARCH_MAX = 100
+
+
+@dataclass
+class EventQuery:
+    kinds: list[EventKind] | None = None
+    community_id: int | None = None
+    team_id: int | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    has_open_seats: bool | None = None
+    search: str | None = None
+
+
+def published_events(query: EventQuery) -> QuerySet[Event]:
+    """Published events matching `query`. Without a time bound, events that have already
+    ended are left out (the list is "what is coming up")."""
+    v = Validator()
+    for name, value in (("startsAfter", query.starts_after), ("startsBefore", query.starts_before)):
+        if value is not None and value.tzinfo is None:
+            v.fail("Times need a UTC offset.", "filter", name)
+    search = (query.search or "").strip()
+    v.check(len(search) <= SEARCH_MAX, f"Search at most {SEARCH_MAX} characters.", "filter", "search")
+    v.raise_if_any()
+    qs = Event.filter(status=EventStatus.PUBLISHED)
+    if query.starts_after is None and query.starts_before is None:
+        qs = qs.filter(ends_at__gt=clock.now())
+    if query.starts_after is not None:
+        qs = qs.filter(starts_at__gte=query.starts_after)
+    if query.starts_before is not None:
+        qs = qs.filter(starts_at__lt=query.starts_before)
+    if query.kinds:
+        qs = qs.filter(kind__in=list(query.kinds))
+    if query.community_id is not None:
+        qs = qs.filter(community_id__in=Subquery(_subtree_ids(query.community_id)))
+    if query.team_id is not None:
+        qs = qs.filter(team_id=query.team_id)
+    if query.has_open_seats is not None:
+        open_events = Shift.filter(seats_taken__lt=F("capacity")).values("event_id")
+        if query.has_open_seats:
+            qs = qs.filter(id__in=Subquery(open_events))
+        else:
+            qs = qs.exclude(id__in=Subquery(open_events))
+    if search:
+        qs = qs.filter(
+            Q(title__icontains=search)
+            | Q(location_name__icontains=search)
+            | Q(description__icontains=search)
+        )
+    return qs
+
+
+def _subtree_ids(community_id: int) -> QuerySet:
+    """The community and up to two levels below it (district → community → compound)."""
+    return Community.filter(
+        Q(id=community_id) | Q(parent_id=community_id) | Q(parent__parent_id=community_id)
+    ).values("id")

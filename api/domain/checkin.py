@@ -1,0 +1,112 @@
+"""Check-in on site with a rotating code, and attendance taken by leaders."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from api.domain import clock, hours, throttle
+from api.domain.actors import Actor
+from api.domain.errors import DomainError, ErrorCode, Validator
+from api.models import HoursMethod, Shift, Signup, SignupStatus
+from api.settings import get_settings
+
+CODE_PERIOD = timedelta(minutes=10)
+CODE_DIGITS = 6
+OPENS_BEFORE_START = timedelta(hours=1)
+WRONG_CODE_LIMIT = 5
+WRONG_CODE_WINDOW = timedelta(minutes=10)
+MAX_HOURS = 24
+
+
+def code_for(shift_id: int, at: datetime) -> str:
+    window = int(at.timestamp() // CODE_PERIOD.total_seconds())
+    key = get_settings().secret_key.encode()
+    digest = hmac.new(key, f"check-in:{shift_id}:{window}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big") % 10**CODE_DIGITS
+    return f"{number:0{CODE_DIGITS}d}"
+
+
+def current_code(shift_id: int) -> str:
+    return code_for(shift_id, clock.now())
+
+
+def code_is_valid(shift_id: int, code: str) -> bool:
+    """The current code, or the previous one (someone read it just before it rotated)."""
+    now = clock.now()
+    code = (code or "").strip()
+    return any(
+        hmac.compare_digest(code_for(shift_id, at), code) for at in (now, now - CODE_PERIOD)
+    )
+
+
+async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
+    volunteer = actor.require_volunteer()
+    signup = await Signup.get_or_none(shift_id=shift_id, volunteer_id=volunteer.id).select_related(
+        "shift"
+    )
+    if signup is None or signup.status in (SignupStatus.CANCELLED, SignupStatus.WAITLISTED):
+        raise DomainError(
+            ErrorCode.NOT_SIGNED_UP, "You have no confirmed sign-up for this shift.", ["shiftId"]
+        )
+    if signup.status == SignupStatus.ATTENDED:
+        return signup
+    shift = signup.shift
+    now = clock.now()
+    if not (shift.starts_at - OPENS_BEFORE_START <= now <= shift.ends_at):
+        raise DomainError(
+            ErrorCode.CHECK_IN_CLOSED,
+            "Check-in opens one hour before the shift starts and closes when it ends.",
+        )
+    keys = [f"checkin:{volunteer.id}:{shift_id}"]
+    await throttle.check(keys, WRONG_CODE_LIMIT, WRONG_CODE_WINDOW, "check-in codes")
+    if not code_is_valid(shift_id, code):
+        await throttle.record_failure(keys)
+        raise DomainError(ErrorCode.BAD_CODE, "That code is not right. Ask the organizer.", ["code"])
+    async with in_transaction():
+        updated = await Signup.filter(id=signup.id, status=SignupStatus.CONFIRMED).update(
+            status=SignupStatus.ATTENDED, checked_in_at=now
+        )
+        if updated:
+            await hours.credit(
+                signup, hours.shift_centihours(shift), HoursMethod.SELF_CHECK_IN, volunteer.id
+            )
+    return await Signup.get(id=signup.id)
+
+
+async def mark_attendance(
+    actor: Actor, signup_id: int, status: SignupStatus, hours_served: float | None
+) -> Signup:
+    actor.require_volunteer()
+    signup = await Signup.get_or_none(id=signup_id).select_related("shift__event")
+    if signup is None or not await actor.may_see_event(signup.shift.event):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such sign-up.", ["signupId"])
+    leader = await actor.require_leader(signup.shift.event.team_id)
+    v = Validator()
+    v.check(
+        status in (SignupStatus.ATTENDED, SignupStatus.NO_SHOW),
+        "Attendance is ATTENDED or NO_SHOW.",
+        "status",
+    )
+    if hours_served is not None:
+        v.check(
+            0 <= hours_served <= MAX_HOURS, f"Hours must be between 0 and {MAX_HOURS}.", "hours"
+        )
+    v.raise_if_any()
+    if signup.status not in (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW):
+        raise DomainError(
+            ErrorCode.INVALID_STATE, "Only a confirmed sign-up can be marked.", ["signupId"]
+        )
+    if status == SignupStatus.NO_SHOW:
+        target = 0
+    elif hours_served is None:
+        target = hours.shift_centihours(signup.shift)
+    else:
+        target = round(hours_served * 100)
+    async with in_transaction():
+        await Signup.filter(id=signup.id).update(status=status)
+        await hours.credit(signup, target, HoursMethod.LEADER, leader.id)
+    return await Signup.get(id=signup.id)

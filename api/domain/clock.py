@@ -1,0 +1,18 @@
+"""The time, in one place, so tests (and the reminder scheduler) can control it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+_now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+
+def now() -> datetime:
+    return _now()
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Replace the clock (tests); `None` restores the real one."""
+    global _now
+    _now = clock or (lambda: datetime.now(UTC))

@@ -1,0 +1,921 @@
+"""The demo neighbourhood, and a bulk generator for load tests.
+
+``load_demo`` fills an empty (or already demo-filled) database with the places, teams, people
+and upcoming service events of the Quanzhou reports in ``shared/context/``: Dongyuan Town
+(东园镇, Taiwanese Investment Zone) and the Fengze (丰泽) and Donghu (东湖) sub-districts. It is
+idempotent: every row is looked up by its natural key first, so a second run adds nothing.
+
+``generate_load`` adds many volunteers, events, shifts and sign-ups quickly (bulk inserts in
+batches, one password hash for everyone) so the API can be measured at scale. Every batch is
+one transaction that leaves the shift counters consistent with the sign-up rows.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
+from typing import Any, cast
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from api.domain import clock
+from api.domain.passwords import hash_password
+from api.models import (
+    Community,
+    CommunityLevel,
+    Event,
+    EventKind,
+    EventStatus,
+    Shift,
+    Signup,
+    SignupStatus,
+    Team,
+    TeamMembership,
+    TeamRole,
+    Volunteer,
+)
+from api.settings import SHANGHAI
+
+Log = Callable[[str], None]
+
+ADMIN_PHONE = "13800000000"
+ADMIN_PASSWORD = "linli-admin-2026"
+ADMIN_NAME = "管理员"
+DEMO_PASSWORD = "linli-demo-2026"
+
+# ---------------------------------------------------------------------------------------------
+# The places: district (镇 / 街道) → community (社区) → compound (小区).
+# Compound names are the reports'. Of the communities only 源淮社区 (Fengze) is named there; the
+# other two are named after their district.
+
+_ADDRESS_PREFIX = {
+    "东园镇": "福建省泉州市台商投资区东园镇",
+    "丰泽街道": "福建省泉州市丰泽区丰泽街道",
+    "东湖街道": "福建省泉州市丰泽区东湖街道",
+}
+
+PLACES: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
+    (
+        "东园镇",
+        (("东园社区", ("尊湖小区", "鸿盛名邸", "玉龙花苑", "凤林花苑", "锦青花苑", "旭峰花园")),),
+    ),
+    ("丰泽街道", (("源淮社区", ("兴淮花苑", "明鑫花苑")),)),
+    ("东湖街道", (("东湖社区", ("东湖新村", "尚园小区", "太平洋花园", "国际星城")),)),
+)
+
+# ---------------------------------------------------------------------------------------------
+# The people: phone → display name. Phones 13800000001… (13800000000 is the admin).
+
+PEOPLE: tuple[tuple[str, str], ...] = (
+    ("13800000001", "林秀珍"),
+    ("13800000002", "陈美玲"),
+    ("13800000003", "黄丽娟"),
+    ("13800000004", "吴淑芬"),
+    ("13800000005", "许雅琴"),
+    ("13800000006", "蔡惠敏"),
+    ("13800000007", "陈建国"),
+    ("13800000008", "王志强"),
+    ("13800000009", "郑国平"),
+    ("13800000010", "庄明辉"),
+    ("13800000011", "洪金水"),
+    ("13800000012", "黄志明"),
+    ("13800000013", "李文静"),
+    ("13800000014", "苏振华"),
+    ("13800000015", "施晓燕"),
+    ("13800000016", "吴丽华"),
+    ("13800000017", "杨清泉"),
+    ("13800000018", "曾雅婷"),
+    ("13800000019", "刘家豪"),
+    ("13800000020", "肖春梅"),
+    ("13800000021", "许文斌"),
+    ("13800000022", "郭伟民"),
+    ("13800000023", "谢宝珠"),
+    ("13800000024", "柯志伟"),
+    ("13800000025", "林少杰"),
+    ("13800000026", "蔡振宇"),
+    ("13800000027", "王思远"),
+    ("13800000028", "陈立群"),
+    ("13800000029", "黄建成"),
+    ("13800000030", "傅晓红"),
+    ("13800000031", "颜雪芳"),
+    ("13800000032", "骆文俊"),
+)
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    name: str
+    description: str
+    district: str
+    leader: str  # phone
+    members: tuple[str, ...]  # phones
+
+
+TEAMS: tuple[TeamSpec, ...] = (
+    TeamSpec(
+        "巾帼志愿者服务队",
+        "东园镇“巾帼+”工作模式的主力：深入物业服务企业和住宅小区开展宣讲学习，"
+        "依托小区便民服务点为居民提供免费理发、中医义诊等便民服务，"
+        "参与环境整治和议事协商，已化解楼上楼下漏水、楼道噪音、乱停车等矛盾纠纷约80件。",
+        "东园镇",
+        "13800000001",
+        ("13800000002", "13800000003", "13800000004", "13800000005", "13800000006"),
+    ),
+    TeamSpec(
+        "治安巡逻队",
+        "由党员楼栋长、报到党员、物业管理人和热心居民组成的志愿服务小分队，"
+        "常态化开展小区巡逻，排查私拉电线充电、消防通道堵塞等安全隐患，"
+        "配合组织实战化消防演练，提升居民“黄金三分钟”应急能力。",
+        "东园镇",
+        "13800000007",
+        ("13800000008", "13800000009", "13800000010", "13800000011", "13800000025"),
+    ),
+    TeamSpec(
+        "法律咨询小分队",
+        "凝聚律师、法官、民警等专业力量，进小区、进楼栋开展普法宣传、反诈宣传和法律咨询，"
+        "依托“邻里议事厅”帮助居民化解物业费纠纷等矛盾问题。",
+        "丰泽街道",
+        "13800000012",
+        ("13800000013", "13800000014", "13800000015", "13800000028"),
+    ),
+    TeamSpec(
+        "绿色环保小分队",
+        "住宅小区清洁的“领跑者”“践行者”和“代言人”：发布倡议书、宣传垃圾分类，"
+        "开展环境卫生无死角清理行动，推动小区环境从“基础保洁”向“精细美颜”升级。",
+        "东园镇",
+        "13800000016",
+        ("13800000017", "13800000018", "13800000019", "13800000020", "13800000002"),
+    ),
+    TeamSpec(
+        "文明劝导小分队",
+        "宣传引导、及时劝阻不文明行为：乱扔垃圾、私拉晾衣绳、不文明养犬、抢位乱停车等，"
+        "配合“规划+整治”共同维护小区公共秩序。",
+        "丰泽街道",
+        "13800000021",
+        ("13800000022", "13800000023", "13800000024", "13800000008"),
+    ),
+    TeamSpec(
+        "厝边帮帮团",
+        "东湖街道推选律师、会计师、工程师等专业技术人才组建的“厝边帮帮团”，"
+        "通过“格下言事”“楼栋议事角”为小区管理提供专业咨询，也为邻里开展义修、课外辅导等公益服务。",
+        "东湖街道",
+        "13800000026",
+        ("13800000027", "13800000028", "13800000029", "13800000030", "13800000031", "13800000032"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ShiftSpec:
+    role: str
+    capacity: int
+    confirmed: int = 0
+    waitlisted: int = 0
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    team: str
+    title: str
+    kind: EventKind
+    day: int  # days after the anchor Saturday
+    start: time  # Asia/Shanghai wall-clock time
+    end: time
+    compound: str
+    place: str  # where in the compound
+    description: str
+    shifts: tuple[ShiftSpec, ...]
+    status: EventStatus = EventStatus.PUBLISHED
+
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(
+        "巾帼志愿者服务队",
+        "便民服务点义剪",
+        EventKind.HAIRCUT,
+        0,
+        time(9, 0),
+        time(11, 30),
+        "尊湖小区",
+        "小区便民服务点",
+        "巾帼志愿者在小区便民服务点为居民免费理发，行动不便的老人可预约上门。",
+        (ShiftSpec("理发师", 3, 3, 2), ShiftSpec("引导员", 4, 2), ShiftSpec("登记台", 2, 1)),
+    ),
+    EventSpec(
+        "治安巡逻队",
+        "周末夜间治安巡逻",
+        EventKind.PATROL,
+        0,
+        time(19, 30),
+        time(21, 30),
+        "玉龙花苑",
+        "小区正门门岗",
+        "沿楼栋、地下车库和电动车充电棚巡查，重点排查私拉电线充电和消防通道堵塞。",
+        (ShiftSpec("巡逻队员", 8, 4),),
+    ),
+    EventSpec(
+        "绿色环保小分队",
+        "小区环境卫生无死角清理",
+        EventKind.CLEANUP,
+        0,
+        time(7, 30),
+        time(10, 0),
+        "锦青花苑",
+        "小区中心花园",
+        "清理绿化带和楼道杂物，劝导垃圾分类投放。工具由物业提供，请穿方便活动的衣服。",
+        (ShiftSpec("清理志愿者", 30, 8), ShiftSpec("垃圾分类督导员", 6, 2)),
+    ),
+    EventSpec(
+        "巾帼志愿者服务队",
+        "中医义诊进小区",
+        EventKind.CLINIC,
+        1,
+        time(8, 30),
+        time(11, 30),
+        "鸿盛名邸",
+        "小区党群服务站",
+        "邀请中医师为居民免费把脉问诊、测量血压血糖，并讲解季节养生知识。",
+        (ShiftSpec("医生", 3, 2), ShiftSpec("引导员", 4, 2), ShiftSpec("登记台", 2, 1)),
+    ),
+    EventSpec(
+        "法律咨询小分队",
+        "普法宣传与法律咨询",
+        EventKind.LEGAL_AID,
+        1,
+        time(14, 30),
+        time(17, 0),
+        "兴淮花苑",
+        "邻里议事厅",
+        "律师现场解答物业费纠纷、邻里漏水、房屋租赁等法律问题，并发放普法宣传资料。",
+        (ShiftSpec("律师", 3, 2), ShiftSpec("宣传员", 6, 3), ShiftSpec("登记台", 2, 1)),
+    ),
+    EventSpec(
+        "治安巡逻队",
+        "消防演练：守住黄金三分钟",
+        EventKind.FIRE_DRILL,
+        7,
+        time(15, 0),
+        time(17, 0),
+        "凤林花苑",
+        "小区中心广场",
+        "模拟楼栋火情，演练疏散逃生和灭火器、消防栓的使用，提升居民“黄金三分钟”应急能力。",
+        (ShiftSpec("疏散引导员", 10, 4), ShiftSpec("灭火器教员", 4, 2), ShiftSpec("登记台", 2, 1)),
+    ),
+    EventSpec(
+        "厝边帮帮团",
+        "家电义修",
+        EventKind.REPAIR,
+        7,
+        time(9, 0),
+        time(11, 30),
+        "尚园小区",
+        "物业服务中心门前",
+        "工程师和电工志愿者免费检修小家电、电动车充电器，顺带讲解家庭用电安全。",
+        (ShiftSpec("维修师傅", 4, 3), ShiftSpec("登记台", 2, 1)),
+    ),
+    EventSpec(
+        "厝边帮帮团",
+        "课外辅导：周末作业答疑",
+        EventKind.TUTORING,
+        7,
+        time(14, 30),
+        time(16, 30),
+        "东湖新村",
+        "社区文化空间",
+        "为小区中小学生提供作业答疑和阅读陪伴，家长可在一旁休息区等候。",
+        (ShiftSpec("辅导老师", 6, 3), ShiftSpec("助教", 4, 1)),
+    ),
+    EventSpec(
+        "法律咨询小分队",
+        "反诈宣传进楼栋",
+        EventKind.ANTI_FRAUD,
+        8,
+        time(9, 30),
+        time(11, 30),
+        "明鑫花苑",
+        "小区党群服务站",
+        "入户讲解冒充客服、刷单返利、养老投资等常见骗局，帮助居民安装国家反诈中心App。",
+        (ShiftSpec("宣讲员", 4, 2), ShiftSpec("入户发放员", 8, 3)),
+    ),
+    EventSpec(
+        "文明劝导小分队",
+        "规范停车文明劝导",
+        EventKind.OTHER,
+        8,
+        time(17, 30),
+        time(19, 0),
+        "兴淮花苑",
+        "小区出入口",
+        "晚高峰在出入口和消防通道旁劝导规范停车，引导电动车进入集中充电点。",
+        (ShiftSpec("劝导员", 6, 3),),
+    ),
+    EventSpec(
+        "巾帼志愿者服务队",
+        "固定议事日：小区品质提升协商",
+        EventKind.MEETING,
+        11,
+        time(19, 30),
+        time(21, 0),
+        "尊湖小区",
+        "小区党支部议事室",
+        "“37℃工作法”固定议事日：社区党组织、小区党支部（业委会）、物业三方与业主代表协商停车难等问题。",
+        (ShiftSpec("记录员", 2, 1), ShiftSpec("引导员", 2, 1)),
+    ),
+    EventSpec(
+        "厝边帮帮团",
+        "格下言事·楼栋议事角",
+        EventKind.MEETING,
+        12,
+        time(19, 30),
+        time(21, 0),
+        "太平洋花园",
+        "楼栋议事角",
+        "律师、会计师、工程师为业主解读公共收益公示、外墙脱落整治等事项，收集“金点子”。",
+        (ShiftSpec("专业顾问", 4, 2), ShiftSpec("记录员", 2, 1)),
+    ),
+    EventSpec(
+        "治安巡逻队",
+        "夜间治安巡逻",
+        EventKind.PATROL,
+        13,
+        time(19, 30),
+        time(21, 30),
+        "尊湖小区",
+        "小区正门门岗",
+        "巡查楼栋、车库和充电区域，劝导电动车违规充电。",
+        (ShiftSpec("巡逻队员", 8, 3),),
+    ),
+    EventSpec(
+        "绿色环保小分队",
+        "垃圾分类宣传与楼道清理",
+        EventKind.CLEANUP,
+        14,
+        time(8, 0),
+        time(10, 0),
+        "旭峰花园",
+        "小区休闲亭",
+        "发放垃圾分类倡议书，清理楼道堆放杂物，劝导不文明养犬。",
+        (ShiftSpec("宣传员", 6, 2), ShiftSpec("清理志愿者", 20, 5)),
+    ),
+    EventSpec(
+        "巾帼志愿者服务队",
+        "义剪进国际星城",
+        EventKind.HAIRCUT,
+        14,
+        time(9, 0),
+        time(11, 30),
+        "国际星城",
+        "小区便民服务点",
+        "巾帼志愿者为居民免费理发（筹备中，时间待物业确认）。",
+        (ShiftSpec("理发师", 4), ShiftSpec("引导员", 2)),
+        EventStatus.DRAFT,
+    ),
+    EventSpec(
+        "巾帼志愿者服务队",
+        "中医义诊·东湖新村",
+        EventKind.CLINIC,
+        15,
+        time(8, 30),
+        time(11, 0),
+        "东湖新村",
+        "社区文化空间",
+        "中医师义诊，为老年居民免费测量血压并提供健康咨询。",
+        (ShiftSpec("医生", 2, 1), ShiftSpec("登记台", 2, 1)),
+    ),
+    EventSpec(
+        "治安巡逻队",
+        "高层住宅消防演练",
+        EventKind.FIRE_DRILL,
+        21,
+        time(15, 0),
+        time(17, 0),
+        "国际星城",
+        "小区中心广场",
+        "高层住宅疏散逃生演练（方案待消防部门审核）。",
+        (ShiftSpec("疏散引导员", 10), ShiftSpec("登记台", 2)),
+        EventStatus.DRAFT,
+    ),
+)
+
+
+@dataclass
+class DemoSummary:
+    """What ``load_demo`` created this time (zero everywhere on a second run)."""
+
+    communities: int = 0
+    teams: int = 0
+    volunteers: int = 0
+    memberships: int = 0
+    events: int = 0
+    shifts: int = 0
+    signups: int = 0
+
+    @property
+    def created(self) -> int:
+        return (
+            self.communities
+            + self.teams
+            + self.volunteers
+            + self.memberships
+            + self.events
+            + self.shifts
+            + self.signups
+        )
+
+
+def anchor_saturday(now: datetime) -> date:
+    """The first Saturday after ``now``'s day in Asia/Shanghai: the same all day long."""
+    today = now.astimezone(SHANGHAI).date()
+    return today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+
+
+def _local(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def _aware(now: datetime | None) -> datetime:
+    now = now or clock.now()
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+async def _community(name: str, level: CommunityLevel, parent: Community | None) -> bool:
+    """Create the community unless it exists; True when created."""
+    query = Community.filter(name=name)
+    query = query.filter(parent_id=parent.id) if parent else query.filter(parent_id__isnull=True)
+    if await query.exists():
+        return False
+    await Community.create(name=name, level=level, parent=parent)
+    return True
+
+
+async def load_demo(now: datetime | None = None, log: Log = print) -> DemoSummary:
+    """Load the demo neighbourhood; idempotent (rows are found by their natural keys)."""
+    now = _aware(now)
+    summary = DemoSummary()
+    phones = [ADMIN_PHONE, *(phone for phone, _ in PEOPLE)]
+    existing_phones = set(await Volunteer.filter(phone__in=phones).values_list("phone", flat=True))
+    # Hash outside the transaction (argon2 is slow on purpose), and only what is needed.
+    admin_hash = hash_password(ADMIN_PASSWORD) if ADMIN_PHONE not in existing_phones else ""
+    missing_people = any(phone not in existing_phones for phone, _ in PEOPLE)
+    demo_hash = hash_password(DEMO_PASSWORD) if missing_people else ""
+
+    async with in_transaction():
+        # Places.
+        compounds: dict[str, Community] = {}
+        districts: dict[str, Community] = {}
+        addresses: dict[str, str] = {}  # compound → address prefix
+        for district_name, communities in PLACES:
+            summary.communities += await _community(district_name, CommunityLevel.DISTRICT, None)
+            district = await Community.get(name=district_name, parent_id__isnull=True)
+            districts[district_name] = district
+            for community_name, compound_names in communities:
+                summary.communities += await _community(
+                    community_name, CommunityLevel.COMMUNITY, district
+                )
+                community = await Community.get(name=community_name, parent_id=district.id)
+                for compound_name in compound_names:
+                    summary.communities += await _community(
+                        compound_name, CommunityLevel.COMPOUND, community
+                    )
+                    compounds[compound_name] = await Community.get(
+                        name=compound_name, parent_id=community.id
+                    )
+                    addresses[compound_name] = _ADDRESS_PREFIX[district_name]
+        log(f"communities: {summary.communities} created ({len(compounds)} compounds)")
+
+        # People.
+        people: dict[str, Volunteer] = {}
+        for phone, name, is_admin in [
+            (ADMIN_PHONE, ADMIN_NAME, True),
+            *((phone, name, False) for phone, name in PEOPLE),
+        ]:
+            volunteer = await Volunteer.get_or_none(phone=phone)
+            if volunteer is None:
+                volunteer = await Volunteer.create(
+                    phone=phone,
+                    display_name=name,
+                    password_hash=admin_hash if is_admin else demo_hash,
+                    is_admin=is_admin,
+                )
+                summary.volunteers += 1
+            people[phone] = volunteer
+        log(f"volunteers: {summary.volunteers} created (admin {ADMIN_PHONE})")
+
+        # Teams and their members.
+        teams: dict[str, Team] = {}
+        rosters: dict[str, list[Volunteer]] = {}
+        for spec in TEAMS:
+            team = await Team.filter(name=spec.name).order_by("id").first()
+            if team is None:
+                team = await Team.create(
+                    name=spec.name,
+                    description=spec.description,
+                    community=districts[spec.district],
+                )
+                summary.teams += 1
+            teams[spec.name] = team
+            roles = [(spec.leader, TeamRole.LEADER), *((p, TeamRole.MEMBER) for p in spec.members)]
+            for phone, role in roles:
+                volunteer = people[phone]
+                if not await TeamMembership.exists(team_id=team.id, volunteer_id=volunteer.id):
+                    await TeamMembership.create(team=team, volunteer=volunteer, role=role)
+                    summary.memberships += 1
+            rosters[spec.name] = [people[phone] for phone, _ in roles]
+        log(f"teams: {summary.teams} created, {summary.memberships} memberships")
+
+        # Upcoming events, their shifts and some sign-ups.
+        anchor = anchor_saturday(now)
+        everyone = [people[phone] for phone, _ in PEOPLE]
+        for event_spec in EVENTS:
+            team = teams[event_spec.team]
+            day = anchor + timedelta(days=event_spec.day)
+            starts_at, ends_at = _local(day, event_spec.start), _local(day, event_spec.end)
+            event = await Event.get_or_none(
+                team_id=team.id, title=event_spec.title, starts_at=starts_at
+            )
+            if event is not None:
+                continue
+            event = await Event.create(
+                title=event_spec.title,
+                kind=event_spec.kind,
+                status=event_spec.status,
+                description=event_spec.description,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                location_name=f"{event_spec.compound}{event_spec.place}",
+                location_address=f"{addresses[event_spec.compound]}{event_spec.compound}",
+                community=compounds[event_spec.compound],
+                team=team,
+            )
+            summary.events += 1
+            # Team members sign up first, then other neighbours; nobody twice per event.
+            roster = rosters[event_spec.team]
+            queue: Iterator[Volunteer] = iter([*roster, *(v for v in everyone if v not in roster)])
+            for shift_spec in event_spec.shifts:
+                shift = await Shift.create(
+                    event=event,
+                    role=shift_spec.role,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    capacity=shift_spec.capacity,
+                )
+                summary.shifts += 1
+                summary.signups += await _sign_up(shift, shift_spec, queue, now)
+        log(
+            f"events: {summary.events} created from {anchor.isoformat()}, "
+            f"{summary.shifts} shifts, {summary.signups} sign-ups"
+        )
+    return summary
+
+
+async def _sign_up(shift: Shift, spec: ShiftSpec, queue: Iterator[Volunteer], now: datetime) -> int:
+    """Demo sign-ups on a new shift, in arrival order, with the shift's counters to match."""
+    assert spec.confirmed <= spec.capacity
+    assert spec.waitlisted == 0 or spec.confirmed == spec.capacity
+    volunteers = list(islice(queue, spec.confirmed + spec.waitlisted))
+    for position, volunteer in enumerate(volunteers):
+        waitlisted = position >= spec.confirmed
+        ticket = position - spec.confirmed + 1 if waitlisted else None
+        await Signup.create(
+            shift=shift,
+            volunteer=volunteer,
+            status=SignupStatus.WAITLISTED if waitlisted else SignupStatus.CONFIRMED,
+            waitlist_ticket=ticket,
+            idempotency_key=f"demo-{shift.id}-{volunteer.id}",
+            confirmed_at=None if waitlisted else now,
+        )
+    shift.seats_taken = spec.confirmed
+    shift.waitlist_count = spec.waitlisted
+    shift.waitlist_ticket = spec.waitlisted
+    await shift.save(update_fields=["seats_taken", "waitlist_count", "waitlist_ticket"])
+    return len(volunteers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Load generation.
+
+VOLUNTEER_BATCH = 10_000
+EVENT_BATCH = 500
+INSERT_BATCH = 5_000
+LOAD_TEAMS = 20
+LOAD_PHONE_PREFIX = "19"  # + the volunteer's id in 9 digits: unique, never a demo 138… phone
+
+KIND_NAMES: dict[EventKind, str] = {
+    EventKind.HAIRCUT: "义剪",
+    EventKind.CLINIC: "中医义诊",
+    EventKind.FIRE_DRILL: "消防演练",
+    EventKind.LEGAL_AID: "普法宣传",
+    EventKind.ANTI_FRAUD: "反诈宣传",
+    EventKind.TUTORING: "课外辅导",
+    EventKind.REPAIR: "义修",
+    EventKind.CLEANUP: "环境卫生清理",
+    EventKind.PATROL: "治安巡逻",
+    EventKind.MEETING: "固定议事日",
+    EventKind.OTHER: "文明劝导",
+}
+KIND_ROLES: dict[EventKind, tuple[str, ...]] = {
+    EventKind.HAIRCUT: ("理发师", "引导员", "登记台"),
+    EventKind.CLINIC: ("医生", "护士", "引导员", "登记台"),
+    EventKind.FIRE_DRILL: ("疏散引导员", "灭火器教员", "登记台"),
+    EventKind.LEGAL_AID: ("律师", "宣传员", "登记台"),
+    EventKind.ANTI_FRAUD: ("宣讲员", "入户发放员", "登记台"),
+    EventKind.TUTORING: ("辅导老师", "助教", "登记台"),
+    EventKind.REPAIR: ("维修师傅", "助手", "登记台"),
+    EventKind.CLEANUP: ("清理志愿者", "垃圾分类督导员", "物资发放"),
+    EventKind.PATROL: ("巡逻队员", "值守员", "记录员"),
+    EventKind.MEETING: ("记录员", "专业顾问", "引导员"),
+    EventKind.OTHER: ("劝导员", "宣传员", "记录员"),
+}
+KINDS = tuple(EventKind)
+_SURNAMES = "陈林黄王吴许蔡张李郑庄洪苏施杨曾刘肖郭谢柯傅颜骆卢周徐邱何方"
+_GIVEN = "秀美丽淑雅惠建国志明文振华晓清泉家春伟宝少思立雪俊玉金水平辉婷芳敏强军"
+
+
+def _load_name(rng: random.Random) -> str:
+    given = "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2, 2))))
+    return rng.choice(_SURNAMES) + given
+
+
+async def _reserve_ids(db: BaseDBAsyncClient, table: str, count: int) -> list[int]:
+    """Primary keys for ``count`` new rows of ``table``, so children can point at them.
+
+    SQLite: above the current maximum (the transaction holds the write lock). PostgreSQL:
+    taken from the table's sequence, which stays correct for everyone inserting afterwards.
+    """
+    if count == 0:
+        return []
+    dialect = db.capabilities.dialect
+    if dialect == "sqlite":
+        _, rows = await db.execute_query(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')
+        top = int(rows[0][0])
+        return list(range(top + 1, top + count + 1))
+    if dialect == "postgres":
+        _, rows = await db.execute_query(
+            f"SELECT nextval(pg_get_serial_sequence('\"{table}\"', 'id')) "
+            "FROM generate_series(1, $1)",
+            [count],
+        )
+        return sorted(int(row[0]) for row in rows)
+    raise NotImplementedError(f"generate_load does not support {dialect}")
+
+
+@dataclass
+class _ShiftPlan:
+    """One generated shift and its sign-ups (volunteer ids in arrival order)."""
+
+    role: str
+    capacity: int
+    confirmed: list[int] = field(default_factory=list)
+    waitlisted: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _EventPlan:
+    title: str
+    kind: EventKind
+    status: EventStatus
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    community_id: int | None
+    team_id: int
+    shifts: list[_ShiftPlan]
+
+
+async def _load_teams(count: int, compounds: Sequence[int]) -> list[int]:
+    """The load-test teams (found by name, so a second run reuses them)."""
+    ids = []
+    for number in range(1, count + 1):
+        name = f"压测志愿服务队 {number:02d}"
+        team = await Team.filter(name=name).order_by("id").first()
+        if team is None:
+            team = await Team.create(
+                name=name,
+                description="generate_load 生成的负载测试队伍。",
+                community_id=compounds[number % len(compounds)] if compounds else None,
+            )
+        ids.append(team.id)
+    return ids
+
+
+async def generate_load(
+    volunteers: int,
+    events: int,
+    log: Log = print,
+    seed: int = 2026,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Add ``volunteers`` volunteers and ``events`` events with shifts and sign-ups (~95 each).
+
+    Volunteers get phones 19 + their id in nine digits, the demo password (hashed once) and a
+    membership in one of the load-test teams. Events start over the next 90 days; about one in
+    twenty stays a DRAFT without sign-ups. Shifts hold CONFIRMED sign-ups, a quarter are full
+    with a short waitlist, and a few sign-ups were CANCELLED; the counters match the rows.
+    Each batch is one transaction, consistent on its own.
+    """
+    now = _aware(now)
+    rng = random.Random(seed)
+    password_hash = hash_password(DEMO_PASSWORD)
+    compounds = await Community.filter(level=CommunityLevel.COMPOUND).values_list("id", "name")
+    compound_names: dict[int, str] = {cid: name for cid, name in compounds}
+    compound_ids = list(compound_names)
+    team_ids = await _load_teams(min(LOAD_TEAMS, max(volunteers, events)), compound_ids)
+
+    pool: list[int] = []
+    done = 0
+    while done < volunteers:
+        size = min(VOLUNTEER_BATCH, volunteers - done)
+        names = [_load_name(rng) for _ in range(size)]
+        async with in_transaction() as db:
+            ids = await _reserve_ids(db, "volunteer", size)
+            phones = [f"{LOAD_PHONE_PREFIX}{i:09d}" for i in ids]
+            taken = await Volunteer.filter(phone__in=phones).using_db(db).count()
+            if taken:
+                raise RuntimeError(f"{taken} generated phone numbers are already registered")
+            await Volunteer.bulk_create(
+                [
+                    Volunteer(
+                        id=i,
+                        phone=phone,
+                        password_hash=password_hash,
+                        display_name=name,
+                        created_at=now,
+                    )
+                    for i, phone, name in zip(ids, phones, names, strict=True)
+                ],
+                batch_size=INSERT_BATCH,
+                using_db=db,
+            )
+            membership_ids = await _reserve_ids(db, "team_membership", size)
+            await TeamMembership.bulk_create(
+                [
+                    TeamMembership(
+                        id=m,
+                        team_id=team_ids[i % len(team_ids)],
+                        volunteer_id=i,
+                        role=TeamRole.MEMBER,
+                        joined_at=now,
+                    )
+                    for m, i in zip(membership_ids, ids, strict=True)
+                ],
+                batch_size=INSERT_BATCH,
+                using_db=db,
+            )
+        pool.extend(ids)
+        done += size
+        log(f"volunteers {done}/{volunteers}")
+
+    if events and not pool:
+        pool = cast(list[int], await Volunteer.all().values_list("id", flat=True))
+    today = now.astimezone(SHANGHAI).date()
+    done = shifts_total = signups_total = 0
+    while done < events:
+        size = min(EVENT_BATCH, events - done)
+        plans = [_plan_event(rng, today, compound_names, team_ids, pool) for _ in range(size)]
+        async with in_transaction() as db:
+            new_events = [
+                Event(
+                    id=event_id,
+                    title=plan.title,
+                    kind=plan.kind,
+                    status=plan.status,
+                    description=f"负载测试生成的{KIND_NAMES[plan.kind]}活动。",
+                    starts_at=plan.starts_at,
+                    ends_at=plan.ends_at,
+                    location_name=f"{plan.place}便民服务点",
+                    location_address=f"福建省泉州市{plan.place}",
+                    community_id=plan.community_id,
+                    team_id=plan.team_id,
+                    created_at=now,
+                )
+                for plan, event_id in zip(plans, await _reserve_ids(db, "event", size), strict=True)
+            ]
+            await Event.bulk_create(new_events, batch_size=INSERT_BATCH, using_db=db)
+            shift_plans = [
+                (event, shift)
+                for plan, event in zip(plans, new_events, strict=True)
+                for shift in plan.shifts
+            ]
+            shift_ids = await _reserve_ids(db, "shift", len(shift_plans))
+            await Shift.bulk_create(
+                [
+                    Shift(
+                        id=shift_id,
+                        event_id=event.id,
+                        role=shift.role,
+                        starts_at=event.starts_at,
+                        ends_at=event.ends_at,
+                        capacity=shift.capacity,
+                        seats_taken=len(shift.confirmed),
+                        waitlist_count=len(shift.waitlisted),
+                        waitlist_ticket=len(shift.waitlisted),
+                    )
+                    for (event, shift), shift_id in zip(shift_plans, shift_ids, strict=True)
+                ],
+                batch_size=INSERT_BATCH,
+                using_db=db,
+            )
+            rows = [
+                row
+                for (_, shift), shift_id in zip(shift_plans, shift_ids, strict=True)
+                for row in _signup_rows(rng, shift, shift_id, now)
+            ]
+            signup_ids = await _reserve_ids(db, "signup", len(rows))
+            await Signup.bulk_create(
+                [
+                    Signup(id=signup_id, **row)
+                    for row, signup_id in zip(rows, signup_ids, strict=True)
+                ],
+                batch_size=INSERT_BATCH,
+                using_db=db,
+            )
+        done += size
+        shifts_total += len(shift_plans)
+        signups_total += len(rows)
+        log(f"events {done}/{events} (shifts {shifts_total}, sign-ups {signups_total})")
+
+
+def _plan_event(
+    rng: random.Random,
+    today: date,
+    compound_names: dict[int, str],
+    team_ids: Sequence[int],
+    pool: Sequence[int],
+) -> _EventPlan:
+    kind = rng.choice(KINDS)
+    starts_at = _local(
+        today + timedelta(days=rng.randint(1, 90)), time(rng.randint(8, 19), rng.choice((0, 30)))
+    )
+    community_id = rng.choice(list(compound_names)) if compound_names else None
+    place = compound_names[community_id] if community_id is not None else "压测小区"
+    published = rng.random() >= 0.05
+    shifts = [
+        _ShiftPlan(role, rng.randint(10, 70))
+        for role in rng.sample(KIND_ROLES[kind], rng.randint(2, 3))
+    ]
+    if published and pool:
+        _plan_signups(rng, shifts, pool)
+    return _EventPlan(
+        title=f"{KIND_NAMES[kind]}·{place}",
+        kind=kind,
+        status=EventStatus.PUBLISHED if published else EventStatus.DRAFT,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=rng.choice((90, 120, 150, 180))),
+        place=place,
+        community_id=community_id,
+        team_id=rng.choice(team_ids),
+        shifts=shifts,
+    )
+
+
+def _plan_signups(rng: random.Random, shifts: list[_ShiftPlan], pool: Sequence[int]) -> None:
+    """Who signs up for an event's shifts: a quarter are full with a waitlist of 1–5."""
+    wanted: list[tuple[int, int, int]] = []
+    for shift in shifts:
+        if rng.random() < 0.25:
+            confirmed, waitlisted = shift.capacity, rng.randint(1, 5)
+        else:
+            confirmed, waitlisted = rng.randint(shift.capacity // 3, shift.capacity), 0
+        wanted.append((confirmed, waitlisted, rng.randint(0, 2)))
+    total = sum(map(sum, wanted))
+    people = iter(rng.sample(pool, min(total, len(pool))))  # nobody twice per event
+    for shift, (confirmed, waitlisted, cancelled) in zip(shifts, wanted, strict=True):
+        shift.confirmed = list(islice(people, confirmed))
+        if len(shift.confirmed) == shift.capacity:  # a waitlist only behind a full shift
+            shift.waitlisted = list(islice(people, waitlisted))
+        shift.cancelled = list(islice(people, cancelled))
+
+
+def _signup_rows(
+    rng: random.Random, shift: _ShiftPlan, shift_id: int, now: datetime
+) -> list[dict[str, Any]]:
+    """The shift's sign-up rows; arrival times increase, so tickets follow arrival order."""
+    arrived = now - timedelta(days=rng.uniform(1, 7))
+    rows: list[dict[str, Any]] = []
+    for status, people in (
+        (SignupStatus.CANCELLED, shift.cancelled),
+        (SignupStatus.CONFIRMED, shift.confirmed),
+        (SignupStatus.WAITLISTED, shift.waitlisted),
+    ):
+        for ticket, volunteer_id in enumerate(people, start=1):
+            arrived += timedelta(seconds=rng.randint(1, 120))
+            waitlisted = status is SignupStatus.WAITLISTED
+            rows.append(
+                {
+                    "shift_id": shift_id,
+                    "volunteer_id": volunteer_id,
+                    "status": status,
+                    "waitlist_ticket": ticket if waitlisted else None,
+                    "idempotency_key": f"load-{shift_id}-{volunteer_id}",
+                    "created_at": arrived,
+                    "confirmed_at": None if waitlisted else arrived,
+                    "cancelled_at": now if status is SignupStatus.CANCELLED else None,
+                }
+            )
+    return rows

@@ -1,0 +1,212 @@
+"""Events and their shifts: creating, publishing, cancelling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from api.domain import clock, outbox
+from api.domain.actors import Actor
+from api.domain.errors import DomainError, ErrorCode, Validator
+from api.models import (
+    Community,
+    Event,
+    EventKind,
+    EventStatus,
+    Shift,
+    Signup,
+    SignupStatus,
+    Team,
+)
+
+CAPACITY_MIN, CAPACITY_MAX = 1, 10_000
+MAX_SHIFTS = 50
+MAX_EVENT_LENGTH = timedelta(days=14)
+
+
+@dataclass
+class ShiftDraft:
+    role: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+
+
+@dataclass
+class EventDraft:
+    team_id: int
+    title: str
+    kind: EventKind
+    starts_at: datetime
+    ends_at: datetime
+    description: str = ""
+    location_name: str | None = None
+    location_address: str | None = None
+    community_id: int | None = None
+    shifts: list[ShiftDraft] = field(default_factory=list)
+    publish: bool = False
+
+
+def check_times(v: Validator, starts_at: datetime, ends_at: datetime, *field: str) -> bool:
+    ok = True
+    for name, value in (("startsAt", starts_at), ("endsAt", ends_at)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            v.fail("Times need a UTC offset, e.g. 2026-12-05T09:00:00+08:00.", *field, name)
+            ok = False
+    if ok and ends_at <= starts_at:
+        v.fail("The end must be after the start.", *field, "endsAt")
+        ok = False
+    if ok and ends_at - starts_at > MAX_EVENT_LENGTH:
+        v.fail("An event or shift may last at most 14 days.", *field, "endsAt")
+        ok = False
+    return ok
+
+
+def check_capacity(v: Validator, capacity: int, *field: str) -> None:
+    v.check(
+        CAPACITY_MIN <= capacity <= CAPACITY_MAX,
+        f"Capacity must be between {CAPACITY_MIN} and {CAPACITY_MAX}.",
+        *field,
+        "capacity",
+    )
+
+
+def validate_draft(draft: EventDraft) -> None:
+    v = Validator()
+    draft.title = v.text(draft.title, "title", max_length=200, label="The title") or ""
+    draft.description = (
+        v.text(
+            draft.description, "description", max_length=5000, required=False, label="The description"
+        )
+        or ""
+    )
+    draft.location_name = v.text(
+        draft.location_name, "location", "name", max_length=200, required=False, label="The place"
+    )
+    draft.location_address = v.text(
+        draft.location_address,
+        "location",
+        "address",
+        max_length=300,
+        required=False,
+        label="The address",
+    )
+    times_ok = check_times(v, draft.starts_at, draft.ends_at)
+    if not draft.shifts:
+        v.fail("Add at least one shift.", "shifts")
+    v.check(len(draft.shifts) <= MAX_SHIFTS, f"At most {MAX_SHIFTS} shifts.", "shifts")
+    for i, shift in enumerate(draft.shifts[:MAX_SHIFTS]):
+        where = ("shifts", str(i))
+        shift.role = v.text(shift.role, *where, "role", max_length=100, label="The role") or ""
+        check_capacity(v, shift.capacity, *where)
+        if check_times(v, shift.starts_at, shift.ends_at, *where) and times_ok:
+            v.check(
+                draft.starts_at <= shift.starts_at and shift.ends_at <= draft.ends_at,
+                "A shift must lie within its event's times.",
+                *where,
+                "startsAt",
+            )
+    v.raise_if_any()
+
+
+async def create_event(actor: Actor, draft: EventDraft, *, series_id: int | None = None) -> Event:
+    actor.require_volunteer()
+    if not await Team.exists(id=draft.team_id):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+    await actor.require_leader(draft.team_id)
+    validate_draft(draft)
+    if draft.community_id is not None and not await Community.exists(id=draft.community_id):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
+    async with in_transaction():
+        return await insert_event(draft, series_id=series_id)
+
+
+async def insert_event(draft: EventDraft, *, series_id: int | None = None) -> Event:
+    """Writes a validated draft (inside the caller's transaction)."""
+    event = await Event.create(
+        team_id=draft.team_id,
+        title=draft.title,
+        kind=draft.kind,
+        status=EventStatus.PUBLISHED if draft.publish else EventStatus.DRAFT,
+        description=draft.description,
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        location_name=draft.location_name,
+        location_address=draft.location_address,
+        community_id=draft.community_id,
+        series_id=series_id,
+    )
+    await Shift.bulk_create(
+        [
+            Shift(
+                event_id=event.id,
+                role=s.role,
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                capacity=s.capacity,
+            )
+            for s in draft.shifts
+        ]
+    )
+    return event
+
+
+async def get_event_for_organizer(actor: Actor, event_id: int) -> Event:
+    actor.require_volunteer()
+    event = await Event.get_or_none(id=event_id)
+    if event is None or not await actor.may_see_event(event):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such event.", ["eventId"])
+    await actor.require_leader(event.team_id)
+    return event
+
+
+async def publish_event(actor: Actor, event_id: int) -> Event:
+    event = await get_event_for_organizer(actor, event_id)
+    if event.status == EventStatus.PUBLISHED:
+        return event
+    if event.status != EventStatus.DRAFT:
+        raise DomainError(ErrorCode.INVALID_STATE, "Only a draft can be published.", ["eventId"])
+    if event.ends_at <= clock.now():
+        raise DomainError(ErrorCode.INVALID_STATE, "This event is already over.", ["eventId"])
+    await Event.filter(id=event.id, status=EventStatus.DRAFT).update(status=EventStatus.PUBLISHED)
+    await event.refresh_from_db()
+    return event
+
+
+async def cancel_event(actor: Actor, event_id: int, reason: str) -> Event:
+    v = Validator()
+    reason = v.text(reason, "reason", max_length=500, label="The reason") or ""
+    v.raise_if_any()
+    event = await get_event_for_organizer(actor, event_id)
+    if event.status == EventStatus.CANCELLED:
+        return event
+    if event.status == EventStatus.COMPLETED:
+        raise DomainError(ErrorCode.INVALID_STATE, "A completed event cannot be cancelled.")
+    now = clock.now()
+    async with in_transaction():
+        updated = await Event.filter(id=event.id, status=event.status).update(
+            status=EventStatus.CANCELLED, cancel_reason=reason
+        )
+        if not updated:  # changed by someone else meanwhile; answer what it is now
+            await event.refresh_from_db()
+            return event
+        shift_ids = await Shift.filter(event_id=event.id).values_list("id", flat=True)
+        affected = await Signup.filter(
+            shift_id__in=shift_ids,
+            status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
+        ).values_list("volunteer_id", flat=True)
+        await Signup.filter(
+            shift_id__in=shift_ids,
+            status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
+        ).update(status=SignupStatus.CANCELLED, cancelled_at=now, waitlist_ticket=None)
+        await Shift.filter(id__in=shift_ids).update(seats_taken=0, waitlist_count=0)
+        await outbox.record(
+            "EVENT_CANCELLED",
+            event_id=event.id,
+            reason=reason,
+            volunteer_ids=sorted({int(i) for i in affected}),
+        )
+    await event.refresh_from_db()
+    return event

@@ -1,0 +1,231 @@
+"""Sign-ups: capacity that never overbooks, an ordered waitlist, idempotent retries.
+
+The capacity guard is one conditional update of the shift's counter
+(``seats_taken = seats_taken + 1 WHERE seats_taken < capacity``) inside a short transaction,
+backed by the unique and CHECK constraints in the database. Every transaction touches the
+shift row first and sign-up rows after, so concurrent changes queue on the shift instead of
+deadlocking. Invariants (tested with hypothesis):
+
+* ``seats_taken`` == number of sign-ups holding a seat (CONFIRMED, ATTENDED, NO_SHOW) ≤ capacity
+* ``waitlist_count`` == number of WAITLISTED sign-ups; they are ranked by ``waitlist_ticket``
+* a free seat and a non-empty waitlist never coexist after a transaction
+"""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from api.domain import clock, outbox
+from api.domain.actors import Actor
+from api.domain.errors import DomainError, ErrorCode, Validator
+from api.domain.events import check_capacity
+from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Volunteer
+
+SEAT_HOLDING = (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW)
+ACTIVE = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
+IDEMPOTENCY_KEY_MAX = 100
+
+
+def _validate_key(key: str) -> str:
+    v = Validator()
+    key = (key or "").strip()
+    v.check(
+        0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isprintable(),
+        f"The idempotency key must be 1–{IDEMPOTENCY_KEY_MAX} printable characters.",
+        "idempotencyKey",
+    )
+    v.raise_if_any()
+    return key
+
+
+async def _replay(volunteer: Volunteer, shift_id: int, key: str) -> Signup | None:
+    """The sign-up this key already produced, if any."""
+    previous = await Signup.get_or_none(volunteer_id=volunteer.id, idempotency_key=key)
+    if previous is None:
+        return None
+    if previous.shift_id != shift_id:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_MISMATCH,
+            "This idempotency key was already used for another shift.",
+            ["idempotencyKey"],
+        )
+    return previous
+
+
+def ensure_open(shift: Shift, event: Event) -> None:
+    if event.status != EventStatus.PUBLISHED:
+        state = "cancelled" if event.status == EventStatus.CANCELLED else "not open"
+        raise DomainError(ErrorCode.EVENT_NOT_OPEN, f"This event is {state} for sign-ups.")
+    if shift.starts_at <= clock.now():
+        raise DomainError(ErrorCode.EVENT_NOT_OPEN, "This shift has already started.")
+
+
+async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
+    volunteer = actor.require_volunteer()
+    key = _validate_key(idempotency_key)
+    replayed = await _replay(volunteer, shift_id, key)
+    if replayed is not None:
+        return replayed
+    shift = await Shift.get_or_none(id=shift_id).select_related("event")
+    if shift is None or shift.event.status == EventStatus.DRAFT:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such shift.", ["shiftId"])
+    ensure_open(shift, shift.event)
+    existing = await Signup.get_or_none(shift_id=shift_id, volunteer_id=volunteer.id)
+    if existing is not None and existing.status != SignupStatus.CANCELLED:
+        raise DomainError(ErrorCode.ALREADY_SIGNED_UP, "You have already signed up for this shift.")
+    conflict = await Signup.filter(
+        volunteer_id=volunteer.id,
+        status=SignupStatus.CONFIRMED,
+        shift__starts_at__lt=shift.ends_at,
+        shift__ends_at__gt=shift.starts_at,
+    ).exists()
+    if conflict:
+        raise DomainError(
+            ErrorCode.SCHEDULE_CONFLICT, "You already have a confirmed shift at this time."
+        )
+    try:
+        return await _take_seat_or_ticket(shift_id, volunteer.id, key, existing)
+    except IntegrityError:
+        # A parallel request won: the same key (replay) or the same shift (another key).
+        replayed = await _replay(volunteer, shift_id, key)
+        if replayed is not None:
+            return replayed
+        raise DomainError(
+            ErrorCode.ALREADY_SIGNED_UP, "You have already signed up for this shift."
+        ) from None
+
+
+async def _take_seat_or_ticket(
+    shift_id: int, volunteer_id: int, key: str, cancelled: Signup | None
+) -> Signup:
+    now = clock.now()
+    async with in_transaction():
+        seated = await Shift.filter(id=shift_id, seats_taken__lt=F("capacity")).update(
+            seats_taken=F("seats_taken") + 1
+        )
+        if seated:
+            fields = dict(status=SignupStatus.CONFIRMED, waitlist_ticket=None, confirmed_at=now)
+        else:
+            await Shift.filter(id=shift_id).update(
+                waitlist_count=F("waitlist_count") + 1, waitlist_ticket=F("waitlist_ticket") + 1
+            )
+            ticket = await Shift.filter(id=shift_id).values_list("waitlist_ticket", flat=True)
+            fields = dict(
+                status=SignupStatus.WAITLISTED, waitlist_ticket=ticket[0], confirmed_at=None
+            )
+        if cancelled is None:
+            return await Signup.create(
+                shift_id=shift_id, volunteer_id=volunteer_id, idempotency_key=key, **fields
+            )
+        # Signing up again after cancelling reuses the row (one row per volunteer and shift).
+        updated = await Signup.filter(id=cancelled.id, status=SignupStatus.CANCELLED).update(
+            idempotency_key=key, cancelled_at=None, checked_in_at=None, **fields
+        )
+        if not updated:
+            raise IntegrityError("sign-up changed concurrently")
+        return await Signup.get(id=cancelled.id)
+
+
+async def _signup_for_manager(actor: Actor, signup_id: int) -> Signup:
+    """A sign-up the actor may change: their own, or one of a team they lead."""
+    actor.require_volunteer()
+    signup = await Signup.get_or_none(id=signup_id).select_related("shift__event")
+    if signup is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such sign-up.", ["signupId"])
+    if signup.volunteer_id != actor.id and not await actor.leads(signup.shift.event.team_id):
+        if await actor.may_see_personal_data_of(signup.volunteer_id):
+            raise DomainError(ErrorCode.FORBIDDEN, "You may not change this sign-up.")
+        raise DomainError(ErrorCode.NOT_FOUND, "No such sign-up.", ["signupId"])
+    return signup
+
+
+async def cancel_signup(actor: Actor, signup_id: int) -> Signup:
+    signup = await _signup_for_manager(actor, signup_id)
+    if signup.status == SignupStatus.CANCELLED:
+        return signup
+    if signup.status not in ACTIVE:
+        raise DomainError(
+            ErrorCode.INVALID_STATE, "Attendance has been recorded; this sign-up cannot be cancelled."
+        )
+    now = clock.now()
+    async with in_transaction():
+        shift = await Shift.filter(id=signup.shift_id).select_for_update().get()
+        current = await Signup.get(id=signup.id)
+        if current.status not in ACTIVE:
+            return current
+        await Signup.filter(id=signup.id).update(
+            status=SignupStatus.CANCELLED, cancelled_at=now, waitlist_ticket=None
+        )
+        if current.status == SignupStatus.CONFIRMED:
+            await Shift.filter(id=shift.id).update(seats_taken=F("seats_taken") - 1)
+            await promote_waitlist(shift.id)
+        else:
+            await Shift.filter(id=shift.id).update(waitlist_count=F("waitlist_count") - 1)
+        await outbox.record(
+            "SIGNUP_CANCELLED",
+            signup_id=signup.id,
+            shift_id=shift.id,
+            volunteer_id=signup.volunteer_id,
+            by_volunteer_id=actor.id,
+        )
+    return await Signup.get(id=signup.id)
+
+
+async def promote_waitlist(shift_id: int, limit: int | None = None) -> list[int]:
+    """Moves waitlist heads into free seats, in arrival order (inside the caller's
+    transaction, after the shift row has been touched). Returns the promoted sign-up ids."""
+    promoted: list[int] = []
+    now = clock.now()
+    while limit is None or len(promoted) < limit:
+        head = (
+            await Signup.filter(shift_id=shift_id, status=SignupStatus.WAITLISTED)
+            .order_by("waitlist_ticket")
+            .first()
+        )
+        if head is None:
+            break
+        seated = await Shift.filter(id=shift_id, seats_taken__lt=F("capacity")).update(
+            seats_taken=F("seats_taken") + 1, waitlist_count=F("waitlist_count") - 1
+        )
+        if not seated:
+            break
+        await Signup.filter(id=head.id).update(
+            status=SignupStatus.CONFIRMED, waitlist_ticket=None, confirmed_at=now
+        )
+        await outbox.record(
+            "PROMOTED_FROM_WAITLIST",
+            signup_id=head.id,
+            shift_id=shift_id,
+            volunteer_id=head.volunteer_id,
+        )
+        promoted.append(head.id)
+    return promoted
+
+
+async def change_capacity(actor: Actor, shift_id: int, capacity: int) -> Shift:
+    """Raising a shift's capacity promotes as many as it frees; lowering it below the
+    seats already taken is refused."""
+    actor.require_volunteer()
+    v = Validator()
+    check_capacity(v, capacity)
+    v.raise_if_any()
+    shift = await Shift.get_or_none(id=shift_id).select_related("event")
+    if shift is None or not await actor.may_see_event(shift.event):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such shift.", ["shiftId"])
+    await actor.require_leader(shift.event.team_id)
+    async with in_transaction():
+        shift = await Shift.filter(id=shift_id).select_for_update().get()
+        changed = await Shift.filter(id=shift_id, seats_taken__lte=capacity).update(
+            capacity=capacity
+        )
+        if not changed:
+            raise DomainError(
+                ErrorCode.CAPACITY_BELOW_CONFIRMED,
+                f"{shift.seats_taken} volunteers are already confirmed; "
+                "cancel sign-ups before lowering the capacity below that.",
+                ["capacity"],
+            )
+        await promote_waitlist(shift_id)
+    return await Shift.get(id=shift_id)

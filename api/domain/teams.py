@@ -1,0 +1,53 @@
+"""Teams and memberships."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from api.domain.actors import Actor
+from api.domain.errors import DomainError, ErrorCode, Validator
+from api.models import Community, Team, TeamMembership, TeamRole, Volunteer
+
+
+async def create_team(
+    actor: Actor,
+    *,
+    name: str,
+    description: str = "",
+    community_id: int | None = None,
+    leader_ids: list[int] | None = None,
+) -> Team:
+    actor.require_admin()
+    v = Validator()
+    clean_name = v.text(name, "name", max_length=100, label="The team name")
+    clean_description = v.text(
+        description, "description", max_length=2000, required=False, label="The description"
+    )
+    leader_ids = list(dict.fromkeys(leader_ids or []))
+    v.check(len(leader_ids) <= 20, "At most 20 leaders.", "leaderIds")
+    v.raise_if_any()
+    if community_id is not None and not await Community.exists(id=community_id):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
+    if leader_ids and await Volunteer.filter(id__in=leader_ids).count() != len(leader_ids):
+        raise DomainError(ErrorCode.NOT_FOUND, "A leader was not found.", ["leaderIds"])
+    async with in_transaction():
+        team = await Team.create(
+            name=clean_name, description=clean_description or "", community_id=community_id
+        )
+        await TeamMembership.bulk_create(
+            [TeamMembership(team=team, volunteer_id=i, role=TeamRole.LEADER) for i in leader_ids]
+        )
+    return team
+
+
+async def join_team(actor: Actor, team_id: int) -> Team:
+    volunteer = actor.require_volunteer()
+    team = await Team.get_or_none(id=team_id)
+    if team is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+    try:
+        await TeamMembership.get_or_create(team=team, volunteer=volunteer)
+    except IntegrityError:
+        pass  # joined twice at once: once is enough
+    return team

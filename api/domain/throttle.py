@@ -1,0 +1,31 @@
+"""Counting failed attempts per key (a phone, an address…) in a sliding window.
+
+Kept in the database so that every worker process sees the same counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from api.domain import clock
+from api.domain.errors import DomainError, ErrorCode
+from api.models import ThrottleFailure
+
+
+async def check(keys: list[str], limit: int, window: timedelta, what: str) -> None:
+    since = clock.now() - window
+    for key in keys:
+        failures = await ThrottleFailure.filter(key=key, created_at__gte=since).count()
+        if failures >= limit:
+            minutes = max(int(window.total_seconds() // 60), 1)
+            raise DomainError(
+                ErrorCode.RATE_LIMITED,
+                f"Too many failed {what}. Please wait up to {minutes} minutes and try again.",
+            )
+
+
+async def record_failure(keys: list[str]) -> None:
+    await ThrottleFailure.bulk_create([ThrottleFailure(key=k) for k in keys])
+
+
+async def clear(keys: list[str]) -> None:
+    await ThrottleFailure.filter(key__in=keys).delete()

@@ -1,0 +1,24 @@
+"""Who may see which object (for `node(id:)` and every other lookup by id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.domain.actors import Actor
+from api.models import Event, Shift, Signup, Volunteer
+
+
+async def may_see(actor: Actor, obj: Any) -> bool:
+    if isinstance(obj, Event):
+        return await actor.may_see_event(obj)
+    if isinstance(obj, Shift):
+        event = await Event.get(id=obj.event_id)
+        return await actor.may_see_event(event)
+    if isinstance(obj, Signup):
+        if await actor.may_see_personal_data_of(obj.volunteer_id):
+            return True
+        shift = await Shift.get(id=obj.shift_id).select_related("event")
+        return await actor.leads(shift.event.team_id)
+    if isinstance(obj, Volunteer):
+        return await actor.may_see_personal_data_of(obj.id)
+    return True  # communities, teams, series: public

@@ -1,0 +1,1 @@
+"""The GraphQL API (Strawberry): thin adapters from the schema to `api.domain`."""

@@ -1,0 +1,36 @@
+"""Errors: `UserError` payload entries, and public GraphQL errors that are never masked."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from api.domain.errors import DomainError, ValidationErrors
+
+
+@strawberry.type(description="An expected failure: the client switches on `code`.")
+class UserError:
+    code: str
+    field: list[str] | None
+    message: str
+
+
+def user_errors_from(exc: DomainError | ValidationErrors) -> list[UserError]:
+    errors = exc.errors if isinstance(exc, ValidationErrors) else [exc]
+    return [UserError(code=str(e.code), field=e.field, message=e.message) for e in errors]
+
+
+class PublicError(Exception):
+    """A query-level error whose message is safe to show (bad ids, page sizes…)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.extensions = {"code": code}
+
+
+def should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:
+        return False  # syntax and validation errors, limits: they speak about the query
+    return not isinstance(original, PublicError | DomainError | ValidationErrors)

@@ -1,0 +1,95 @@
+"""Per-request DataLoaders: one query per relation or count, whatever the page size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.functions import Count, Sum
+from tortoise.models import Model
+
+from api.domain.waitlist import waitlist_positions
+from api.models import (
+    Community,
+    Event,
+    EventSeries,
+    HoursEntry,
+    Shift,
+    Signup,
+    Team,
+    TeamMembership,
+    Volunteer,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+def _by_id(model: type[M]) -> Callable[[Sequence[int]], Awaitable[list[M | None]]]:
+    async def load(ids: Sequence[int]) -> list[M | None]:
+        rows = {row.pk: row for row in await model.filter(id__in=set(ids))}
+        return [rows.get(i) for i in ids]
+
+    return load
+
+
+async def _shifts_by_event(event_ids: Sequence[int]) -> list[list[Shift]]:
+    grouped: dict[int, list[Shift]] = defaultdict(list)
+    for shift in await Shift.filter(event_id__in=set(event_ids)).order_by("starts_at", "id"):
+        grouped[shift.event_id].append(shift)
+    return [grouped.get(i, []) for i in event_ids]
+
+
+async def _member_counts(team_ids: Sequence[int]) -> list[int]:
+    rows = (
+        await TeamMembership.filter(team_id__in=set(team_ids))
+        .annotate(n=Count("id"))
+        .group_by("team_id")
+        .values_list("team_id", "n")
+    )
+    counts = {int(t): int(n) for t, n in rows}
+    return [counts.get(i, 0) for i in team_ids]
+
+
+async def _signup_hours(signup_ids: Sequence[int]) -> list[float | None]:
+    rows = (
+        await HoursEntry.filter(signup_id__in=set(signup_ids))
+        .annotate(total=Sum("centihours"))
+        .group_by("signup_id")
+        .values_list("signup_id", "total")
+    )
+    totals = {int(s): int(t or 0) / 100 for s, t in rows}
+    return [totals.get(i) for i in signup_ids]
+
+
+async def _volunteer_hours(volunteer_ids: Sequence[int]) -> list[float]:
+    rows = (
+        await HoursEntry.filter(volunteer_id__in=set(volunteer_ids))
+        .annotate(total=Sum("centihours"))
+        .group_by("volunteer_id")
+        .values_list("volunteer_id", "total")
+    )
+    totals = {int(v): int(t or 0) / 100 for v, t in rows}
+    return [totals.get(i, 0.0) for i in volunteer_ids]
+
+
+async def _waitlist_positions(signup_ids: Sequence[int]) -> list[int | None]:
+    positions = await waitlist_positions(list(set(signup_ids)))
+    return [positions.get(i) for i in signup_ids]
+
+
+class Loaders:
+    def __init__(self) -> None:
+        self.community = DataLoader(_by_id(Community))
+        self.team = DataLoader(_by_id(Team))
+        self.event = DataLoader(_by_id(Event))
+        self.shift = DataLoader(_by_id(Shift))
+        self.volunteer = DataLoader(_by_id(Volunteer))
+        self.series = DataLoader(_by_id(EventSeries))
+        self.signup = DataLoader(_by_id(Signup))
+        self.shifts_by_event = DataLoader(_shifts_by_event)
+        self.member_count = DataLoader(_member_counts)
+        self.signup_hours = DataLoader(_signup_hours)
+        self.volunteer_hours = DataLoader(_volunteer_hours)
+        self.waitlist_position = DataLoader(_waitlist_positions)

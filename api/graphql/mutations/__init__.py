@@ -1,0 +1,1 @@
+"""Mutations, one module per area; each returns a payload with `userErrors`."""

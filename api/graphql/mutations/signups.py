@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import strawberry
+
+from api import models
+from api.domain import checkin, signups
+from api.graphql.context import Info
+from api.graphql.ids import decode_id_of
+from api.graphql.mutations.payloads import SignupPayload, attempt
+from api.graphql.types import SignupStatus
+
+
+@strawberry.input
+class SignUpInput:
+    shift_id: strawberry.ID
+    idempotency_key: str = strawberry.field(
+        description="Chosen by the client (e.g. a UUID) and reused on every retry: the same key "
+        "returns the original sign-up instead of making a second one."
+    )
+
+
+@strawberry.input
+class CancelSignupInput:
+    signup_id: strawberry.ID
+
+
+@strawberry.input
+class CheckInInput:
+    shift_id: strawberry.ID
+    code: str
+
+
+@strawberry.input
+class MarkAttendanceInput:
+    signup_id: strawberry.ID
+    status: SignupStatus  # type: ignore[valid-type]
+    hours: float | None = strawberry.field(
+        default=None, description="Defaults to the shift's length (ATTENDED) or 0 (NO_SHOW)."
+    )
+
+
+@strawberry.type
+class SignupMutations:
+    @strawberry.mutation(
+        description="CONFIRMED while seats remain, else WAITLISTED in arrival order. Idempotent."
+    )
+    async def sign_up(self, info: Info, input: SignUpInput) -> SignupPayload:
+        signup, errors = await attempt(
+            lambda: signups.sign_up(
+                info.context.actor,
+                decode_id_of(input.shift_id, "Shift", "shiftId"),
+                input.idempotency_key,
+            )
+        )
+        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Frees the seat and promotes the head of the waitlist.")
+    async def cancel_signup(self, info: Info, input: CancelSignupInput) -> SignupPayload:
+        signup, errors = await attempt(
+            lambda: signups.cancel_signup(
+                info.context.actor, decode_id_of(input.signup_id, "Signup", "signupId")
+            )
+        )
+        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="On site, with the code shown by the organizer: from one hour before the "
+        "shift starts until it ends → ATTENDED, hours credited."
+    )
+    async def check_in(self, info: Info, input: CheckInInput) -> SignupPayload:
+        signup, errors = await attempt(
+            lambda: checkin.check_in(
+                info.context.actor, decode_id_of(input.shift_id, "Shift", "shiftId"), input.code
+            )
+        )
+        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Leaders: ATTENDED or NO_SHOW, with hours.")
+    async def mark_attendance(self, info: Info, input: MarkAttendanceInput) -> SignupPayload:
+        signup, errors = await attempt(
+            lambda: checkin.mark_attendance(
+                info.context.actor,
+                decode_id_of(input.signup_id, "Signup", "signupId"),
+                models.SignupStatus(input.status),
+                input.hours,
+            )
+        )
+        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]

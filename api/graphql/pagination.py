@@ -1,0 +1,140 @@
+"""Keyset ("cursor") pagination: cursors stay correct when rows are inserted or removed."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from api.graphql.errors import PublicError
+from api.settings import get_settings
+
+T = TypeVar("T")
+DEFAULT_PAGE_SIZE = 20
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many items the whole list has (all pages).")
+    async def total_count(self) -> int:
+        return await self._count()
+
+
+def page_size(first: int | None) -> int:
+    limit = get_settings().max_page_size
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 0 <= first <= limit:
+        raise PublicError("INVALID_INPUT", f"`first` must be between 0 and {limit}.")
+    return first
+
+
+def _encode(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    try:
+        raw = cursor + "=" * (-len(cursor) % 4)
+        plain = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        if not isinstance(plain, list) or len(plain) != len(kinds):
+            raise ValueError
+        values: list[Any] = []
+        for value, kind in zip(plain, kinds, strict=True):
+            if kind is datetime:
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    raise ValueError
+                values.append(parsed)
+            elif kind is int and isinstance(value, int) and not isinstance(value, bool):
+                values.append(value)
+            else:
+                raise ValueError
+        return values
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise PublicError("INVALID_INPUT", "`after` is not a cursor from this list.") from None
+
+
+def _after(fields: Sequence[str], values: Sequence[Any]) -> Q:
+    """Rows strictly after `values` in the ascending order of `fields` (row comparison)."""
+    condition = Q(**{f"{fields[-1]}__gt": values[-1]})
+    for i in range(len(fields) - 2, -1, -1):
+        condition = Q(**{f"{fields[i]}__gt": values[i]}) | (
+            Q(**{fields[i]: values[i]}) & condition
+        )
+    return condition
+
+
+async def paginate(
+    queryset: QuerySet[Any],
+    *,
+    first: int | None,
+    after: str | None,
+    order: Sequence[tuple[str, type]] = (("id", int),),
+    wrap: Callable[[Any], T] | None = None,
+) -> Connection[T]:
+    """One page of `queryset` in ascending `order` (whose last field must be unique)."""
+    size = page_size(first)
+    fields = [name for name, _ in order]
+    page_qs = queryset
+    if after:
+        page_qs = page_qs.filter(_after(fields, _decode(after, [kind for _, kind in order])))
+    rows = await page_qs.order_by(*fields).limit(size + 1) if size else []
+    has_next = len(rows) > size
+    rows = rows[:size]
+    edges = [
+        Edge(cursor=_encode([getattr(row, f) for f in fields]), node=wrap(row) if wrap else row)
+        for row in rows
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=bool(after),
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        _count=queryset.count,
+    )
+
+
+def empty_connection() -> Connection[Any]:
+    async def zero() -> int:
+        return 0
+
+    return Connection(
+        edges=[],
+        page_info=PageInfo(
+            has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
+        ),
+        _count=zero,
+    )

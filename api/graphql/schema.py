@@ -1,0 +1,50 @@
+"""The schema: queries, mutations, and the production limits around them."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import lexicographic_sort_schema, print_schema
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
+from api.graphql.errors import should_mask
+from api.graphql.mutations.accounts import AccountMutations
+from api.graphql.mutations.organizing import OrganizingMutations
+from api.graphql.mutations.signups import SignupMutations
+from api.graphql.query import Query
+from api.graphql.types import Community, Event, EventSeries, Shift, Signup, Team, Volunteer
+from api.settings import get_settings
+
+Mutation = merge_types("Mutation", (AccountMutations, OrganizingMutations, SignupMutations))
+
+
+def build_schema() -> strawberry.Schema:
+    settings = get_settings()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer],
+        extensions=[
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: MaskErrors(should_mask_error=should_mask),
+        ],
+    )
+
+
+schema = build_schema()
+
+
+def export_sdl() -> str:
+    """The SDL, types and fields sorted, so that diffs show real changes only."""
+    return print_schema(lexicographic_sort_schema(schema._schema)).strip() + "\n"

@@ -1,0 +1,1 @@
+"""Page routes (server-rendered Jinja2), the manifest and the service worker."""

@@ -1,0 +1,60 @@
+"""Who is asking: a session cookie (browsers) or `Authorization: Bearer` (API clients)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from api.domain import accounts
+from api.domain.actors import Actor
+from api.domain.sessions import SESSION_COOKIE, SESSION_MAX_AGE, session_token, volunteer_id_from
+from api.models import Volunteer
+from api.settings import get_settings
+
+
+def is_cross_site(request: HTTPConnection) -> bool:
+    """A browser request from another site (its cookie must not act for the user)."""
+    if request.headers.get("sec-fetch-site", "") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        return urlparse(origin).netloc != request.headers.get("host", "")
+    return origin == "null"
+
+
+async def actor_for(request: HTTPConnection, *, unsafe_method: bool = False) -> Actor:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        volunteer = await accounts.volunteer_for_token(authorization[7:].strip())
+        return Actor(volunteer=volunteer)
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return Actor()
+    if unsafe_method:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json" or is_cross_site(request):
+            return Actor()  # a cross-site form or fetch: the cookie does not count
+    volunteer_id = volunteer_id_from(token)
+    if volunteer_id is None:
+        return Actor()
+    return Actor(volunteer=await Volunteer.get_or_none(id=volunteer_id))
+
+
+def start_session(response: Response, volunteer_id: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_token(volunteer_id),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().secure_cookies,
+        path="/",
+    )
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=get_settings().secure_cookies
+    )
