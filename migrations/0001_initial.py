@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'notification', 'app': 'models', 'unique_together': (('source', 'volunteer'),), 'indexes': [Index(fields=['volunteer', 'read_at'])], 'pk_attr': 'id'},
+            options={'table': 'notification', 'app': 'models', 'unique_together': (('source', 'volunteer'),), 'indexes': [Index(fields=['volunteer_id', 'read_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -182,7 +182,7 @@ class Migration(migrations.Migration):
                 ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('checked_in_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'signup', 'app': 'models', 'unique_together': (('shift', 'volunteer'), ('volunteer', 'idempotency_key')), 'indexes': [Index(fields=['shift', 'status', 'waitlist_ticket'])], 'pk_attr': 'id'},
+            options={'table': 'signup', 'app': 'models', 'unique_together': (('shift', 'volunteer'), ('volunteer', 'idempotency_key')), 'indexes': [Index(fields=['shift_id', 'status', 'waitlist_ticket'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

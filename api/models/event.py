@@ -99,7 +99,9 @@ class Shift(Model):
             CheckConstraint(check="seats_taken <= capacity", name="shift_seats_within_capacity"),
             CheckConstraint(check="seats_taken >= 0", name="shift_seats_not_negative"),
             CheckConstraint(check="waitlist_count >= 0", name="shift_waitlist_not_negative"),
-            CheckConstraint(check="capacity >= 1 AND capacity <= 10000", name="shift_capacity_range"),
+            CheckConstraint(
+                check="capacity >= 1 AND capacity <= 10000", name="shift_capacity_range"
+            ),
             CheckConstraint(check="ends_at > starts_at", name="shift_ends_after_start"),
         )
 

@@ -42,7 +42,7 @@ class Notification(Model):
     class Meta:
         table = "notification"
         unique_together = (("source", "volunteer"),)
-        indexes = (("volunteer", "read_at"),)
+        indexes = (("volunteer_id", "read_at"),)
 
 
 class ReminderDispatch(Model):

@@ -44,4 +44,4 @@ class Signup(Model):
     class Meta:
         table = "signup"
         unique_together = (("shift", "volunteer"), ("volunteer", "idempotency_key"))
-        indexes = (("shift", "status", "waitlist_ticket"),)
+        indexes = (("shift_id", "status", "waitlist_ticket"),)
