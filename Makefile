@@ -1,0 +1,59 @@
+# Linli — the README's two commands: `make serve` and `make test`. Each works on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test install system-packages demo lint typecheck schema bench bench-api clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# System packages for the tests: PostgreSQL (throwaway cluster), Chromium (browser tests),
+# wrk (benchmarks). Installed with apt when missing (as root, as in CI).
+system-packages:
+	@bash scripts/system-packages.sh
+
+data/.demo-loaded: | $(STAMP)
+	$(BIN)/linli migrate
+	$(BIN)/linli demo
+	@mkdir -p data && touch data/.demo-loaded
+
+demo: $(STAMP)
+	$(BIN)/linli demo
+
+serve: $(STAMP) data/.demo-loaded
+	$(BIN)/linli serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) system-packages
+	$(BIN)/ruff check api tests
+	$(BIN)/ruff format --check api tests
+	$(BIN)/mypy api
+	$(BIN)/linli export-schema | diff -u schema/schema.graphql - || (echo "schema/schema.graphql is out of date: make schema" && false)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check api tests
+	$(BIN)/ruff format --check api tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy api
+
+schema: $(STAMP)
+	$(BIN)/linli export-schema > schema/schema.graphql
+
+bench: bench-api
+
+bench-api: $(STAMP) system-packages
+	$(BIN)/python bench/api_throughput.py
+
+clean:
+	rm -rf $(VENV) .pgtest data/test

@@ -1,0 +1,47 @@
+"""No N+1: the number of SQL statements per request does not grow with the page size."""
+
+from datetime import timedelta
+
+from tests import factories
+from tests.conftest import GraphQLClient
+from tests.sqlcount import count_sql
+
+PAGE = """
+query($first: Int!) {
+  events(first: $first) {
+    totalCount
+    edges { cursor }
+    nodes {
+      id title kind startsAt location { name }
+      team { id name memberCount community { name } }
+      community { name parent { name } }
+      capacity seatsTaken seatsLeft waitlistCount
+      shifts { id role capacity seatsTaken seatsLeft waitlistCount event { id } }
+    }
+  }
+}
+"""
+
+
+async def test_statements_per_request_constant_in_page_size(client, database):
+    place = await factories.community("东园镇")
+    compound = await factories.community("尊湖小区", place)
+    teams = [await factories.team(f"队{i}", place=place) for i in range(7)]
+    for i in range(120):
+        await factories.event(
+            teams[i % 7],
+            title=f"活动{i}",
+            starts_at=factories.soon(days=1) + timedelta(hours=i),
+            capacities=(3, 5),
+            place=compound,
+        )
+    gql = GraphQLClient(client)
+    counts = {}
+    for size in (1, 20, 100):
+        with count_sql() as statements:
+            data = await gql.ok(PAGE, {"first": size})
+        assert len(data["events"]["nodes"]) == size
+        counts[size] = len(statements)
+    print(counts)
+    assert counts[1] == counts[20] == counts[100], counts
+    assert 4 <= counts[100] <= 8, counts  # events, count, shifts, teams, communities…
