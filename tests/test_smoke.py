@@ -7,7 +7,9 @@ async def test_events_list_and_signup(client):
     leader = await factories.volunteer("组长")
     team = await factories.team(leaders=(leader,))
     await factories.event(team, capacities=(1,))
-    data = await gql.ok("{ events(first: 5) { totalCount nodes { id title seatsLeft shifts { id seatsLeft } team { name } } } }")
+    data = await gql.ok(
+        "{ events(first: 5) { totalCount nodes { id title seatsLeft shifts { id seatsLeft } team { name } } } }"
+    )
     assert data["events"]["totalCount"] == 1
     shift_id = data["events"]["nodes"][0]["shifts"][0]["id"]
     v = await factories.volunteer("甲")

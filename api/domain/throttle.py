@@ -24,7 +24,8 @@ async def check(keys: list[str], limit: int, window: timedelta, what: str) -> No
 
 
 async def record_failure(keys: list[str]) -> None:
-    await ThrottleFailure.bulk_create([ThrottleFailure(key=k) for k in keys])
+    at = clock.now()
+    await ThrottleFailure.bulk_create([ThrottleFailure(key=k, created_at=at) for k in keys])
 
 
 async def clear(keys: list[str]) -> None:

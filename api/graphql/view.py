@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 
 from api.graphql.context import Context
 from api.graphql.schema import schema
@@ -16,7 +21,15 @@ class LinliGraphQL(GraphQL[Context, None]):
         actor = await actor_for(request, unsafe_method=request.method == "POST")
         return Context(request=request, response=response, actor=actor)
 
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                # A mutation over GET: the method is what is wrong.
+                raise HTTPException(405, "Mutations must be sent with POST.") from exc
+            raise
+
 
 def make_graphql_app() -> LinliGraphQL:
     return LinliGraphQL(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-
