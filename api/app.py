@@ -6,9 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api import scheduler
 from api.db import tortoise_config
 from api.graphql.view import make_graphql_app
 from api.settings import get_settings
@@ -22,7 +25,7 @@ def create_app(database_url: str | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(database_url)):
+        async with RegisterTortoise(app, config=tortoise_config(database_url)), scheduler.running():
             yield
 
     routes = [
@@ -31,4 +34,9 @@ def create_app(database_url: str | None = None) -> Starlette:
         Route("/healthz", healthz),
         *page_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, max_body_size=settings.max_body_size)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_size,
+        middleware=[Middleware(GZipMiddleware, minimum_size=512)],  # pages and assets, gzipped
+    )

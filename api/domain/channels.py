@@ -1,0 +1,170 @@
+"""Outbound channels: how a notification leaves Linli besides the in-app list.
+
+One small interface (`Channel.send`) with two implementations:
+
+* ``log``: writes the message to the ``linli.notify`` logger (development);
+* ``webhook``: a JSON POST to ``LINLI_WEBHOOK_URL``, signed with HMAC-SHA256 in the
+  ``X-Linli-Signature: sha256=<hex>`` header over ``<timestamp>.<body>`` (timestamp in
+  ``X-Linli-Timestamp``), retried with exponential backoff on network errors and 5xx/429
+  answers. The operator's SMS or WeChat gateway receives it.
+
+Configuration (environment):
+
+* ``LINLI_NOTIFY_CHANNELS``: comma-separated channel names, default ``log``
+  (``webhook`` is added automatically when ``LINLI_WEBHOOK_URL`` is set);
+* ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: the site's secret key),
+  ``LINLI_WEBHOOK_RETRIES`` (default 4), ``LINLI_WEBHOOK_TIMEOUT`` seconds (default 10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import httpx
+
+from api.settings import get_settings
+
+log = logging.getLogger("linli.notify")
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    notification_id: int
+    kind: str
+    volunteer_id: int
+    phone: str
+    message: str
+    event_id: int | None
+    url: str | None
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, message: OutboundMessage) -> bool:
+        """Delivers the message; False when it could not be delivered (after retries)."""
+        ...
+
+
+class LogChannel:
+    name = "log"
+
+    async def send(self, message: OutboundMessage) -> bool:
+        log.info(
+            "notify %s → volunteer %s: %s", message.kind, message.volunteer_id, message.message
+        )
+        return True
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        *,
+        retries: int = 4,
+        timeout: float = 10.0,
+        backoff: float = 0.5,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.url = url
+        self.secret = secret
+        self.retries = retries
+        self.timeout = timeout
+        self.backoff = backoff
+        self.transport = transport
+        self.sleep = sleep
+
+    async def send(self, message: OutboundMessage) -> bool:
+        body = json.dumps(asdict(message), ensure_ascii=False, separators=(",", ":")).encode()
+        async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
+            for attempt in range(self.retries + 1):
+                timestamp = str(int(time.time()))
+                headers = {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "X-Linli-Timestamp": timestamp,
+                    "X-Linli-Signature": sign(self.secret, timestamp, body),
+                    "Idempotency-Key": f"notification-{message.notification_id}",
+                }
+                try:
+                    response = await http.post(self.url, content=body, headers=headers)
+                    if response.status_code < 300:
+                        return True
+                    if response.status_code < 500 and response.status_code != 429:
+                        log.warning(
+                            "webhook refused notification %s: %s",
+                            message.notification_id,
+                            response.status_code,
+                        )
+                        return False
+                except httpx.HTTPError as exc:
+                    log.warning("webhook attempt %d failed: %s", attempt + 1, exc)
+                if attempt < self.retries:
+                    await self.sleep(self.backoff * 2**attempt)
+        log.error("webhook gave up on notification %s", message.notification_id)
+        return False
+
+
+def configured_channels() -> list[Channel]:
+    names = {
+        n.strip().lower()
+        for n in os.environ.get("LINLI_NOTIFY_CHANNELS", "log").split(",")
+        if n.strip()
+    }
+    url = os.environ.get("LINLI_WEBHOOK_URL", "").strip()
+    channels: list[Channel] = []
+    if "log" in names:
+        channels.append(LogChannel())
+    if url and ("webhook" in names or "LINLI_NOTIFY_CHANNELS" not in os.environ):
+        channels.append(
+            WebhookChannel(
+                url,
+                os.environ.get("LINLI_WEBHOOK_SECRET") or get_settings().secret_key,
+                retries=int(os.environ.get("LINLI_WEBHOOK_RETRIES", "4")),
+                timeout=float(os.environ.get("LINLI_WEBHOOK_TIMEOUT", "10")),
+            )
+        )
+    return channels
+
+
+_override: list[Channel] | None = None
+
+
+def active_channels() -> list[Channel]:
+    return _override if _override is not None else configured_channels()
+
+
+def set_channels(channels: list[Channel] | None) -> None:
+    """Replace the configured channels (tests); `None` restores the environment's."""
+    global _override
+    _override = channels
+
+
+async def deliver(messages: list[OutboundMessage]) -> int:
+    """Sends each message on every active channel; returns how many sends succeeded."""
+    sent = 0
+    channels = active_channels()
+    for message in messages:
+        for channel in channels:
+            try:
+                sent += bool(await channel.send(message))
+            except Exception:  # a broken channel must not stop the others or the scheduler
+                log.exception("channel %s failed", channel.name)
+    return sent

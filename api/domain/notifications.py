@@ -1,0 +1,194 @@
+"""In-app notifications, made from the outbox exactly once per recipient.
+
+A dispatcher (any worker, any number of them) claims an outbox row with one conditional update
+(``claimed_at`` set only where it is still unclaimed, or where an earlier claim is stale because
+its worker died); the unique ``(source, volunteer)`` constraint on notifications is the
+backstop, so a row processed twice still yields one notification per recipient. New
+notifications are then handed to the outbound channels (`api.domain.channels`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+
+from api.domain import channels, clock
+from api.domain.actors import Actor
+from api.domain.errors import Validator
+from api.models import (
+    DomainEvent,
+    Event,
+    Notification,
+    NotificationKind,
+    Shift,
+    Volunteer,
+)
+from api.settings import SHANGHAI, get_settings
+
+log = logging.getLogger("linli.notify")
+
+CLAIM_TIMEOUT = timedelta(minutes=5)
+BATCH = 100
+MESSAGE_MAX = 500
+MAX_IDS = 100
+
+
+@dataclass(frozen=True)
+class Draft:
+    volunteer_id: int
+    kind: NotificationKind
+    message: str
+    event_id: int | None
+
+
+def when(moment: datetime) -> str:
+    """A time as shown to people: Asia/Shanghai, e.g. ``3月1日 09:00``."""
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def event_url(event_id: int | None) -> str | None:
+    return f"{get_settings().public_url}/events/{event_id}" if event_id else None
+
+
+async def create(source: str, drafts: list[Draft]) -> list[Notification]:
+    """Creates the notifications of one source that do not exist yet (one per recipient)."""
+    if not drafts:
+        return []
+    existing = set(
+        await Notification.filter(
+            source=source, volunteer_id__in=[d.volunteer_id for d in drafts]
+        ).values_list("volunteer_id", flat=True)
+    )
+    created: list[Notification] = []
+    for d in drafts:
+        if d.volunteer_id in existing:
+            continue
+        try:
+            created.append(
+                await Notification.create(
+                    source=source,
+                    volunteer_id=d.volunteer_id,
+                    kind=d.kind,
+                    message=d.message[:MESSAGE_MAX],
+                    event_id=d.event_id,
+                )
+            )
+        except IntegrityError:
+            continue  # another worker made it meanwhile (or the volunteer is gone)
+    return created
+
+
+async def drafts_for(row: DomainEvent) -> list[Draft]:
+    """The notifications an outbox row asks for (none for kinds nobody is told about)."""
+    payload = row.payload or {}
+    if row.kind == "PROMOTED_FROM_WAITLIST":
+        shift = await Shift.get_or_none(id=payload.get("shift_id")).select_related("event")
+        if shift is None:
+            return []
+        message = (
+            f"您已从候补转为确认：{shift.event.title}（{shift.role}，{when(shift.starts_at)}）。"
+            f" You are off the waitlist: {shift.event.title}, {when(shift.starts_at)}."
+        )
+        return [
+            Draft(
+                int(payload["volunteer_id"]),
+                NotificationKind.PROMOTED_FROM_WAITLIST,
+                message,
+                shift.event_id,
+            )
+        ]
+    if row.kind in ("EVENT_CHANGED", "EVENT_CANCELLED"):
+        event = await Event.get_or_none(id=payload.get("event_id"))
+        if event is None:
+            return []
+        if row.kind == "EVENT_CANCELLED":
+            kind = NotificationKind.EVENT_CANCELLED
+            reason = payload.get("reason") or ""
+            message = (
+                f"活动已取消：{event.title}（{when(event.starts_at)}）。原因：{reason}"
+                f" Cancelled: {event.title}. Reason: {reason}"
+            )
+        else:
+            kind = NotificationKind.EVENT_CHANGED
+            place = event.location_name or "—"
+            message = (
+                f"活动有变动：{event.title}，现在 {when(event.starts_at)}，地点：{place}。"
+                f" Changed: {event.title}, now {when(event.starts_at)} at {place}."
+            )
+        return [Draft(int(v), kind, message, event.id) for v in payload.get("volunteer_ids", [])]
+    return []
+
+
+async def _claim(row: DomainEvent, now: datetime) -> bool:
+    stale = now - CLAIM_TIMEOUT
+    claimed = await DomainEvent.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale),
+        id=row.id,
+        processed_at__isnull=True,
+    ).update(claimed_at=now)
+    return claimed == 1
+
+
+async def dispatch_pending(limit: int = BATCH) -> int:
+    """Turns unprocessed outbox rows into notifications; returns how many were created."""
+    now = clock.now()
+    rows = (
+        await DomainEvent.filter(
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
+            processed_at__isnull=True,
+        )
+        .order_by("id")
+        .limit(limit)
+    )
+    made: list[Notification] = []
+    for row in rows:
+        if not await _claim(row, now):
+            continue  # another worker has it
+        made.extend(await create(f"event:{row.id}", await drafts_for(row)))
+        await DomainEvent.filter(id=row.id).update(processed_at=clock.now())
+    await send_outbound(made)
+    return len(made)
+
+
+async def send_outbound(made: list[Notification]) -> int:
+    if not made:
+        return 0
+    phones = dict(
+        await Volunteer.filter(id__in={n.volunteer_id for n in made}).values_list("id", "phone")
+    )
+    return await channels.deliver(
+        [
+            channels.OutboundMessage(
+                notification_id=n.id,
+                kind=str(n.kind),
+                volunteer_id=n.volunteer_id,
+                phone=phones.get(n.volunteer_id, ""),
+                message=n.message,
+                event_id=n.event_id,
+                url=event_url(n.event_id),
+            )
+            for n in made
+        ]
+    )
+
+
+async def mark_read(actor: Actor, ids: list[int] | None, everything: bool) -> int:
+    """Marks the actor's notifications read (the given ids, or all); returns how many."""
+    volunteer = actor.require_volunteer()
+    v = Validator()
+    v.check(bool(ids) or everything, "Give the ids to mark read, or all: true.", "ids")
+    v.check(len(ids or []) <= MAX_IDS, f"At most {MAX_IDS} ids at once.", "ids")
+    v.raise_if_any()
+    query = Notification.filter(volunteer_id=volunteer.id, read_at__isnull=True)
+    if not everything:
+        query = query.filter(id__in=ids or [])
+    return await query.update(read_at=clock.now())
+
+
+async def unread_count(volunteer_id: int) -> int:
+    return await Notification.filter(volunteer_id=volunteer_id, read_at__isnull=True).count()

@@ -1,0 +1,129 @@
+"""Recurring series: one RRULE expanded into events in Asia/Shanghai wall-clock time.
+
+Every occurrence is a full event (with its own shifts and sign-ups) linked to one
+`EventSeries` row. The rule is parsed by python-dateutil; `COUNT` or `UNTIL` is required and
+a series has at most `MAX_OCCURRENCES` events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+
+from dateutil import parser as date_parser
+from dateutil.rrule import rrule, rrulestr
+from tortoise.transactions import in_transaction
+
+from api.domain import events
+from api.domain.actors import Actor
+from api.domain.errors import InvalidInput
+from api.domain.events import EventDraft, ShiftDraft
+from api.models import Event, EventSeries
+from api.settings import SHANGHAI
+
+MAX_OCCURRENCES = 100
+RULE_MAX_LENGTH = 500
+FIELD = ("recurrence",)
+
+
+def local_wall_clock(moment: datetime) -> datetime:
+    """The naive Asia/Shanghai wall-clock time of an aware datetime."""
+    return moment.astimezone(SHANGHAI).replace(tzinfo=None)
+
+
+def shift_wall_clock(moment: datetime, offset: timedelta) -> datetime:
+    """`moment` moved by `offset` of wall-clock time in Asia/Shanghai, in UTC (SQLite stores
+    datetimes as text: everything written must be UTC so that comparisons hold)."""
+    return (local_wall_clock(moment) + offset).replace(tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def _normalized_rule(rule: str) -> str:
+    """The rule's parts, upper-cased, with a UTC `UNTIL` turned into Shanghai wall-clock time
+    (the expansion runs on naive local times)."""
+    text = (rule or "").strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text or len(text) > RULE_MAX_LENGTH or not text.isprintable():
+        raise InvalidInput(
+            f"The recurrence must be one RRULE of at most {RULE_MAX_LENGTH} characters.", FIELD
+        )
+    parts: list[str] = []
+    names: set[str] = set()
+    for part in text.split(";"):
+        name, sep, value = part.partition("=")
+        name = name.strip().upper()
+        if not sep or not name or not value.strip():
+            raise InvalidInput(f"Not an RRULE part: {part!r}.", FIELD)
+        if name in ("DTSTART", "TZID"):
+            raise InvalidInput("The series starts at the event's start; omit DTSTART.", FIELD)
+        value = value.strip()
+        if name == "UNTIL":
+            try:
+                until = date_parser.isoparse(value)
+            except ValueError:
+                raise InvalidInput(
+                    "UNTIL must be a date like 20261231 or 20261231T160000Z.", FIELD
+                ) from None
+            if until.tzinfo is not None:
+                until = local_wall_clock(until)
+            elif len(value) <= 8:  # a date: the whole day counts
+                until = until.replace(hour=23, minute=59, second=59)
+            value = until.strftime("%Y%m%dT%H%M%S")
+        names.add(name)
+        parts.append(f"{name}={value.upper()}")
+    if "COUNT" not in names and "UNTIL" not in names:
+        raise InvalidInput("A series needs COUNT or UNTIL (at most 100 events).", FIELD)
+    return ";".join(parts)
+
+
+def occurrences(rule: str, starts_at: datetime) -> list[datetime]:
+    """The series' start times (aware, Asia/Shanghai), at most `MAX_OCCURRENCES`."""
+    normalized = _normalized_rule(rule)
+    start = local_wall_clock(starts_at)
+    try:
+        expansion = rrulestr(normalized, dtstart=start)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"Not a valid RRULE: {exc}.", FIELD) from None
+    if not isinstance(expansion, rrule):
+        raise InvalidInput("The recurrence must be a single RRULE.", FIELD)
+    found = list(islice(expansion, MAX_OCCURRENCES + 1))
+    if not found:
+        raise InvalidInput("This rule gives no dates after the event's start.", FIELD)
+    if len(found) > MAX_OCCURRENCES:
+        raise InvalidInput(f"A series has at most {MAX_OCCURRENCES} events.", FIELD)
+    return [moment.replace(tzinfo=SHANGHAI) for moment in found]
+
+
+def moved_draft(draft: EventDraft, offset: timedelta) -> EventDraft:
+    """A copy of `draft` with the event and its shifts moved by `offset` of wall-clock time."""
+    return replace(
+        draft,
+        starts_at=shift_wall_clock(draft.starts_at, offset),
+        ends_at=shift_wall_clock(draft.ends_at, offset),
+        shifts=[
+            ShiftDraft(
+                s.role,
+                shift_wall_clock(s.starts_at, offset),
+                shift_wall_clock(s.ends_at, offset),
+                s.capacity,
+            )
+            for s in draft.shifts
+        ],
+    )
+
+
+async def create_series(actor: Actor, draft: EventDraft, rule: str) -> Event:
+    """Creates every event of the series in one transaction; returns the first."""
+    actor.require_volunteer()
+    await actor.require_leader(draft.team_id)
+    events.validate_draft(draft)
+    starts = occurrences(rule, draft.starts_at)
+    first_local = local_wall_clock(draft.starts_at)
+    drafts = [moved_draft(draft, local_wall_clock(s) - first_local) for s in starts]
+    async with in_transaction():
+        series = await EventSeries.create(rule=rule.strip())
+        first = await events.create_event(actor, drafts[0], series_id=series.id)
+        for later in drafts[1:]:
+            await events.insert_event(later, series_id=series.id)
+    return first

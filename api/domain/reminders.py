@@ -1,0 +1,115 @@
+"""Reminders before a confirmed shift (24 and 2 hours by default; ``LINLI_REMINDER_HOURS``).
+
+Each reminder is claimed in the database (`ReminderDispatch`, unique per shift, volunteer and
+offset) in the same transaction that creates its notification, so several workers or a
+restart never send it twice; whatever is due and unclaimed when a tick runs is sent then, so
+nothing is skipped while the shift has not started. Only the nearest due offset is sent: a
+volunteer who signs up 90 minutes before gets the 2-hour reminder, not also the 24-hour one.
+Time comes from `api.domain.clock`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from api.domain import clock, notifications
+from api.models import (
+    EventStatus,
+    Notification,
+    NotificationKind,
+    ReminderDispatch,
+    Signup,
+    SignupStatus,
+)
+
+log = logging.getLogger("linli.reminders")
+
+DEFAULT_HOURS = (24, 2)
+MAX_HOURS = 24 * 14
+
+
+def reminder_hours() -> tuple[int, ...]:
+    """The configured offsets in hours, largest first."""
+    raw = os.environ.get("LINLI_REMINDER_HOURS", "")
+    if not raw.strip():
+        return DEFAULT_HOURS
+    try:
+        hours = {int(part) for part in raw.split(",") if part.strip()}
+    except ValueError:
+        log.warning("LINLI_REMINDER_HOURS=%r is not a list of hours; using 24,2", raw)
+        return DEFAULT_HOURS
+    hours = {h for h in hours if 0 < h <= MAX_HOURS}
+    return tuple(sorted(hours, reverse=True)) or DEFAULT_HOURS
+
+
+def source_for(signup: Signup, hours_before: int) -> str:
+    starts = int(signup.shift.starts_at.timestamp())
+    return f"reminder:{signup.shift_id}:{hours_before}:{starts}"
+
+
+def message_for(signup: Signup, now: datetime) -> str:
+    shift, event = signup.shift, signup.shift.event
+    left = shift.starts_at - now
+    hours = max(1, round(left.total_seconds() / 3600))
+    place = event.location_name or "—"
+    return (
+        f"提醒：{event.title}（{shift.role}）将于 {notifications.when(shift.starts_at)} 开始"
+        f"（约 {hours} 小时后），地点：{place}。"
+        f" Reminder: {event.title} starts {notifications.when(shift.starts_at)} at {place}."
+    )
+
+
+async def _claim(signup: Signup, hours_before: int, now: datetime) -> Notification | None:
+    try:
+        async with in_transaction():
+            await ReminderDispatch.create(
+                shift_id=signup.shift_id,
+                volunteer_id=signup.volunteer_id,
+                hours_before=hours_before,
+                sent_at=now,
+            )
+            return await Notification.create(
+                source=source_for(signup, hours_before),
+                volunteer_id=signup.volunteer_id,
+                kind=NotificationKind.REMINDER,
+                message=message_for(signup, now)[: notifications.MESSAGE_MAX],
+                event_id=signup.shift.event_id,
+            )
+    except IntegrityError:
+        return None  # claimed by another worker (or sent before a restart)
+
+
+async def send_due() -> int:
+    """Sends every reminder that is due now and not yet claimed; returns how many."""
+    now = clock.now()
+    hours = reminder_hours()
+    due_signups = await Signup.filter(
+        status=SignupStatus.CONFIRMED,
+        shift__starts_at__gt=now,
+        shift__starts_at__lte=now + timedelta(hours=max(hours)),
+        shift__event__status=EventStatus.PUBLISHED,
+    ).select_related("shift__event")
+    if not due_signups:
+        return 0
+    claimed = set(
+        await ReminderDispatch.filter(
+            shift_id__in={s.shift_id for s in due_signups},
+            volunteer_id__in={s.volunteer_id for s in due_signups},
+        ).values_list("shift_id", "volunteer_id", "hours_before")
+    )
+    made: list[Notification] = []
+    for signup in due_signups:
+        due = [h for h in hours if signup.shift.starts_at - timedelta(hours=h) <= now]
+        nearest = min(due)
+        if (signup.shift_id, signup.volunteer_id, nearest) in claimed:
+            continue
+        notification = await _claim(signup, nearest, now)
+        if notification is not None:
+            made.append(notification)
+    await notifications.send_outbound(made)
+    return len(made)

@@ -1,0 +1,73 @@
+"""The background scheduler inside the server: every ~30 seconds it turns the outbox into
+notifications and sends the reminders that are due.
+
+Every worker runs one; the work is claimed row by row in the database, so several of them (or
+a restart) never send anything twice. ``LINLI_SCHEDULER=off`` disables it (e.g. when a
+separate process does the work); ``LINLI_SCHEDULER_INTERVAL`` sets the period in seconds.
+Tests call `tick()` directly with a controlled clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from api.domain import notifications, reminders
+
+log = logging.getLogger("linli.scheduler")
+
+DEFAULT_INTERVAL = 30.0
+
+
+@dataclass(frozen=True)
+class TickResult:
+    notifications: int
+    reminders: int
+
+
+async def tick() -> TickResult:
+    """One round of work: outbox → notifications, then due reminders."""
+    made = await notifications.dispatch_pending()
+    reminded = await reminders.send_due()
+    return TickResult(notifications=made, reminders=reminded)
+
+
+def enabled() -> bool:
+    return os.environ.get("LINLI_SCHEDULER", "on").strip().lower() not in ("off", "0", "false")
+
+
+def interval() -> float:
+    try:
+        return max(1.0, float(os.environ.get("LINLI_SCHEDULER_INTERVAL", DEFAULT_INTERVAL)))
+    except ValueError:
+        return DEFAULT_INTERVAL
+
+
+async def run_forever(period: float) -> None:
+    while True:
+        try:
+            await tick()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed round is logged and retried next period
+            log.exception("scheduler tick failed")
+        await asyncio.sleep(period)
+
+
+@contextlib.asynccontextmanager
+async def running() -> AsyncIterator[asyncio.Task[None] | None]:
+    """Runs the scheduler for the lifetime of the block (the app's lifespan)."""
+    if not enabled():
+        yield None
+        return
+    task = asyncio.create_task(run_forever(interval()), name="linli-scheduler")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,195 @@
+"""Outbox → notifications exactly once per recipient; outbound channels; marking read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from api.domain import channels, events, notifications, scheduling, signups
+from api.domain.actors import Actor
+from api.graphql.ids import encode_id
+from api.models import DomainEvent, Notification, NotificationKind
+from tests import factories
+from tests.conftest import GraphQLClient
+
+
+class Recorder:
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.sent: list[channels.OutboundMessage] = []
+
+    async def send(self, message: channels.OutboundMessage) -> bool:
+        self.sent.append(message)
+        return True
+
+
+@pytest.fixture
+def recorder():
+    r = Recorder()
+    channels.set_channels([r])
+    yield r
+    channels.set_channels(None)
+
+
+async def _full_shift_with_waitlist():
+    leader = await factories.volunteer("组长")
+    team = await factories.team(leaders=(leader,))
+    event = await factories.event(team, capacities=(1,))
+    shift = (await event.shifts.all())[0]
+    first, second = await factories.volunteer("甲"), await factories.volunteer("乙")
+    await signups.sign_up(Actor(volunteer=first), shift.id, "k1")
+    await signups.sign_up(Actor(volunteer=second), shift.id, "k2")
+    return Actor(volunteer=leader), event, shift, first, second
+
+
+async def test_promotion_notifies_once(database, recorder) -> None:
+    leader, event, shift, first, second = await _full_shift_with_waitlist()
+    await signups.change_capacity(leader, shift.id, 2)  # raising the capacity promotes
+    assert await notifications.dispatch_pending() == 1
+    assert await notifications.dispatch_pending() == 0
+    note = await Notification.get(volunteer_id=second.id)
+    assert note.kind == NotificationKind.PROMOTED_FROM_WAITLIST
+    assert note.event_id == event.id
+    assert "候补" in note.message
+    assert [m.volunteer_id for m in recorder.sent] == [second.id]
+    assert recorder.sent[0].phone == second.phone
+
+
+async def test_two_dispatchers_concurrently_make_one_notification_each(database, recorder) -> None:
+    leader, event, shift, first, second = await _full_shift_with_waitlist()
+    await events.cancel_event(leader, event.id, "台风预警")
+    made = await asyncio.gather(*(notifications.dispatch_pending() for _ in range(4)))
+    assert sum(made) == 2
+    rows = await Notification.all().order_by("volunteer_id")
+    assert [(n.volunteer_id, n.kind) for n in rows] == [
+        (first.id, NotificationKind.EVENT_CANCELLED),
+        (second.id, NotificationKind.EVENT_CANCELLED),
+    ]
+    assert all("台风预警" in n.message for n in rows)
+    assert len(recorder.sent) == 2
+    assert await DomainEvent.filter(processed_at__isnull=True).count() == 0
+
+
+async def test_stale_claim_is_taken_over_without_duplicates(database, recorder) -> None:
+    leader, event, shift, first, second = await _full_shift_with_waitlist()
+    await events.cancel_event(leader, event.id, "场地维修")
+    row = await DomainEvent.get(kind="EVENT_CANCELLED")
+    # A worker claimed the row, made one notification, and died before finishing.
+    await notifications.create(f"event:{row.id}", (await notifications.drafts_for(row))[:1])
+    long_ago = row.created_at - timedelta(hours=1)
+    await DomainEvent.filter(id=row.id).update(claimed_at=long_ago)
+    assert await notifications.dispatch_pending() == 1
+    assert await Notification.filter(kind=NotificationKind.EVENT_CANCELLED).count() == 2
+
+
+async def test_time_change_notifies_those_signed_up_exactly_once(database, recorder) -> None:
+    leader, event, shift, first, second = await _full_shift_with_waitlist()
+    outsider = await factories.volunteer("旁人")
+    later = event.starts_at + timedelta(days=1)
+    await scheduling.update_event(leader, event.id, scheduling.EventChanges(starts_at=later))
+    await scheduling.update_event(leader, event.id, scheduling.EventChanges(title="新标题"))
+    await asyncio.gather(notifications.dispatch_pending(), notifications.dispatch_pending())
+    rows = await Notification.filter(kind=NotificationKind.EVENT_CHANGED)
+    assert sorted(n.volunteer_id for n in rows) == sorted([first.id, second.id])
+    assert not await Notification.filter(volunteer_id=outsider.id).exists()
+
+
+async def test_webhook_is_signed_and_retried() -> None:
+    attempts: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        return httpx.Response(503 if len(attempts) < 3 else 200)
+
+    pauses: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    hook = channels.WebhookChannel(
+        "https://gateway.example/sms",
+        "s3cret",
+        transport=httpx.MockTransport(handler),
+        sleep=no_sleep,
+    )
+    message = channels.OutboundMessage(7, "REMINDER", 3, "13900000000", "提醒", 5, None)
+    assert await hook.send(message)
+    assert len(attempts) == 3
+    assert pauses == [0.5, 1.0]  # exponential backoff
+    last = attempts[-1]
+    body = last.content
+    assert json.loads(body)["message"] == "提醒"
+    expected = channels.sign("s3cret", last.headers["x-linli-timestamp"], body)
+    assert last.headers["x-linli-signature"] == expected
+
+
+async def test_webhook_gives_up_on_client_errors() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(400)
+
+    hook = channels.WebhookChannel(
+        "https://x.example/", "k", transport=httpx.MockTransport(handler)
+    )
+    assert not await hook.send(channels.OutboundMessage(1, "REMINDER", 1, "", "m", None, None))
+    assert calls == 1
+
+
+def test_channels_from_environment(monkeypatch) -> None:
+    monkeypatch.delenv("LINLI_NOTIFY_CHANNELS", raising=False)
+    monkeypatch.delenv("LINLI_WEBHOOK_URL", raising=False)
+    assert [c.name for c in channels.configured_channels()] == ["log"]
+    monkeypatch.setenv("LINLI_WEBHOOK_URL", "https://gw.example/hook")
+    assert [c.name for c in channels.configured_channels()] == ["log", "webhook"]
+    monkeypatch.setenv("LINLI_NOTIFY_CHANNELS", "webhook")
+    assert [c.name for c in channels.configured_channels()] == ["webhook"]
+
+
+async def test_notifications_over_graphql(client, recorder) -> None:
+    gql = GraphQLClient(client)
+    leader, event, shift, first, second = await _full_shift_with_waitlist()
+    await events.cancel_event(leader, event.id, "暴雨")
+    await notifications.dispatch_pending()
+    query = """{ viewer { unreadNotificationCount
+                 notifications(first: 5, unreadOnly: true) { totalCount
+                   nodes { id kind message readAt event { title } } } } }"""
+    factories.log_in_as(client, first)
+    data = await gql.ok(query)
+    viewer = data["viewer"]
+    assert viewer["unreadNotificationCount"] == 1
+    node = viewer["notifications"]["nodes"][0]
+    assert node["kind"] == "EVENT_CANCELLED" and "暴雨" in node["message"]
+    assert node["event"]["title"] == event.title
+    # Nobody else reads it, not even through node(id:).
+    factories.log_in_as(client, second)
+    other = await gql.ok("query($id: ID!) { node(id: $id) { id } }", {"id": node["id"]})
+    assert other["node"] is None
+    factories.log_in_as(client, first)
+    mine = await gql.ok(
+        "query($id: ID!) { node(id: $id) { ... on Notification { kind } } }", {"id": node["id"]}
+    )
+    assert mine["node"] == {"kind": "EVENT_CANCELLED"}
+    marked = await gql.ok(
+        """mutation($ids: [ID!]) { markNotificationsRead(input: {ids: $ids}) {
+             count unreadCount userErrors { code } } }""",
+        {"ids": [node["id"]]},
+    )
+    assert marked["markNotificationsRead"] == {"count": 1, "unreadCount": 0, "userErrors": []}
+    data = await gql.ok(query)
+    assert data["viewer"]["unreadNotificationCount"] == 0
+    assert data["viewer"]["notifications"]["totalCount"] == 0
+    # Someone else's notifications are never listed.
+    factories.log_in_as(client, second)
+    theirs = await gql.ok(
+        "query($id: ID!) { node(id: $id) { ... on Volunteer { notifications { totalCount } } } }",
+        {"id": encode_id("Volunteer", first.id)},
+    )
+    assert theirs["node"] is None or theirs["node"]["notifications"]["totalCount"] == 0
