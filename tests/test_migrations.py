@@ -1,0 +1,109 @@
+"""Migrations keep every row: fill a database at 0001, apply 0002 (which rebuilds the event
+and shift tables on SQLite to add CHECK constraints), count every table again."""
+
+import os
+import uuid
+
+import pytest
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.connection import connections
+
+from api import db
+from api.models import (
+    HoursEntry,
+    HoursMethod,
+    Notification,
+    NotificationKind,
+    Shift,
+    Signup,
+    SignupStatus,
+)
+from tests import factories, pgcluster
+from tests.conftest import BACKENDS, PG_DIR
+
+
+async def _fill() -> None:
+    place = await factories.community("东园镇")
+    compound = await factories.community("尊湖小区", place)
+    people = [await factories.volunteer(f"v{i}") for i in range(12)]
+    team = await factories.team(leaders=(people[0],), members=tuple(people[1:4]), place=place)
+    for e in range(5):
+        event = await factories.event(team, title=f"E{e}", capacities=(3, 4), place=compound)
+        for shift in await Shift.filter(event_id=event.id):
+            for person in people[: shift.capacity]:
+                signup = await Signup.create(
+                    shift=shift,
+                    volunteer=person,
+                    status=SignupStatus.CONFIRMED,
+                    idempotency_key=f"{shift.id}-{person.id}",
+                )
+                await HoursEntry.create(
+                    signup=signup, volunteer=person, centihours=150, method=HoursMethod.LEADER
+                )
+            await Shift.filter(id=shift.id).update(seats_taken=shift.capacity)
+        await Notification.create(
+            volunteer=people[1],
+            kind=NotificationKind.REMINDER,
+            message="明天见",
+            source=f"r{e}",
+            event=event,
+        )
+
+
+async def _counts() -> dict[str, int]:
+    conn = connections.get("default")
+    counts = {}
+    for model in Tortoise.apps["models"].values():
+        table = model._meta.db_table
+        _, rows = await conn.execute_query(f'SELECT COUNT(*) FROM "{table}"')
+        counts[table] = int(rows[0][0])
+    return counts
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_every_row_survives_the_table_rebuild(backend, tmp_path, postgres_server):
+    if backend == "sqlite":
+        url = f"sqlite://{tmp_path / 'old.sqlite3'}"
+    else:
+        if postgres_server is None:
+            pytest.skip("PostgreSQL not installed (mandatory under CI)")
+        if os.environ.get("LINLI_TEST_POSTGRES_URL"):
+            pytest.skip("needs a cluster of its own to create databases in")
+        url = pgcluster.create_database(PG_DIR, f"migr_{uuid.uuid4().hex[:8]}")
+    EXECUTOR_CACHE.clear()
+    await db.migrate(url, target="models.0001_initial")
+    await db.init_orm(url)
+    try:
+        await _fill()
+        before = await _counts()
+    finally:
+        await db.close_orm()
+    assert before["signup"] == 35 and before["hours_entry"] == 35 and before["shift"] == 10
+
+    await db.migrate(url)  # 0002: rebuilds "event" and "shift" on SQLite
+
+    await db.init_orm(url)
+    try:
+        assert await _counts() == before
+        if backend == "sqlite":
+            _, rows = await connections.get("default").execute_query(
+                "SELECT sql FROM sqlite_master WHERE name = 'shift'"
+            )
+            assert "seats_taken <= capacity" in rows[0][0]
+    finally:
+        await db.close_orm()
+
+
+async def test_the_check_constraint_refuses_overbooking(database):
+    from tortoise.exceptions import IntegrityError
+
+    team = await factories.team()
+    event = await factories.event(team, capacities=(2,))
+    shift = await Shift.get(event_id=event.id)
+    with pytest.raises(IntegrityError):
+        await Shift.filter(id=shift.id).update(seats_taken=3)
+    with pytest.raises(IntegrityError):
+        await Shift.filter(id=shift.id).update(ends_at=shift.starts_at)
+    await shift.refresh_from_db()
+    assert shift.seats_taken == 0
