@@ -46,7 +46,7 @@ class Actor:
                 ids = await TeamMembership.filter(
                     volunteer_id=self.volunteer.id, role=TeamRole.LEADER
                 ).values_list("team_id", flat=True)
-                self._led_team_ids = {int(i) for i in ids}
+                self._led_team_ids = {int(str(i)) for i in ids}
         return self._led_team_ids
 
     async def leads(self, team_id: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
 from tortoise.expressions import F, Q, Subquery
@@ -34,7 +35,9 @@ def published_events(query: EventQuery) -> QuerySet[Event]:
         if value is not None and value.tzinfo is None:
             v.fail("Times need a UTC offset.", "filter", name)
     search = (query.search or "").strip()
-    v.check(len(search) <= SEARCH_MAX, f"Search at most {SEARCH_MAX} characters.", "filter", "search")
+    v.check(
+        len(search) <= SEARCH_MAX, f"Search at most {SEARCH_MAX} characters.", "filter", "search"
+    )
     v.raise_if_any()
     qs = Event.filter(status=EventStatus.PUBLISHED)
     if query.starts_after is None and query.starts_before is None:
@@ -64,7 +67,7 @@ def published_events(query: EventQuery) -> QuerySet[Event]:
     return qs
 
 
-def _subtree_ids(community_id: int) -> QuerySet:
+def _subtree_ids(community_id: int) -> Any:
     """The community and up to two levels below it (district → community → compound)."""
     return Community.filter(
         Q(id=community_id) | Q(parent_id=community_id) | Q(parent__parent_id=community_id)

@@ -78,7 +78,11 @@ def validate_draft(draft: EventDraft) -> None:
     draft.title = v.text(draft.title, "title", max_length=200, label="The title") or ""
     draft.description = (
         v.text(
-            draft.description, "description", max_length=5000, required=False, label="The description"
+            draft.description,
+            "description",
+            max_length=5000,
+            required=False,
+            label="The description",
         )
         or ""
     )
@@ -206,7 +210,7 @@ async def cancel_event(actor: Actor, event_id: int, reason: str) -> Event:
             "EVENT_CANCELLED",
             event_id=event.id,
             reason=reason,
-            volunteer_ids=sorted({int(i) for i in affected}),
+            volunteer_ids=sorted({int(str(i)) for i in affected}),
         )
     await event.refresh_from_db()
     return event

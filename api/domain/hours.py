@@ -18,7 +18,7 @@ async def signup_centihours(signup_id: int) -> int:
         .group_by("signup_id")
         .values_list("total", flat=True)
     )
-    return int(rows[0] or 0) if rows else 0
+    return int(str(rows[0] or 0)) if rows else 0
 
 
 async def credit(

@@ -13,6 +13,8 @@ deadlocking. Invariants (tested with hypothesis):
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -106,7 +108,9 @@ async def _take_seat_or_ticket(
             seats_taken=F("seats_taken") + 1
         )
         if seated:
-            fields = dict(status=SignupStatus.CONFIRMED, waitlist_ticket=None, confirmed_at=now)
+            fields: dict[str, Any] = dict(
+                status=SignupStatus.CONFIRMED, waitlist_ticket=None, confirmed_at=now
+            )
         else:
             await Shift.filter(id=shift_id).update(
                 waitlist_count=F("waitlist_count") + 1, waitlist_ticket=F("waitlist_ticket") + 1
@@ -147,7 +151,8 @@ async def cancel_signup(actor: Actor, signup_id: int) -> Signup:
         return signup
     if signup.status not in ACTIVE:
         raise DomainError(
-            ErrorCode.INVALID_STATE, "Attendance has been recorded; this sign-up cannot be cancelled."
+            ErrorCode.INVALID_STATE,
+            "Attendance has been recorded; this sign-up cannot be cancelled.",
         )
     now = clock.now()
     async with in_transaction():

@@ -10,7 +10,7 @@ class DomainEvent(Model):
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharField(max_length=40, db_index=True)
-    payload = fields.JSONField(default=dict)
+    payload: dict = fields.JSONField(default=dict)  # type: ignore[assignment]
     created_at = fields.DatetimeField(auto_now_add=True)
     # Claimed by one dispatcher (any worker) with a conditional update; then processed.
     claimed_at = fields.DatetimeField(null=True)
