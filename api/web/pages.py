@@ -1,26 +1,283 @@
-"""The PWA's pages: server-rendered first paint, enhanced by plain ES modules."""
+"""The PWA's pages: server-rendered first paint, enhanced by plain ES modules.
+
+Every page gets its data through `schema/operations/*.graphql` (see `rendering.run_operation`).
+Actions (sign up, cancel, check in, log in) are GraphQL mutations sent by `pwa/static/js/app.js`;
+log in and log out also work as plain form posts, so the site works without scripts.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 
-from api.settings import PROJECT_ROOT
+from api.domain import clock
+from api.settings import SHANGHAI
+from api.web import i18n
+from api.web.assets import asset_routes
+from api.web.auth import end_session, is_cross_site
+from api.web.rendering import error_message, render, run_operation, templates
 
-TEMPLATES_DIR: Path = PROJECT_ROOT / "pwa" / "templates"
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+PAGE_SIZE = 20
+MY_SHIFTS_LIMIT = 100
+
+
+def _(message: str) -> str:
+    """Marks a string for extraction; translated when rendered."""
+    return message
+
+
+KIND_LABELS: dict[str, str] = {
+    "HAIRCUT": _("Free haircuts"),
+    "CLINIC": _("Health clinic"),
+    "FIRE_DRILL": _("Fire drill"),
+    "LEGAL_AID": _("Legal aid"),
+    "ANTI_FRAUD": _("Anti-fraud talk"),
+    "TUTORING": _("Tutoring"),
+    "REPAIR": _("Repairs"),
+    "CLEANUP": _("Clean-up"),
+    "PATROL": _("Patrol"),
+    "MEETING": _("Meeting"),
+    "OTHER": _("Other"),
+}
+STATUS_LABELS: dict[str, str] = {
+    "CONFIRMED": _("Signed up"),
+    "WAITLISTED": _("On the waitlist"),
+    "CANCELLED": _("Cancelled"),
+    "ATTENDED": _("Attended"),
+    "NO_SHOW": _("Did not come"),
+    "DRAFT": _("Draft"),
+    "PUBLISHED": _("Open"),
+    "COMPLETED": _("Finished"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return i18n.gettext(KIND_LABELS.get(kind, KIND_LABELS["OTHER"]))
+
+
+def status_label(status: str) -> str:
+    return i18n.gettext(STATUS_LABELS.get(status, status))
+
+
+templates.env.globals.update(
+    kind_label=kind_label, status_label=status_label, kinds=list(KIND_LABELS)
+)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only a path on this site (never `//elsewhere` or a full URL)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def _day_bounds(day: str) -> tuple[str, str] | None:
+    try:
+        start = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(), SHANGHAI)
+    except ValueError:
+        return None
+    return start.isoformat(), (start + timedelta(days=1)).isoformat()
 
 
 async def start_page(request: Request) -> Response:
-    from api.web.rendering import run_operation
+    params = request.query_params
+    chosen = {
+        "kind": params.get("kind", ""),
+        "community": params.get("community", ""),
+        "date": params.get("date", ""),
+        "q": params.get("q", "").strip()[:100],
+    }
+    event_filter: dict[str, Any] = {}
+    if chosen["kind"] in KIND_LABELS:
+        event_filter["kinds"] = [chosen["kind"]]
+    if chosen["community"]:
+        event_filter["communityId"] = chosen["community"]
+    if chosen["date"] and (bounds := _day_bounds(chosen["date"])):
+        event_filter["startsAfter"], event_filter["startsBefore"] = bounds
+    if chosen["q"]:
+        event_filter["search"] = chosen["q"]
+    variables: dict[str, Any] = {"first": PAGE_SIZE, "filter": event_filter or None}
+    if params.get("after"):
+        variables["after"] = params["after"]
+    try:
+        data = await run_operation(request, "UpcomingEvents", variables)
+    except RuntimeError:  # a stale cursor or a bad community id: show the unfiltered list
+        chosen = dict.fromkeys(chosen, "")
+        data = await run_operation(request, "UpcomingEvents", {"first": PAGE_SIZE})
+    next_query = None
+    if data["events"]["pageInfo"]["hasNextPage"]:
+        kept = "&".join(f"{k}={quote(v)}" for k, v in chosen.items() if v)
+        next_query = (
+            f"?{kept + '&' if kept else ''}after={quote(data['events']['pageInfo']['endCursor'])}"
+        )
+    return render(
+        request,
+        "index.html",
+        {
+            "nav": "events",
+            "viewer": data["viewer"],
+            "events": data["events"],
+            "communities": data["communities"]["nodes"],
+            "chosen": chosen,
+            "filtered": bool(event_filter),
+            "today": clock.now().astimezone(SHANGHAI).date().isoformat(),
+            "next_query": next_query,
+        },
+    )
 
-    data = await run_operation(request, "UpcomingEvents", {"first": 20})
-    return templates.TemplateResponse(request, "index.html", {"data": data})
+
+async def _node_page(
+    request: Request, operation: str, typename: str, **variables: Any
+) -> tuple[dict[str, Any], Any]:
+    try:
+        data = await run_operation(
+            request, operation, {"id": request.path_params["id"], **variables}
+        )
+    except RuntimeError:  # an id that is not one of ours
+        data = await run_operation(request, "Viewer")
+        return data, None
+    node = data.get("node")
+    return data, node if node and node.get("__typename") == typename else None
+
+
+def not_found(request: Request, viewer: Any) -> Response:
+    return render(request, "not_found.html", {"viewer": viewer}, status_code=404)
+
+
+async def event_page(request: Request) -> Response:
+    data, event = await _node_page(request, "EventPage", "Event")
+    if event is None:
+        return not_found(request, data.get("viewer"))
+    now = clock.now()
+    for shift in event["shifts"]:
+        shift["started"] = datetime.fromisoformat(shift["startsAt"]) <= now
+    return render(
+        request, "event.html", {"viewer": data["viewer"], "event": event, "nav": "events"}
+    )
+
+
+async def team_page(request: Request) -> Response:
+    data, team = await _node_page(request, "TeamPage", "Team", first=PAGE_SIZE)
+    if team is None:
+        return not_found(request, data.get("viewer"))
+    viewer = data["viewer"]
+    is_member = bool(viewer) and any(t["id"] == team["id"] for t in viewer["teams"])
+    return render(request, "team.html", {"viewer": viewer, "team": team, "is_member": is_member})
+
+
+async def my_page(request: Request) -> Response:
+    data = await run_operation(request, "MyShifts", {"first": MY_SHIFTS_LIMIT})
+    viewer = data["viewer"]
+    if viewer is None:
+        return RedirectResponse("/login?next=/me", status_code=303)
+    now = clock.now()
+    upcoming, past = [], []
+    for signup in viewer["signups"]["nodes"]:
+        shift = signup["shift"]
+        ends = datetime.fromisoformat(shift["endsAt"])
+        starts = datetime.fromisoformat(shift["startsAt"])
+        signup["can_check_in"] = (
+            signup["status"] == "CONFIRMED" and starts - timedelta(hours=1) <= now <= ends
+        )
+        is_open = signup["status"] in ("CONFIRMED", "WAITLISTED") and ends >= now
+        (upcoming if is_open else past).append(signup)
+    upcoming.sort(key=lambda s: s["shift"]["startsAt"])
+    past.sort(key=lambda s: s["shift"]["startsAt"], reverse=True)
+    return render(
+        request,
+        "me.html",
+        {
+            "viewer": viewer,
+            "nav": "me",
+            "upcoming": upcoming,
+            "past": past,
+            "checkin": _checkin_link(request),
+        },
+    )
+
+
+def _checkin_link(request: Request) -> dict[str, str] | None:
+    """`/me?shift=…&code=…` (the link in the organizer's QR code) pre-fills the check-in form."""
+    shift, code = request.query_params.get("shift"), request.query_params.get("code")
+    return {"shift": shift, "code": code[:20]} if shift and code else None
+
+
+async def checkin_link(request: Request) -> Response:
+    """`/checkin?shift=<Shift id>&code=<code>`: the QR code's link opens "my shifts" ready to confirm."""
+    query = request.url.query
+    return RedirectResponse(f"/me?{query}" if query else "/me", status_code=303)
+
+
+async def login_page(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("next"), "/me")
+    errors: dict[str, Any] = {"login": [], "register": []}
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        form = await request.form()
+        action = "register" if form.get("action") == "register" else "login"
+        values = {k: str(v) for k, v in form.items() if k != "password"}
+        next_url = safe_next(str(form.get("next") or ""), "/me")
+        if is_cross_site(request):
+            return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+        redirect = RedirectResponse(next_url, status_code=303)
+        variables = {"phone": str(form.get("phone", "")), "password": str(form.get("password", ""))}
+        if action == "register":
+            variables["displayName"] = str(form.get("displayName", ""))
+        data = await run_operation(
+            request, "Register" if action == "register" else "LogIn", variables, response=redirect
+        )
+        payload = data["register" if action == "register" else "logIn"]
+        if not payload["userErrors"]:
+            return redirect
+        errors[action] = [
+            {"field": (e["field"] or [""])[-1], "message": error_message(e["code"], e["message"])}
+            for e in payload["userErrors"]
+        ]
+    viewer = (await run_operation(request, "Viewer"))["viewer"]
+    return render(
+        request,
+        "login.html",
+        {"viewer": viewer, "nav": "login", "next": next_url, "errors": errors, "values": values},
+        status_code=400 if any(errors.values()) else 200,
+    )
+
+
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    if not is_cross_site(request):
+        end_session(response)
+    return response
+
+
+async def choose_language(request: Request) -> Response:
+    tag = request.path_params["tag"]
+    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    if tag in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.LANG_COOKIE, tag, max_age=365 * 24 * 3600, samesite="lax", path="/"
+        )
+    return response
+
+
+async def offline_page(request: Request) -> Response:
+    return render(request, "offline.html", {})
 
 
 def page_routes() -> list[BaseRoute]:
-    return [Route("/", start_page)]
+    return [
+        Route("/", start_page),
+        Route("/events/{id}", event_page),
+        Route("/teams/{id}", team_page),
+        Route("/me", my_page),
+        Route("/checkin", checkin_link),
+        Route("/login", login_page, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/lang/{tag}", choose_language),
+        Route("/offline", offline_page),
+        *asset_routes(),
+    ]
