@@ -856,7 +856,7 @@ def _plan_event(
     place = compound_names[community_id] if community_id is not None else "压测小区"
     published = rng.random() >= 0.05
     shifts = [
-        _ShiftPlan(role, rng.randint(10, 70))
+        _ShiftPlan(role, rng.randint(10, 90))
         for role in rng.sample(KIND_ROLES[kind], rng.randint(2, 3))
     ]
     if published and pool:
