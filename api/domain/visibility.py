@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.domain.actors import Actor
-from api.models import Event, Shift, Signup, Volunteer
+from api.models import Event, Notification, Shift, Signup, Volunteer
 
 
 async def may_see(actor: Actor, obj: Any) -> bool:
@@ -21,4 +21,6 @@ async def may_see(actor: Actor, obj: Any) -> bool:
         return await actor.leads(shift.event.team_id)
     if isinstance(obj, Volunteer):
         return await actor.may_see_personal_data_of(obj.id)
+    if isinstance(obj, Notification):
+        return actor.id is not None and actor.id == obj.volunteer_id
     return True  # communities, teams, series: public

@@ -16,6 +16,7 @@ from api.models import (
     Event,
     EventSeries,
     HoursEntry,
+    Notification,
     Shift,
     Signup,
     Team,
@@ -88,6 +89,7 @@ class Loaders:
         self.volunteer = DataLoader(_by_id(Volunteer))
         self.series = DataLoader(_by_id(EventSeries))
         self.signup = DataLoader(_by_id(Signup))
+        self.notification = DataLoader(_by_id(Notification))
         self.shifts_by_event = DataLoader(_shifts_by_event)
         self.member_count = DataLoader(_member_counts)
         self.signup_hours = DataLoader(_signup_hours)

@@ -43,6 +43,7 @@ _LOADER_NAMES = {
     "Shift": "shift",
     "Signup": "signup",
     "Volunteer": "volunteer",
+    "Notification": "notification",
 }
 
 

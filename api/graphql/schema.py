@@ -16,13 +16,17 @@ from strawberry.tools import merge_types
 
 from api.graphql.errors import should_mask
 from api.graphql.mutations.accounts import AccountMutations
+from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
 from api.graphql.mutations.signups import SignupMutations
+from api.graphql.organizer_types import Notification
 from api.graphql.query import Query
 from api.graphql.types import Community, Event, EventSeries, Shift, Signup, Team, Volunteer
 from api.settings import get_settings
 
-Mutation = merge_types("Mutation", (AccountMutations, OrganizingMutations, SignupMutations))
+Mutation = merge_types(
+    "Mutation", (AccountMutations, OrganizingMutations, SignupMutations, OrganizerMutations)
+)
 
 
 def build_schema() -> strawberry.Schema:
@@ -30,7 +34,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer],
+        types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer, Notification],
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -4,7 +4,7 @@ counts go through the request's DataLoaders (one query per relation, whatever th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import Parent
@@ -15,6 +15,9 @@ from api.domain.catalog import EventQuery, published_events
 from api.graphql.context import Info
 from api.graphql.ids import encode_id
 from api.graphql.pagination import Connection, empty_connection, paginate
+
+if TYPE_CHECKING:
+    from api.graphql.organizer_types import Notification, ServiceStats
 
 EventKind = strawberry.enum(models.EventKind, description="What kind of service an event is.")
 EventStatus = strawberry.enum(models.EventStatus)
@@ -101,6 +104,21 @@ class Community(Node):
             return None
         return await info.context.loaders.community.load(root.parent_id)  # type: ignore[return-value]
 
+    @strawberry.field(
+        description="Figures of every team's events in this place and the places below it; "
+        "admins only (null for everyone else)."
+    )
+    async def stats(
+        self,
+        root: Parent[models.Community],
+        info: Info,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Annotated[ServiceStats, strawberry.lazy("api.graphql.organizer_types")] | None:
+        from api.graphql import organizer_types
+
+        return await organizer_types.community_stats(root, info, since, until)  # type: ignore[return-value]
+
 
 @strawberry.type(description="A volunteer team, run by its leaders.")
 class Team(Node):
@@ -138,6 +156,21 @@ class Team(Node):
     @strawberry.field(description="Whether the viewer leads this team (admins: true).")
     async def viewer_is_leader(self, root: Parent[models.Team], info: Info) -> bool:
         return await info.context.actor.leads(root.id)
+
+    @strawberry.field(
+        description="The team's figures (events held, volunteers, hours, attendance) for its "
+        "leaders and admins; null for everyone else. `since`/`until` bound the events' start."
+    )
+    async def stats(
+        self,
+        root: Parent[models.Team],
+        info: Info,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Annotated[ServiceStats, strawberry.lazy("api.graphql.organizer_types")] | None:
+        from api.graphql import organizer_types
+
+        return await organizer_types.team_stats(root, info, since, until)  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -362,6 +395,38 @@ class Volunteer(Node):
             return []
         return await models.Team.filter(memberships__volunteer_id=root.id).order_by("id")  # type: ignore[return-value]
 
+    @strawberry.field(description="The volunteer's notifications, newest first (self only).")
+    async def notifications(
+        self,
+        root: Parent[models.Volunteer],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        unread_only: bool | None = None,
+    ) -> Connection[Annotated[Notification, strawberry.lazy("api.graphql.organizer_types")]]:
+        from api.graphql import organizer_types
+
+        return await organizer_types.notifications_of(root, info, first, after, bool(unread_only))  # type: ignore[return-value]
+
+    @strawberry.field(description="Unread notifications (self only; 0 for anyone else).")
+    async def unread_notification_count(self, root: Parent[models.Volunteer], info: Info) -> int:
+        from api.domain import notifications
+
+        if info.context.actor.id != root.id:
+            return 0
+        return await notifications.unread_count(root.id)
+
+    @strawberry.field(
+        description="The URL of the volunteer's private iCalendar feed of their shifts (self "
+        "only); `resetCalendarToken` replaces it."
+    )
+    async def calendar_url(self, root: Parent[models.Volunteer], info: Info) -> str | None:
+        from api.domain import calendar_feed
+
+        if info.context.actor.id != root.id:
+            return None
+        return calendar_feed.feed_url(await calendar_feed.ensure_token(root))
+
 
 NODE_TYPES: dict[str, type] = {
     "Community": models.Community,
@@ -371,6 +436,7 @@ NODE_TYPES: dict[str, type] = {
     "Shift": models.Shift,
     "Signup": models.Signup,
     "Volunteer": models.Volunteer,
+    "Notification": models.Notification,
 }
 
 __all__ = ["Annotated"]

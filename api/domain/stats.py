@@ -1,0 +1,180 @@
+"""What the work adds up to: events held, volunteers mobilized, hours served, attendance.
+
+Figures cover events *held*: published or completed events that have started (cancelled ones
+and drafts do not count), optionally within ``[since, until)``. Months are calendar months in
+Asia/Shanghai. Rates are shares of the seats taken on those events' shifts: attended, no-show,
+and (the rest) not yet recorded. Hours are the hours ledger's sums.
+
+Who may see them: a team's figures, its leaders and admins; a community's (its whole
+subtree: the community and the places below it), admins only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tortoise.expressions import Q, Subquery
+
+from api.domain import clock
+from api.domain.actors import Actor
+from api.domain.catalog import _subtree_ids as subtree_ids
+from api.domain.errors import DomainError, ErrorCode
+from api.models import (
+    Community,
+    Event,
+    EventKind,
+    EventStatus,
+    HoursEntry,
+    Signup,
+    SignupStatus,
+    Team,
+    Volunteer,
+)
+from api.settings import SHANGHAI
+
+HELD = (EventStatus.PUBLISHED, EventStatus.COMPLETED)
+SEAT_HOLDING = (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW)
+BUSIEST = 10
+
+
+@dataclass(frozen=True)
+class KindCount:
+    kind: EventKind
+    count: int
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    month: str  # "2026-03" (Asia/Shanghai)
+    count: int
+
+
+@dataclass(frozen=True)
+class VolunteerHours:
+    volunteer_id: int
+    display_name: str
+    hours: float
+    shifts: int
+
+
+@dataclass
+class Stats:
+    events_held: int = 0
+    events_by_kind: list[KindCount] = field(default_factory=list)
+    events_by_month: list[MonthCount] = field(default_factory=list)
+    volunteers_mobilized: int = 0
+    hours_served: float = 0.0
+    seats_taken: int = 0
+    attended: int = 0
+    no_shows: int = 0
+    busiest_volunteers: list[VolunteerHours] = field(default_factory=list)
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return round(self.attended / self.seats_taken, 4) if self.seats_taken else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return round(self.no_shows / self.seats_taken, 4) if self.seats_taken else None
+
+
+async def may_see_team_stats(actor: Actor, team_id: int) -> bool:
+    return actor.volunteer is not None and await actor.leads(team_id)
+
+
+def may_see_community_stats(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+async def team_stats(
+    actor: Actor, team_id: int, since: datetime | None = None, until: datetime | None = None
+) -> Stats:
+    actor.require_volunteer()
+    if not await Team.exists(id=team_id):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+    if not await may_see_team_stats(actor, team_id):
+        raise DomainError(ErrorCode.FORBIDDEN, "Only this team's leaders may see its figures.")
+    return await compute(Q(team_id=team_id), since, until)
+
+
+async def community_stats(
+    actor: Actor, community_id: int, since: datetime | None = None, until: datetime | None = None
+) -> Stats:
+    actor.require_admin()
+    if not await Community.exists(id=community_id):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
+    places = Subquery(subtree_ids(community_id))
+    where = Q(community_id__in=places) | Q(
+        community_id__isnull=True, team__community_id__in=Subquery(subtree_ids(community_id))
+    )
+    return await compute(where, since, until)
+
+
+async def compute(where: Q, since: datetime | None, until: datetime | None) -> Stats:
+    now = clock.now()
+    query = Event.filter(where, status__in=HELD, starts_at__lte=now)
+    if since is not None:
+        query = query.filter(starts_at__gte=since.astimezone(UTC))
+    if until is not None:
+        query = query.filter(starts_at__lt=until.astimezone(UTC))
+    held = await query.values_list("id", "kind", "starts_at")
+    stats = Stats(events_held=len(held))
+    if not held:
+        return stats
+    kinds = Counter(EventKind(kind) for _, kind, _ in held)
+    stats.events_by_kind = [KindCount(k, n) for k, n in kinds.most_common()]
+    months = Counter(starts.astimezone(SHANGHAI).strftime("%Y-%m") for _, _, starts in held)
+    stats.events_by_month = [MonthCount(m, months[m]) for m in sorted(months)]
+    event_ids = [event_id for event_id, _, _ in held]
+    seats = await Signup.filter(shift__event_id__in=event_ids, status__in=SEAT_HOLDING).values_list(
+        "volunteer_id", "status"
+    )
+    statuses = Counter(SignupStatus(status) for _, status in seats)
+    stats.seats_taken = len(seats)
+    stats.attended = statuses[SignupStatus.ATTENDED]
+    stats.no_shows = statuses[SignupStatus.NO_SHOW]
+    stats.volunteers_mobilized = len({v for v, status in seats if status == SignupStatus.ATTENDED})
+    ledger = await HoursEntry.filter(signup__shift__event_id__in=event_ids).values_list(
+        "volunteer_id", "signup_id", "centihours"
+    )
+    per_volunteer: dict[int, int] = defaultdict(int)
+    shifts_of: dict[int, set[int]] = defaultdict(set)
+    for volunteer_id, signup_id, centihours in ledger:
+        per_volunteer[volunteer_id] += centihours
+        shifts_of[volunteer_id].add(signup_id)
+    stats.hours_served = sum(per_volunteer.values()) / 100
+    top = sorted(((c, v) for v, c in per_volunteer.items() if c > 0), key=lambda x: (-x[0], x[1]))[
+        :BUSIEST
+    ]
+    names = dict(
+        await Volunteer.filter(id__in=[v for _, v in top]).values_list("id", "display_name")
+    )
+    stats.busiest_volunteers = [
+        VolunteerHours(v, names.get(v, ""), c / 100, len(shifts_of[v])) for c, v in top
+    ]
+    return stats
+
+
+def as_rows(stats: Stats) -> list[list[str]]:
+    """The figures as CSV rows: section, key, value."""
+    rows = [
+        ["section", "key", "value"],
+        ["summary", "events_held", str(stats.events_held)],
+        ["summary", "volunteers_mobilized", str(stats.volunteers_mobilized)],
+        ["summary", "hours_served", f"{stats.hours_served:g}"],
+        ["summary", "seats_taken", str(stats.seats_taken)],
+        ["summary", "attendance_rate", _rate(stats.attendance_rate)],
+        ["summary", "no_show_rate", _rate(stats.no_show_rate)],
+    ]
+    rows += [["events_by_kind", str(k.kind), str(k.count)] for k in stats.events_by_kind]
+    rows += [["events_by_month", m.month, str(m.count)] for m in stats.events_by_month]
+    rows += [
+        ["busiest_volunteers", b.display_name, f"{b.hours:g}"] for b in stats.busiest_volunteers
+    ]
+    return rows
+
+
+def _rate(rate: float | None) -> str:
+    return "" if rate is None else f"{rate:.4f}"
