@@ -114,6 +114,16 @@ self.addEventListener("sync", (event) => {
   if (event.tag === "linli-outbox") event.waitUntil(replay());
 });
 
+/* A page opened before this worker controlled it asks to be kept too. */
+async function keep(url) {
+  const pages = await caches.open(PAGES_CACHE);
+  if (new URL(url).origin !== self.location.origin || (await pages.match(url, { ignoreVary: true }))) return;
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  if (cacheable(response)) await pages.put(url, response);
+}
+
 self.addEventListener("message", (event) => {
-  if (event.data && event.data.type === "flush") event.waitUntil(replay());
+  const data = event.data || {};
+  if (data.type === "flush") event.waitUntil(replay());
+  if (data.type === "keep" && typeof data.url === "string") event.waitUntil(keep(data.url).catch(() => {}));
 });

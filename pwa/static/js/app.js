@@ -204,6 +204,9 @@ async function start() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.addEventListener("message", (e) => { if (e.data?.type === "outbox") showResults(); });
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+    if (!navigator.serviceWorker.controller) {
+      navigator.serviceWorker.ready.then((reg) => reg.active?.postMessage({ type: "keep", url: location.href }));
+    }
   }
 }
 start();

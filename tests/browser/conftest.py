@@ -1,0 +1,191 @@
+"""Browser tests: Debian's Chromium driven by Playwright, against a real `linli serve`.
+
+One server per session: a fresh SQLite file loaded with `linli demo`, on a free port. Each test
+gets a new browser context emulating a Pixel 7 (zh-CN, Asia/Shanghai). Under `CI` a missing
+Chromium fails the run; locally the tests are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _missing_browser() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _browser_available() -> None:
+    reason = _missing_browser()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests must run under CI: {reason}")
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _linli() -> list[str]:
+    script = Path(sys.executable).with_name("linli")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "api"]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a `linli serve` with the demo data."""
+    folder = tmp_path_factory.mktemp("browser-server")
+    env = {
+        **os.environ,
+        "LINLI_DATABASE_URL": f"sqlite://{folder / 'linli.sqlite3'}",
+        "LINLI_DATA_DIR": str(folder / "data"),
+        "LINLI_SECRET_KEY": "browser-tests-secret",
+    }
+    port = _free_port()
+    env["LINLI_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    subprocess.run([*_linli(), "demo"], cwd=folder, env=env, check=True, capture_output=True)
+    log = (folder / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [*_linli(), "serve", "--port", str(port)], cwd=folder, env=env, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError((folder / "serve.log").read_text(errors="replace"))
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+def phone(playwright: Any) -> dict[str, Any]:
+    """Pixel 7 in Shanghai, in Chinese."""
+    device = dict(playwright.devices["Pixel 7"])
+    device.pop("default_browser_type", None)
+    return {**device, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Any) -> Iterator[Any]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Any, playwright_instance: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(**phone(playwright_instance), base_url=server)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def persistent_context(playwright_instance: Any, server: str, tmp_path: Path) -> Iterator[Any]:
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        base_url=server,
+        **phone(playwright_instance),
+    )
+    yield context
+    context.close()
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def graphql(context: Any, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A GraphQL call with the context's cookies (as the logged-in volunteer, if any)."""
+    response = context.request.post(
+        "/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}),
+        headers={"Content-Type": "application/json"},
+    )
+    body = response.json()
+    assert not body.get("errors"), body
+    return dict(body["data"])
+
+
+_counter = iter(range(1, 10_000))
+
+
+def register(context: Any, name: str = "测试志愿者") -> str:
+    """A new volunteer, logged in in this context; returns the phone number."""
+    phone_number = f"139{os.getpid() % 10000:04d}{next(_counter):04d}"
+    data = graphql(
+        context,
+        'mutation($p: String!) { register(input: {phone: $p, password: "browser-test-pw", '
+        'displayName: "' + name + '"}) { volunteer { id } userErrors { code message } } }',
+        {"p": phone_number},
+    )
+    assert not data["register"]["userErrors"], data
+    return phone_number
+
+
+def open_shift(context: Any, *, full: bool = False) -> dict[str, Any]:
+    """An upcoming shift of a published event, with free seats (or without, if `full`)."""
+    data = graphql(
+        context,
+        "{ events(first: 50) { nodes { id title shifts { id role seatsLeft seatsTaken "
+        "waitlistCount startsAt } } } }",
+    )
+    for event in data["events"]["nodes"]:
+        for shift in event["shifts"]:
+            if (shift["seatsLeft"] == 0) == full:
+                return {**shift, "event_id": event["id"], "title": event["title"]}
+    raise AssertionError("the demo data has no such shift")
+
+
+def wait_for_service_worker(page: Any) -> None:
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
