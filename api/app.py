@@ -16,6 +16,7 @@ from api.db import tortoise_config
 from api.graphql.view import make_graphql_app
 from api.settings import get_settings
 from api.web.health import healthz
+from api.web.organizer import organizer_routes
 from api.web.pages import page_routes
 
 
@@ -33,6 +34,7 @@ def create_app(database_url: str | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
         *page_routes(),
+        *organizer_routes(),
     ]
     return Starlette(
         routes=routes,

@@ -1,0 +1,69 @@
+"""An event's roster: one line per sign-up, for the team's leaders and admins only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.functions import Sum
+
+from api.domain.actors import Actor
+from api.domain.errors import DomainError, ErrorCode
+from api.models import Event, HoursEntry, Signup, SignupStatus
+
+STATUS_ORDER = {
+    SignupStatus.ATTENDED: 0,
+    SignupStatus.CONFIRMED: 1,
+    SignupStatus.NO_SHOW: 2,
+    SignupStatus.WAITLISTED: 3,
+    SignupStatus.CANCELLED: 4,
+}
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    signup_id: int
+    name: str
+    phone: str
+    role: str
+    status: SignupStatus
+    checked_in_at: datetime | None
+    hours: float | None
+
+
+async def roster(actor: Actor, event_id: int) -> tuple[Event, list[RosterLine]]:
+    """The event and its sign-ups (shift order, then status, then arrival)."""
+    if actor.volunteer is None:
+        raise DomainError(ErrorCode.FORBIDDEN, "Only the team's leaders may see the roster.")
+    event = await Event.get_or_none(id=event_id)
+    if event is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such event.", ["eventId"])
+    await actor.require_leader(event.team_id)
+    signups = await Signup.filter(shift__event_id=event_id).select_related("volunteer", "shift")
+    totals = dict(
+        await HoursEntry.filter(signup_id__in=[s.id for s in signups])
+        .annotate(total=Sum("centihours"))
+        .group_by("signup_id")
+        .values_list("signup_id", "total")
+    )
+    signups.sort(
+        key=lambda s: (
+            s.shift.starts_at,
+            s.shift_id,
+            STATUS_ORDER[s.status],
+            s.waitlist_ticket or 0,
+            s.id,
+        )
+    )
+    return event, [
+        RosterLine(
+            signup_id=s.id,
+            name=s.volunteer.display_name,
+            phone=s.volunteer.phone,
+            role=s.shift.role,
+            status=s.status,
+            checked_in_at=s.checked_in_at,
+            hours=int(totals[s.id] or 0) / 100 if s.id in totals else None,
+        )
+        for s in signups
+    ]

@@ -1,0 +1,39 @@
+"""iCalendar feeds: `/calendar/{token}.ics` (a volunteer's, private) and
+`/teams/{id}/calendar.ics` (a team's, public)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from api.domain import calendar_feed
+from api.web.exports import not_found, path_id
+
+ICS = "text/calendar; charset=utf-8"
+
+
+async def volunteer_calendar(request: Request) -> Response:
+    body = await calendar_feed.volunteer_feed(request.path_params["token"])
+    if body is None:
+        return not_found()
+    return Response(
+        body,
+        media_type=ICS,
+        headers={"Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"},
+    )
+
+
+async def team_calendar(request: Request) -> Response:
+    team_id = path_id(request, "Team")
+    body = await calendar_feed.team_feed(team_id) if team_id else None
+    if body is None:
+        return not_found()
+    return Response(body, media_type=ICS, headers={"Cache-Control": "public, max-age=300"})
+
+
+def calendar_routes() -> list[BaseRoute]:
+    return [
+        Route("/calendar/{token}.ics", volunteer_calendar),
+        Route("/teams/{id}/calendar.ics", team_calendar),
+    ]

@@ -1,0 +1,60 @@
+"""Helpers shared by the organizer's pages and exports: ids in URLs, CSV files, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from api.domain.errors import DomainError, ErrorCode
+from api.graphql.errors import PublicError
+from api.graphql.ids import decode_id
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def path_id(request: Request, type_name: str) -> int | None:
+    """The `{id}` of the URL: a global id of `type_name` (as the app links) or a plain number."""
+    raw = str(request.path_params.get("id", ""))
+    if raw.isdigit():
+        return int(raw) if 0 < int(raw) < 2**31 else None
+    try:
+        found, pk = decode_id(raw)
+    except PublicError:
+        return None
+    return pk if found == type_name else None
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet must never run a name as a formula.
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_response(rows: Iterable[Sequence[object]], filename: str) -> Response:
+    """UTF-8 with a byte-order mark, so Excel opens Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return Response(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def error_response(exc: DomainError) -> Response:
+    """403 for anyone who may not see it (anonymous included), 404 for what does not exist."""
+    status = 404 if exc.code == ErrorCode.NOT_FOUND else 403
+    return PlainTextResponse(exc.message, status_code=status)
+
+
+def not_found() -> Response:
+    return PlainTextResponse("Not found", status_code=404)

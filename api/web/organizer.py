@@ -1,0 +1,243 @@
+"""The organizer's pages: an event's attendance page (`/events/{id}/organize`) and the
+dashboards (`/teams/{id}/dashboard`, `/communities/{id}/dashboard`, with `.csv` exports),
+plus the feeds and the roster. `organizer_routes()` is what `api/app.py` mounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import segno
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from api.domain import notifications
+from api.domain import stats as domain_stats
+from api.domain.actors import Actor
+from api.domain.errors import DomainError
+from api.models import Community, Team
+from api.settings import SHANGHAI, get_settings
+from api.web import charts
+from api.web.auth import actor_for, is_cross_site
+from api.web.calendar import calendar_routes
+from api.web.exports import csv_response, error_response, not_found, path_id
+from api.web.rendering import operation, render, run_operation
+from api.web.roster import roster_routes
+
+ATTENDANCE_STATUSES = ("ATTENDED", "NO_SHOW")
+
+
+def checkin_url(shift_id: str, code: str) -> str:
+    """The link in the QR code: opens the volunteer's check-in with the code filled in."""
+    return f"{get_settings().public_url}/checkin?{urlencode({'shift': shift_id, 'code': code})}"
+
+
+def qr_svg(url: str) -> Markup:
+    qr = segno.make(url, error="m")
+    return Markup(qr.svg_inline(scale=5, border=2, title="QR", dark="#000", light="#fff"))
+
+
+def _login_redirect(request: Request) -> Response:
+    here = request.url.path
+    return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
+
+
+async def _unread(actor: Actor) -> int | None:
+    return await notifications.unread_count(actor.id) if actor.id else None
+
+
+def _group(signups: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {
+        "CONFIRMED": [],
+        "ATTENDED": [],
+        "NO_SHOW": [],
+        "WAITLISTED": [],
+    }
+    for s in signups:
+        if s["status"] in groups:
+            groups[s["status"]].append(s)
+    groups["WAITLISTED"].sort(key=lambda s: s["waitlistPosition"] or 0)
+    return groups
+
+
+async def organize_page(request: Request) -> Response:
+    actor = await actor_for(request)
+    if actor.volunteer is None:
+        return _login_redirect(request)
+    if path_id(request, "Event") is None:
+        return not_found()
+    message = None
+    if request.method == "POST":
+        message = await _mark_from_form(request)
+        if message is None:
+            return RedirectResponse(request.url.path, status_code=303)
+    data = await run_operation(request, "OrganizeEvent", {"id": _event_gid(request)})
+    event = data.get("node")
+    if not event or event.get("__typename") != "Event":
+        return render(request, "not_found.html", {"viewer": data["viewer"]}, status_code=404)
+    if not event["viewerCanOrganize"]:
+        return render(
+            request,
+            "organizer/forbidden.html",
+            {"viewer": data["viewer"], "unread_count": await _unread(actor)},
+            status_code=403,
+        )
+    for shift in event["shifts"]:
+        shift["groups"] = _group((shift["signups"] or {}).get("nodes", []))
+        code = shift["checkInCode"] or ""
+        shift["codeDisplay"] = f"{code[:3]} {code[3:]}"
+        shift["qr"] = qr_svg(checkin_url(shift["id"], code))
+    return render(
+        request,
+        "organizer/organize.html",
+        {
+            "viewer": data["viewer"],
+            "unread_count": data["viewer"]["unreadNotificationCount"],
+            "event": event,
+            "message": message,
+            "organizer_ops": {"MarkAttendance": " ".join(operation("MarkAttendance").split())},
+        },
+    )
+
+
+def _event_gid(request: Request) -> str:
+    from api.graphql.ids import encode_id
+
+    pk = path_id(request, "Event")
+    return encode_id("Event", pk or 0)
+
+
+async def _mark_from_form(request: Request) -> str | None:
+    """The page without scripts: a plain form post marks attendance. Returns an error text."""
+    if is_cross_site(request):
+        return "Cross-site form refused"
+    form = await request.form()
+    status = str(form.get("status", ""))
+    if status not in ATTENDANCE_STATUSES:
+        return "INVALID_INPUT"
+    variables: dict[str, Any] = {"signupId": str(form.get("signupId", "")), "status": status}
+    hours = str(form.get("hours", "")).strip()
+    if hours:
+        try:
+            variables["hours"] = float(hours)
+        except ValueError:
+            return "INVALID_INPUT"
+    try:
+        data = await run_operation(request, "MarkAttendance", variables)
+    except RuntimeError as exc:
+        return str(exc)
+    errors = data["markAttendance"]["userErrors"]
+    return errors[0]["message"] if errors else None
+
+
+# Dashboards ---------------------------------------------------------------------------
+
+
+def _period(request: Request) -> tuple[datetime | None, datetime | None]:
+    bounds: list[datetime | None] = []
+    for name in ("since", "until"):
+        value = request.query_params.get(name, "")
+        try:
+            day = datetime.strptime(value, "%Y-%m-%d") if value else None
+        except ValueError:
+            day = None
+        bounds.append(day.replace(tzinfo=SHANGHAI) if day else None)
+    return bounds[0], bounds[1]
+
+
+async def _figures(request: Request, kind: str) -> tuple[Actor, Any, domain_stats.Stats] | Response:
+    actor = await actor_for(request)
+    pk = path_id(request, kind)
+    if pk is None:
+        return not_found()
+    since, until = _period(request)
+    try:
+        if kind == "Team":
+            owner: Any = await Team.get_or_none(id=pk)
+            figures = await domain_stats.team_stats(actor, pk, since, until)
+        else:
+            owner = await Community.get_or_none(id=pk)
+            figures = await domain_stats.community_stats(actor, pk, since, until)
+    except DomainError as exc:
+        if actor.volunteer is None and request.url.path.endswith("/dashboard"):
+            return _login_redirect(request)
+        return error_response(exc)
+    return actor, owner, figures
+
+
+def _charts(figures: domain_stats.Stats) -> dict[str, Markup]:
+    from api.web.pages import kind_label
+
+    attendance = [
+        ("出席 Attended", figures.attendance_rate or 0.0, "#0b6e4f"),
+        ("缺席 No-show", figures.no_show_rate or 0.0, "#b4232a"),
+        (
+            "未记录 Not recorded",
+            max(0.0, 1 - (figures.attendance_rate or 0) - (figures.no_show_rate or 0))
+            if figures.seats_taken
+            else 0.0,
+            "#8a8a8a",
+        ),
+    ]
+    return {
+        "by_month": charts.bar_chart(
+            "Events by month", [(m.month, m.count) for m in figures.events_by_month]
+        ),
+        "by_kind": charts.bar_chart(
+            "Events by kind", [(kind_label(str(k.kind)), k.count) for k in figures.events_by_kind]
+        ),
+        "attendance": charts.rate_bar("Attendance", attendance),
+        "busiest": charts.bar_chart(
+            "Busiest volunteers",
+            [(b.display_name, b.hours) for b in figures.busiest_volunteers],
+            unit=" h",
+        ),
+    }
+
+
+async def dashboard_page(request: Request) -> Response:
+    kind = "Team" if request.url.path.startswith("/teams/") else "Community"
+    found = await _figures(request, kind)
+    if isinstance(found, Response):
+        return found
+    actor, owner, figures = found
+    query = f"?{request.url.query}" if request.url.query else ""
+    return render(
+        request,
+        "organizer/dashboard.html",
+        {
+            "viewer": {"id": actor.id, "displayName": actor.volunteer.display_name}
+            if actor.volunteer
+            else None,
+            "unread_count": await _unread(actor),
+            "owner": owner,
+            "kind": kind,
+            "figures": figures,
+            "charts": _charts(figures),
+            "csv_url": request.url.path + ".csv" + query,
+        },
+    )
+
+
+async def dashboard_csv(request: Request) -> Response:
+    kind = "Team" if request.url.path.startswith("/teams/") else "Community"
+    found = await _figures(request, kind)
+    if isinstance(found, Response):
+        return found
+    _, owner, figures = found
+    return csv_response(domain_stats.as_rows(figures), f"{kind.lower()}-{owner.id}-stats.csv")
+
+
+def organizer_routes() -> list[BaseRoute]:
+    return [
+        Route("/events/{id}/organize", organize_page, methods=["GET", "POST"]),
+        Route("/teams/{id}/dashboard", dashboard_page),
+        Route("/teams/{id}/dashboard.csv", dashboard_csv),
+        Route("/communities/{id}/dashboard", dashboard_page),
+        Route("/communities/{id}/dashboard.csv", dashboard_csv),
+        *calendar_routes(),
+        *roster_routes(),
+    ]

@@ -1,0 +1,47 @@
+"""`/events/{id}/roster.csv`: the event's sign-ups for its team's leaders and admins."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from api.domain import roster as domain_roster
+from api.domain.errors import DomainError
+from api.settings import SHANGHAI
+from api.web.auth import actor_for
+from api.web.exports import csv_response, error_response, not_found, path_id
+
+HEADER = [
+    "姓名 Name",
+    "手机 Phone",
+    "岗位 Role",
+    "状态 Status",
+    "签到时间 Checked in",
+    "时长 Hours",
+]
+
+
+async def roster_csv(request: Request) -> Response:
+    event_id = path_id(request, "Event")
+    if event_id is None:
+        return not_found()
+    try:
+        event, lines = await domain_roster.roster(await actor_for(request), event_id)
+    except DomainError as exc:
+        return error_response(exc)
+    rows: list[list[object]] = [HEADER]
+    for line in lines:
+        checked_in = (
+            line.checked_in_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            if line.checked_in_at
+            else ""
+        )
+        hours = "" if line.hours is None else f"{line.hours:g}"
+        rows.append([line.name, line.phone, line.role, str(line.status), checked_in, hours])
+    day = event.starts_at.astimezone(SHANGHAI).strftime("%Y%m%d")
+    return csv_response(rows, f"roster-{event.id}-{day}.csv")
+
+
+def roster_routes() -> list[BaseRoute]:
+    return [Route("/events/{id}/roster.csv", roster_csv)]
