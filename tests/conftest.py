@@ -26,7 +26,8 @@ from api.domain import clock
 from tests import pgcluster
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_DIR = ROOT / ".pgtest"
+# One cluster per test session: parallel sessions must not stop each other's server.
+PG_DIR = ROOT / ".pgtest" / str(os.getpid())
 BACKENDS = ["sqlite", "postgres"]
 if os.environ.get("LINLI_TEST_BACKENDS"):
     BACKENDS = os.environ["LINLI_TEST_BACKENDS"].split(",")
@@ -58,6 +59,7 @@ def postgres_server() -> Iterator[str | None]:
         yield url
     finally:
         pgcluster.stop(PG_DIR)
+        shutil.rmtree(PG_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

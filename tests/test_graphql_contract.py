@@ -166,3 +166,18 @@ async def test_unexpected_errors_are_masked(client, database, monkeypatch):
     monkeypatch.setattr(query, "paginate", broken)
     body = await GraphQLClient(client)("{ teams { totalCount } }")
     assert body["errors"][0]["message"] == "Unexpected error."
+
+
+async def test_nul_bytes_and_wildcards_are_plain_text(client, database):
+    gql = GraphQLClient(client)
+    await factories.event(await factories.team(), title="100% 义剪")
+    query = "query($s: String) { events(filter: {search: $s}) { nodes { title } } }"
+    assert (await gql.ok(query, {"s": "%"}))["events"]["nodes"] == [{"title": "100% 义剪"}]
+    assert (await gql.ok(query, {"s": "_"}))["events"]["nodes"] == []
+    nul = await gql(query, {"s": "a\x00b"})
+    assert nul["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    register = await gql(
+        'mutation { register(input: {phone: "13912345678", password: "abcdefgh1", '
+        'displayName: "a\\u0000b"}) { userErrors { code } } }'
+    )
+    assert register["data"]["register"]["userErrors"][0]["code"] == "INVALID_INPUT"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
@@ -34,9 +34,11 @@ def published_events(query: EventQuery) -> QuerySet[Event]:
     for name, value in (("startsAfter", query.starts_after), ("startsBefore", query.starts_before)):
         if value is not None and value.tzinfo is None:
             v.fail("Times need a UTC offset.", "filter", name)
-    search = (query.search or "").strip()
-    v.check(
-        len(search) <= SEARCH_MAX, f"Search at most {SEARCH_MAX} characters.", "filter", "search"
+    search = (
+        v.text(
+            query.search, "filter", "search", max_length=SEARCH_MAX, required=False, label="Search"
+        )
+        or ""
     )
     v.raise_if_any()
     qs = Event.filter(status=EventStatus.PUBLISHED)

@@ -33,4 +33,6 @@ def should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
         return False  # syntax and validation errors, limits: they speak about the query
-    return not isinstance(original, PublicError | DomainError | ValidationErrors)
+    # graphql-core wraps variable coercion problems in another GraphQLError: they speak
+    # about the request too.
+    return not isinstance(original, GraphQLError | PublicError | DomainError | ValidationErrors)
