@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from api.graphql.context import Context
@@ -32,4 +33,9 @@ class LinliGraphQL(GraphQL[Context, None]):
 
 
 def make_graphql_app() -> LinliGraphQL:
-    return LinliGraphQL(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+    return LinliGraphQL(
+        schema,
+        graphql_ide="graphiql",
+        allow_queries_via_get=True,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+    )
