@@ -164,8 +164,25 @@ async def manifest(request: Request) -> Response:
     )
 
 
+async def favicon(request: Request) -> Response:
+    icon = manifest_of_assets()["icons/icon-192.png"]
+    return Response(
+        icon.body, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+async def robots(request: Request) -> Response:
+    return Response(
+        "User-agent: *\nAllow: /\n",
+        media_type="text/plain",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def asset_routes() -> list[BaseRoute]:
     return [
+        Route("/favicon.ico", favicon),
+        Route("/robots.txt", robots),
         Route("/static/{path:path}", static_file),
         Route("/sw.js", service_worker),
         Route("/manifest.webmanifest", manifest),

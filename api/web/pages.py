@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -213,12 +213,18 @@ async def checkin_link(request: Request) -> Response:
     return RedirectResponse(f"/me?{query}" if query else "/me", status_code=303)
 
 
+async def _url_encoded_form(request: Request) -> dict[str, str]:
+    """The page's own forms are URL-encoded (no multipart parser needed)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return dict(parse_qsl(body, keep_blank_values=True))
+
+
 async def login_page(request: Request) -> Response:
     next_url = safe_next(request.query_params.get("next"), "/me")
     errors: dict[str, Any] = {"login": [], "register": []}
     values: dict[str, str] = {}
     if request.method == "POST":
-        form = await request.form()
+        form = await _url_encoded_form(request)
         action = "register" if form.get("action") == "register" else "login"
         values = {k: str(v) for k, v in form.items() if k != "password"}
         next_url = safe_next(str(form.get("next") or ""), "/me")

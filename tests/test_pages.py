@@ -1,0 +1,109 @@
+"""The PWA's server side: pages in both languages, the manifest, the worker, static files."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from api.graphql.ids import encode_id
+from tests import factories
+from tests.factories import log_in_as
+
+
+async def test_start_page_lists_upcoming_events_in_chinese(client: httpx.AsyncClient) -> None:
+    team = await factories.team()
+    await factories.event(team, title="尊湖小区义剪", capacities=(3,))
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-language"] == "zh-CN"
+    assert '<html lang="zh-CN">' in response.text
+    assert "尊湖小区义剪" in response.text and "剩余 3 个名额" in response.text
+    assert response.headers["cache-control"] == "private, no-cache"
+
+
+async def test_start_page_filters_and_says_when_nothing_matches(client: httpx.AsyncClient) -> None:
+    team = await factories.team()
+    await factories.event(team, title="尊湖小区义剪")
+    response = await client.get("/", params={"q": "没有这个活动", "kind": "CLINIC"})
+    assert response.status_code == 200
+    assert "尊湖小区义剪" not in response.text
+    assert "没有符合条件的活动" in response.text
+    # bad filter values never break the page
+    assert (
+        await client.get("/", params={"community": "garbage", "date": "2026-13-45"})
+    ).status_code == 200
+
+
+async def test_english_is_chosen_and_remembered(client: httpx.AsyncClient) -> None:
+    response = await client.get("/lang/en", params={"next": "/login"})
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    page = await client.get("/login")
+    assert '<html lang="en">' in page.text and "Log in or register" in page.text
+    evil = await client.get("/lang/zh-CN", params={"next": "//evil.example/"})
+    assert evil.headers["location"] == "/"
+
+
+async def test_event_page_shows_shifts_and_the_action_that_fits(client: httpx.AsyncClient) -> None:
+    team = await factories.team()
+    event = await factories.event(team, title="便民义诊", capacities=(1,))
+    event_id = encode_id("Event", event.id)
+    anonymous = await client.get(f"/events/{event_id}")
+    assert anonymous.status_code == 200 and "登录后报名" in anonymous.text
+    log_in_as(client, await factories.volunteer())
+    page = await client.get(f"/events/{event_id}")
+    assert 'data-action="SignUp"' in page.text and ">报名<" in page.text
+
+
+async def test_unknown_ids_answer_404(client: httpx.AsyncClient) -> None:
+    for path in ("/events/garbage", "/teams/garbage", f"/events/{encode_id('Team', 1)}"):
+        response = await client.get(path)
+        assert response.status_code == 404
+        assert "找不到页面" in response.text
+
+
+async def test_my_shifts_needs_a_login(client: httpx.AsyncClient) -> None:
+    response = await client.get("/me")
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/me"
+    log_in_as(client, await factories.volunteer())
+    page = await client.get("/me")
+    assert page.status_code == 200 and "累计服务时长" in page.text
+
+
+async def test_login_form_works_without_scripts(client: httpx.AsyncClient) -> None:
+    volunteer = await factories.volunteer()
+    wrong = await client.post(
+        "/login",
+        data={"action": "login", "phone": volunteer.phone, "password": "nope", "next": "/me"},
+    )
+    assert wrong.status_code == 400 and "手机号或密码不正确" in wrong.text
+    right = await client.post(
+        "/login",
+        data={
+            "action": "login",
+            "phone": volunteer.phone,
+            "password": factories.PASSWORD,
+            "next": "/me",
+        },
+    )
+    assert right.status_code == 303 and right.headers["location"] == "/me"
+    assert "linli_session" in right.headers["set-cookie"]
+
+
+async def test_manifest_worker_and_fingerprinted_assets(client: httpx.AsyncClient) -> None:
+    manifest = (await client.get("/manifest.webmanifest")).json()
+    assert manifest["display"] == "standalone" and manifest["start_url"].startswith(
+        manifest["scope"]
+    )
+    worker = await client.get("/sw.js")
+    assert worker.headers["cache-control"] == "no-cache"
+    version = re.search(r'const VERSION = "(\w+)"', worker.text)
+    assert version
+    page = (await client.get("/offline")).text
+    css = re.search(r'href="(/static/css/app\.\w{10}\.css)"', page)
+    assert css and css.group(1) in worker.text  # precached by the worker
+    asset = await client.get(css.group(1))
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    stale = await client.get("/static/css/app.0000000000.css")
+    assert stale.status_code == 404
+    assert (await client.get("/static/css/app.css")).headers["cache-control"] == "no-cache"
