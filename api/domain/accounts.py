@@ -54,7 +54,9 @@ async def create_volunteer(
 ) -> Volunteer:
     phone, name = _validate_new_account(phone, password, display_name)
     if await Volunteer.filter(phone=phone).exists():
-        raise DomainError(ErrorCode.PHONE_TAKEN, "This phone number is already registered.", ["phone"])
+        raise DomainError(
+            ErrorCode.PHONE_TAKEN, "This phone number is already registered.", ["phone"]
+        )
     password_hash = await asyncio.to_thread(hash_password, password)
     try:
         return await Volunteer.create(

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from api.domain import clock, hours, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.models import HoursMethod, Shift, Signup, SignupStatus
+from api.models import HoursMethod, Signup, SignupStatus
 from api.settings import get_settings
 
 CODE_PERIOD = timedelta(minutes=10)
@@ -38,9 +38,7 @@ def code_is_valid(shift_id: int, code: str) -> bool:
     """The current code, or the previous one (someone read it just before it rotated)."""
     now = clock.now()
     code = (code or "").strip()
-    return any(
-        hmac.compare_digest(code_for(shift_id, at), code) for at in (now, now - CODE_PERIOD)
-    )
+    return any(hmac.compare_digest(code_for(shift_id, at), code) for at in (now, now - CODE_PERIOD))
 
 
 async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
@@ -65,7 +63,9 @@ async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
     await throttle.check(keys, WRONG_CODE_LIMIT, WRONG_CODE_WINDOW, "check-in codes")
     if not code_is_valid(shift_id, code):
         await throttle.record_failure(keys)
-        raise DomainError(ErrorCode.BAD_CODE, "That code is not right. Ask the organizer.", ["code"])
+        raise DomainError(
+            ErrorCode.BAD_CODE, "That code is not right. Ask the organizer.", ["code"]
+        )
     async with in_transaction():
         updated = await Signup.filter(id=signup.id, status=SignupStatus.CONFIRMED).update(
             status=SignupStatus.ATTENDED, checked_in_at=now

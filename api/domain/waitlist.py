@@ -16,9 +16,7 @@ async def waitlist_positions(signup_ids: list[int]) -> dict[int, int]:
         return {}
     conn = connections.get("default")
     postgres = conn.capabilities.dialect == "postgres"
-    marks = ", ".join(
-        f"${i + 2}" if postgres else "?" for i in range(len(signup_ids))
-    )
+    marks = ", ".join(f"${i + 2}" if postgres else "?" for i in range(len(signup_ids)))
     status = "$1" if postgres else "?"
     sql = (
         "SELECT s.id, (SELECT COUNT(*) FROM signup o WHERE o.shift_id = s.shift_id"

@@ -88,9 +88,7 @@ def _after(fields: Sequence[str], values: Sequence[Any]) -> Q:
     """Rows strictly after `values` in the ascending order of `fields` (row comparison)."""
     condition = Q(**{f"{fields[-1]}__gt": values[-1]})
     for i in range(len(fields) - 2, -1, -1):
-        condition = Q(**{f"{fields[i]}__gt": values[i]}) | (
-            Q(**{fields[i]: values[i]}) & condition
-        )
+        condition = Q(**{f"{fields[i]}__gt": values[i]}) | (Q(**{fields[i]: values[i]}) & condition)
     return condition
 
 
