@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 import segno
 from markupsafe import Markup
@@ -114,7 +114,8 @@ async def _mark_from_form(request: Request) -> str | None:
     """The page without scripts: a plain form post marks attendance. Returns an error text."""
     if is_cross_site(request):
         return "Cross-site form refused"
-    form = await request.form()
+    # A urlencoded form, read without python-multipart.
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     status = str(form.get("status", ""))
     if status not in ATTENDANCE_STATUSES:
         return "INVALID_INPUT"
