@@ -166,7 +166,7 @@ def main() -> int:
         "lighthouse": version,
         "browser": chrome,
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        "settings": "mobile defaults (simulated throttling), median of %d runs" % args.runs,
+        "settings": f"mobile defaults (simulated throttling), median of {args.runs} runs",
         "targets": TARGETS,
         "pages": pages,
     }

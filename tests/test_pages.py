@@ -107,3 +107,17 @@ async def test_manifest_worker_and_fingerprinted_assets(client: httpx.AsyncClien
     stale = await client.get("/static/css/app.0000000000.css")
     assert stale.status_code == 404
     assert (await client.get("/static/css/app.css")).headers["cache-control"] == "no-cache"
+
+
+async def test_the_qr_link_opens_check_in_with_the_code_filled_in(
+    client: httpx.AsyncClient,
+) -> None:
+    team = await factories.team()
+    event = await factories.event(team)
+    shift_id = encode_id("Shift", (await event.shifts.all())[0].id)
+    response = await client.get("/checkin", params={"shift": shift_id, "code": "123456"})
+    assert response.status_code == 303
+    log_in_as(client, await factories.volunteer())
+    page = await client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert 'data-action="CheckIn"' in page.text and 'value="123456"' in page.text

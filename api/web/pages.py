@@ -176,7 +176,8 @@ async def my_page(request: Request) -> Response:
     if viewer is None:
         return RedirectResponse("/login?next=/me", status_code=303)
     now = clock.now()
-    upcoming, past = [], []
+    upcoming: list[dict[str, Any]] = []
+    past: list[dict[str, Any]] = []
     for signup in viewer["signups"]["nodes"]:
         shift = signup["shift"]
         ends = datetime.fromisoformat(shift["endsAt"])

@@ -118,3 +118,26 @@ def test_cancelling_asks_for_confirmation(context: Any) -> None:
     card.get_by_role("button", name="确定取消").click()
     expect(page.get_by_role("status").filter(has_text="已取消报名")).to_be_visible()
     assert [s["status"] for s in my_signups_for(context, shift["id"])] == ["CANCELLED"]
+
+
+def test_a_cancellation_made_offline_is_sent_on_reconnect(context: Any) -> None:
+    register(context)
+    shift = open_shift(context)
+    page = context.new_page()
+    page.goto(f"/events/{shift['event_id']}")
+    wait_for_service_worker(page)
+    card = page.locator(f"#shift-{shift['id']}")
+    card.get_by_role("button", name="报名").click()
+    expect(card).to_contain_text("已报名")
+    before = seats_taken(context, shift["id"])
+
+    context.set_offline(True)
+    card.get_by_role("button", name="取消报名").click()
+    card.get_by_role("button", name="确定取消").click()
+    expect(page.get_by_role("status").filter(has_text="恢复网络后会自动提交")).to_be_visible()
+    assert [s["status"] for s in my_signups_for(context, shift["id"])] == ["CONFIRMED"]
+
+    context.set_offline(False)
+    expect(page.get_by_role("status").filter(has_text="已取消报名")).to_be_visible(timeout=5_000)
+    assert [s["status"] for s in my_signups_for(context, shift["id"])] == ["CANCELLED"]
+    assert seats_taken(context, shift["id"]) == before - 1

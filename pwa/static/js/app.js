@@ -123,6 +123,11 @@ function showFieldErrors(form, errors) {
   (first || form.querySelector("input:not([type=hidden])"))?.focus();
 }
 
+async function forgetPages() {
+  if (!self.caches) return;
+  for (const name of await caches.keys()) if (name.startsWith("linli-pages")) await caches.delete(name);
+}
+
 function askToConfirm(form) {
   const box = document.createElement("div");
   box.className = "confirm-box";
@@ -172,7 +177,7 @@ document.addEventListener("submit", async (event) => {
     if (op === "LogOut") {
       await graphql(op, {});
       await outbox.clear();
-      for (const name of await caches.keys()) if (name.startsWith("linli-pages")) await caches.delete(name);
+      await forgetPages();
       location.assign("/");
       return;
     }
@@ -180,7 +185,10 @@ document.addEventListener("submit", async (event) => {
     const payload = Object.values(await graphql(op, variables))[0];
     if (payload.userErrors?.length) showFieldErrors(form, payload.userErrors);
     else if (op === "JoinTeam") await refreshMain();
-    else location.assign(next || "/me");
+    else {
+      await forgetPages(); // pages kept for the previous visitor are not this one's
+      location.assign(next || "/me");
+    }
   } catch {
     notice(navigator.onLine ? strings.network : strings.offline, "bad", "net-error");
   } finally {
