@@ -121,3 +121,16 @@ async def test_the_qr_link_opens_check_in_with_the_code_filled_in(
     page = await client.get(response.headers["location"])
     assert page.status_code == 200
     assert 'data-action="CheckIn"' in page.text and 'value="123456"' in page.text
+
+
+async def test_team_page_lists_its_events_and_offers_to_join(client: httpx.AsyncClient) -> None:
+    team = await factories.team("东园消防志愿队")
+    await factories.event(team, title="消防演练")
+    team_id = encode_id("Team", team.id)
+    anonymous = await client.get(f"/teams/{team_id}")
+    assert anonymous.status_code == 200
+    assert "东园消防志愿队" in anonymous.text and "消防演练" in anonymous.text
+    assert "登录后加入" in anonymous.text
+    log_in_as(client, await factories.volunteer())
+    page = await client.get(f"/teams/{team_id}")
+    assert 'data-action="JoinTeam"' in page.text
