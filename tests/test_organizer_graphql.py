@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from api.domain import notifications
 from api.graphql.ids import encode_id
@@ -194,3 +194,18 @@ async def test_organize_page_shows_code_qr_and_marks_attendance(client) -> None:
     )
     assert response.status_code == 303
     assert (await Signup.get(id=signup.id)).status == SignupStatus.NO_SHOW
+
+
+async def test_shift_times_given_in_shanghai_compare_correctly(client) -> None:
+    gql, leader, team, event, shift = await _setup(client)
+    factories.log_in_as(client, leader)
+    data = await gql.ok(
+        """mutation($id: ID!, $at: DateTime!) { updateShift(input: {shiftId: $id, startsAt: $at}) {
+             shift { startsAt } userErrors { code } } }""",
+        {"id": encode_id("Shift", shift.id), "at": "2031-05-10T10:00:00+08:00"},
+    )
+    assert data["updateShift"]["userErrors"] == []
+    moved_to = datetime(2031, 5, 10, 2, 0, tzinfo=UTC)
+    # Stored in UTC, so comparisons in the database (text on SQLite) see the instant.
+    assert await Shift.filter(id=shift.id, starts_at__gte=moved_to).exists()
+    assert not await Shift.filter(id=shift.id, starts_at__gt=moved_to).exists()

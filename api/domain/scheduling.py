@@ -10,7 +10,7 @@ refusal below the confirmed count).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from tortoise.transactions import in_transaction
@@ -175,8 +175,8 @@ async def update_event(
                 title=new.title,
                 kind=new.kind,
                 description=new.description,
-                starts_at=new.starts_at,
-                ends_at=new.ends_at,
+                starts_at=new.starts_at.astimezone(UTC),
+                ends_at=new.ends_at.astimezone(UTC),
                 location_name=new.location_name,
                 location_address=new.location_address,
                 community_id=new.community_id,
@@ -184,7 +184,8 @@ async def update_event(
             for shift, moved in zip(shifts, new.shifts, strict=True):
                 if (shift.starts_at, shift.ends_at) != (moved.starts_at, moved.ends_at):
                     await Shift.filter(id=shift.id).update(
-                        starts_at=moved.starts_at, ends_at=moved.ends_at
+                        starts_at=moved.starts_at.astimezone(UTC),
+                        ends_at=moved.ends_at.astimezone(UTC),
                     )
             if "time" in changed:
                 # Reminders are due again relative to the new time.
@@ -249,6 +250,8 @@ async def update_shift(
     v.raise_if_any()
     if capacity is not None and capacity != shift.capacity:
         await signups.change_capacity(actor, shift_id, capacity)
+    # Written in UTC: `update()` stores an offset as given, and SQLite compares text.
+    new_start, new_end = new_start.astimezone(UTC), new_end.astimezone(UTC)
     moved = (new_start, new_end) != (shift.starts_at, shift.ends_at)
     async with in_transaction():
         updates: dict[str, object] = {}
