@@ -94,7 +94,7 @@ async def _signed_up(event_ids: list[int]) -> list[int]:
         shift__event_id__in=event_ids,
         status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
     ).values_list("volunteer_id", flat=True)
-    return sorted({int(i) for i in ids})
+    return sorted({int(i) for i in ids})  # type: ignore[call-overload]
 
 
 async def _events_in_scope(event: Event, scope: Scope) -> list[Event]:

@@ -30,7 +30,7 @@ async def roster_csv(request: Request) -> Response:
         event, lines = await domain_roster.roster(await actor_for(request), event_id)
     except DomainError as exc:
         return error_response(exc)
-    rows: list[list[object]] = [HEADER]
+    rows: list[list[object]] = [list(HEADER)]
     for line in lines:
         checked_in = (
             line.checked_in_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
