@@ -45,9 +45,9 @@ def published_events(query: EventQuery) -> QuerySet[Event]:
     if query.starts_after is None and query.starts_before is None:
         qs = qs.filter(ends_at__gt=clock.now())
     if query.starts_after is not None:
-        qs = qs.filter(starts_at__gte=query.starts_after)
+        qs = qs.filter(starts_at__gte=clock.utc(query.starts_after))
     if query.starts_before is not None:
-        qs = qs.filter(starts_at__lt=query.starts_before)
+        qs = qs.filter(starts_at__lt=clock.utc(query.starts_before))
     if query.kinds:
         qs = qs.filter(kind__in=list(query.kinds))
     if query.community_id is not None:

@@ -12,6 +12,12 @@ def now() -> datetime:
     return _now()
 
 
+def utc(moment: datetime) -> datetime:
+    """The same instant in UTC. Everything is stored and compared in UTC: SQLite compares
+    timestamps as text, so "09:00+08:00" and "01:00+00:00" would not compare as equal."""
+    return moment.astimezone(UTC)
+
+
 def set_clock(clock: Callable[[], datetime] | None) -> None:
     """Replace the clock (tests); `None` restores the real one."""
     global _now

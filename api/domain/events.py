@@ -113,6 +113,9 @@ def validate_draft(draft: EventDraft) -> None:
                 "startsAt",
             )
     v.raise_if_any()
+    draft.starts_at, draft.ends_at = clock.utc(draft.starts_at), clock.utc(draft.ends_at)
+    for shift in draft.shifts:
+        shift.starts_at, shift.ends_at = clock.utc(shift.starts_at), clock.utc(shift.ends_at)
 
 
 async def create_event(actor: Actor, draft: EventDraft, *, series_id: int | None = None) -> Event:
