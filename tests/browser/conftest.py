@@ -102,7 +102,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API runs an event loop of its own in this thread while it is started, so it
+# lives per module: the async tests of the rest of the suite get their loop back afterwards.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -117,7 +119,7 @@ def phone(playwright: Any) -> dict[str, Any]:
     return {**device, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Any) -> Iterator[Any]:
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
