@@ -23,7 +23,7 @@ async def main():
     team = await factories.team(leaders=(leader,))
     actor = Actor(volunteer=leader)
     t = time.perf_counter()
-    first = await recurrence.create_series(actor, draft(team.id), "FREQ=DAILY;COUNT=100")
+    await recurrence.create_series(actor, draft(team.id), "FREQ=DAILY;COUNT=100")
     print(f"100-occurrence series (2 shifts each): {time.perf_counter() - t:.3f} s")
     # 1000 confirmed sign-ups on one event's shift(s)
     event = await factories.event(team, capacities=(1000,))
