@@ -12,14 +12,9 @@ from api.settings import SHANGHAI
 from api.web.auth import actor_for
 from api.web.exports import csv_response, error_response, not_found, path_id
 
-HEADER = [
-    "姓名 Name",
-    "手机 Phone",
-    "岗位 Role",
-    "状态 Status",
-    "签到时间 Checked in",
-    "时长 Hours",
-]
+#: Chinese first: the sheet is opened by the community's staff (name, phone, role, status,
+#: checked-in time, hours).
+HEADER = ["姓名", "手机号", "岗位", "状态", "签到时间", "时长"]
 
 
 async def roster_csv(request: Request) -> Response:
