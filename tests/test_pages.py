@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 
 from api.graphql.ids import encode_id
+from api.models import Notification, NotificationKind
 from tests import factories
 from tests.factories import log_in_as
 
@@ -134,3 +136,76 @@ async def test_team_page_lists_its_events_and_offers_to_join(client: httpx.Async
     log_in_as(client, await factories.volunteer())
     page = await client.get(f"/teams/{team_id}")
     assert 'data-action="JoinTeam"' in page.text
+
+
+async def _notify(volunteer: Any, message: str, event: Any = None) -> None:
+    await Notification.create(
+        volunteer=volunteer,
+        kind=NotificationKind.EVENT_CHANGED,
+        message=message,
+        event=event,
+        source=f"test:{message}",
+    )
+
+
+async def test_every_page_shows_the_unread_badge_and_my_page_lists_notifications(
+    client: httpx.AsyncClient,
+) -> None:
+    team = await factories.team()
+    event = await factories.event(team, title="便民义诊")
+    me, other = await factories.volunteer("王阿姨"), await factories.volunteer("李师傅")
+    await _notify(me, "活动有变动：便民义诊", event)
+    await _notify(me, "活动已取消：义剪")
+    await _notify(other, "别人的通知")
+    event_id, team_id = encode_id("Event", event.id), encode_id("Team", team.id)
+    paths = [
+        "/",
+        f"/events/{event_id}",
+        f"/teams/{team_id}",
+        "/me",
+        "/login",
+        "/events/garbage",  # 404 page
+        f"/events/{event_id}/organize",  # 403 page: not a leader
+    ]
+    anonymous = await client.get("/")
+    assert "data-unread" not in anonymous.text
+    log_in_as(client, me)
+    for path in paths:
+        page = await client.get(path)
+        assert 'data-unread="2"' in page.text, path
+    mine = (await client.get("/me")).text
+    assert "通知" in mine and "2 条未读" in mine
+    assert "活动有变动：便民义诊" in mine and f'href="/events/{event_id}"' in mine
+    assert "别人的通知" not in mine
+    assert 'action="/me/notifications/read"' in mine and "全部标为已读" in mine
+
+    cross_site = await client.post(
+        "/me/notifications/read", headers={"Origin": "https://evil.example"}
+    )
+    assert cross_site.status_code == 303
+    assert await Notification.filter(volunteer=me, read_at=None).count() == 2
+    marked = await client.post("/me/notifications/read")
+    assert marked.status_code == 303 and marked.headers["location"] == "/me#notifications"
+    assert await Notification.filter(volunteer=me, read_at=None).count() == 0
+    assert await Notification.filter(volunteer=other, read_at=None).count() == 1
+    for path in paths:
+        assert "data-unread" not in (await client.get(path)).text, path
+    mine = (await client.get("/me")).text
+    assert "活动有变动：便民义诊" in mine and "全部标为已读" not in mine
+
+
+async def test_add_to_calendar_links(client: httpx.AsyncClient) -> None:
+    team = await factories.team()
+    event = await factories.event(team)
+    team_feed = f'href="/teams/{encode_id("Team", team.id)}/calendar.ics"'
+    assert team_feed in (await client.get(f"/events/{encode_id('Event', event.id)}")).text
+    assert team_feed in (await client.get(f"/teams/{encode_id('Team', team.id)}")).text
+    log_in_as(client, await factories.volunteer())
+    mine = (await client.get("/me")).text
+    feed = re.search(r'href="([^"]*/calendar/[^"]+\.ics)" data-calendar', mine)
+    assert feed and "把我的班次加入日历" in mine
+    path = feed.group(1)[feed.group(1).index("/calendar/") :]
+    log_in_as(client, None)  # calendar clients carry no cookie
+    response = await client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")

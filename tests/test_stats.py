@@ -126,6 +126,11 @@ async def test_dashboard_pages_and_csv(client) -> None:
     assert page.status_code == 200
     assert page.text.count("<svg") >= 4 and 'role="img"' in page.text
     assert "阿明" in page.text
+    assert 'aria-label="按月份统计活动"' in page.text and "未记录" in page.text  # zh-CN first
+    await client.get("/lang/en")
+    english = (await client.get(f"/teams/{team.id}/dashboard")).text
+    assert 'aria-label="Events by month"' in english and "Not recorded" in english
+    await client.get("/lang/zh-CN")
     export = await client.get(f"/teams/{team.id}/dashboard.csv")
     assert export.status_code == 200 and export.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))

@@ -20,7 +20,7 @@ from api.domain.actors import Actor
 from api.domain.errors import DomainError
 from api.models import Community, Team
 from api.settings import SHANGHAI, get_settings
-from api.web import charts
+from api.web import charts, i18n
 from api.web.auth import actor_for, is_cross_site
 from api.web.calendar import calendar_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
@@ -82,7 +82,7 @@ async def organize_page(request: Request) -> Response:
         return render(
             request,
             "organizer/forbidden.html",
-            {"viewer": data["viewer"], "unread_count": await _unread(actor)},
+            {"viewer": data["viewer"]},  # the badge comes from the viewer (render())
             status_code=403,
         )
     for shift in event["shifts"]:
@@ -95,7 +95,6 @@ async def organize_page(request: Request) -> Response:
         "organizer/organize.html",
         {
             "viewer": data["viewer"],
-            "unread_count": data["viewer"]["unreadNotificationCount"],
             "event": event,
             "message": message,
             "organizer_ops": {"MarkAttendance": " ".join(operation("MarkAttendance").split())},
@@ -169,14 +168,33 @@ async def _figures(request: Request, kind: str) -> tuple[Actor, Any, domain_stat
     return actor, owner, figures
 
 
+def _(message: str) -> str:
+    """Marks a string for extraction; translated when the page is rendered."""
+    return message
+
+
+#: The charts' titles and legends (translated per request).
+CHART_STRINGS = {
+    "by_month": _("Events by month"),
+    "by_kind": _("Events by kind"),
+    "attendance": _("Attendance"),
+    "busiest": _("Busiest volunteers"),
+    "attended": _("Attended"),
+    "no_show": _("Did not come"),
+    "not_recorded": _("Not recorded"),
+    "hours": _("hours"),
+}
+
+
 def _charts(figures: domain_stats.Stats) -> dict[str, Markup]:
     from api.web.pages import kind_label
 
+    t = {key: i18n.gettext(message) for key, message in CHART_STRINGS.items()}
     attendance = [
-        ("出席 Attended", figures.attendance_rate or 0.0, "#0b6e4f"),
-        ("缺席 No-show", figures.no_show_rate or 0.0, "#b4232a"),
+        (t["attended"], figures.attendance_rate or 0.0, "#0b6e4f"),
+        (t["no_show"], figures.no_show_rate or 0.0, "#b4232a"),
         (
-            "未记录 Not recorded",
+            t["not_recorded"],
             max(0.0, 1 - (figures.attendance_rate or 0) - (figures.no_show_rate or 0))
             if figures.seats_taken
             else 0.0,
@@ -185,16 +203,16 @@ def _charts(figures: domain_stats.Stats) -> dict[str, Markup]:
     ]
     return {
         "by_month": charts.bar_chart(
-            "Events by month", [(m.month, m.count) for m in figures.events_by_month]
+            t["by_month"], [(m.month, m.count) for m in figures.events_by_month]
         ),
         "by_kind": charts.bar_chart(
-            "Events by kind", [(kind_label(str(k.kind)), k.count) for k in figures.events_by_kind]
+            t["by_kind"], [(kind_label(str(k.kind)), k.count) for k in figures.events_by_kind]
         ),
-        "attendance": charts.rate_bar("Attendance", attendance),
+        "attendance": charts.rate_bar(t["attendance"], attendance),
         "busiest": charts.bar_chart(
-            "Busiest volunteers",
+            t["busiest"],
             [(b.display_name, b.hours) for b in figures.busiest_volunteers],
-            unit=" h",
+            unit=" " + t["hours"],
         ),
     }
 
@@ -206,6 +224,7 @@ async def dashboard_page(request: Request) -> Response:
         return found
     actor, owner, figures = found
     query = f"?{request.url.query}" if request.url.query else ""
+    i18n.use_language(i18n.language_for(request))  # the charts' labels are made before render()
     return render(
         request,
         "organizer/dashboard.html",

@@ -24,6 +24,7 @@ from api.web.rendering import error_message, render, run_operation, templates
 
 PAGE_SIZE = 20
 MY_SHIFTS_LIMIT = 100
+MY_NOTIFICATIONS_LIMIT = 20
 
 
 def _(message: str) -> str:
@@ -171,7 +172,9 @@ async def team_page(request: Request) -> Response:
 
 
 async def my_page(request: Request) -> Response:
-    data = await run_operation(request, "MyShifts", {"first": MY_SHIFTS_LIMIT})
+    data = await run_operation(
+        request, "MyShifts", {"first": MY_SHIFTS_LIMIT, "notifications": MY_NOTIFICATIONS_LIMIT}
+    )
     viewer = data["viewer"]
     if viewer is None:
         return RedirectResponse("/login?next=/me", status_code=303)
@@ -198,8 +201,17 @@ async def my_page(request: Request) -> Response:
             "upcoming": upcoming,
             "past": past,
             "checkin": _checkin_link(request),
+            "notifications": viewer["notifications"]["nodes"],
         },
     )
+
+
+async def mark_notifications_read(request: Request) -> Response:
+    """The "mark all read" button without scripts: a plain form post, then back to `/me`."""
+    response = RedirectResponse("/me#notifications", status_code=303)
+    if not is_cross_site(request):
+        await run_operation(request, "MarkNotificationsRead")
+    return response
 
 
 def _checkin_link(request: Request) -> dict[str, str] | None:
@@ -281,6 +293,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/events/{id}", event_page),
         Route("/teams/{id}", team_page),
         Route("/me", my_page),
+        Route("/me/notifications/read", mark_notifications_read, methods=["POST"]),
         Route("/checkin", checkin_link),
         Route("/login", login_page, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),

@@ -59,6 +59,8 @@ SCRIPT_STRINGS = {
     "waitlisted": _("On the waitlist for %(role)s: number %(position)s."),
     "cancelled": _("Sign-up cancelled: %(role)s."),
     "attended": _("Checked in: %(role)s."),
+    "marked_attended": _("%(name)s: marked as attended."),
+    "marked_no_show": _("%(name)s: marked as did not come."),
     "refused": _("Not done: %(reason)s"),
     "offline": _("You are offline. Pages you have opened before still work."),
     "network": _("No connection. Please try again."),
@@ -84,7 +86,16 @@ SCRIPT_STRINGS = {
 
 
 #: The mutations the page scripts send (and queue offline), from schema/operations/.
-SCRIPT_OPERATIONS = ("SignUp", "CancelSignup", "CheckIn", "LogIn", "Register", "LogOut", "JoinTeam")
+SCRIPT_OPERATIONS = (
+    "SignUp",
+    "CancelSignup",
+    "CheckIn",
+    "LogIn",
+    "Register",
+    "LogOut",
+    "JoinTeam",
+    "MarkNotificationsRead",
+)
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +138,10 @@ async def run_operation(
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
-    """A page in the caller's language. Pages are personal: never stored by shared caches."""
+    """A page in the caller's language. Pages are personal: never stored by shared caches.
+
+    The unread-notifications badge comes from the page's own operation: every page query asks
+    for `viewer { unreadNotificationCount }`, so no page needs a query of its own for it."""
     language = i18n.language_for(request)
     i18n.use_language(language)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -139,9 +153,11 @@ def render(
         "strings": script_strings(),
         "operations": script_operations(),
         "viewer": None,
-        "unread_count": None,  # the organizer tools fill this (notifications badge)
+        "unread_count": None,  # the notifications badge; taken from the viewer when not given
     }
     values.update(context or {})
+    if values["unread_count"] is None and isinstance(values["viewer"], dict):
+        values["unread_count"] = values["viewer"].get("unreadNotificationCount")
     response = templates.TemplateResponse(request, template, values, status_code=status_code)
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Vary"] = "Cookie"

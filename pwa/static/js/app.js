@@ -28,6 +28,9 @@ function describe(result) {
   const s = result.signup || {};
   if (result.op === "CancelSignup") return [fmt(strings.cancelled, values), "ok"];
   if (result.op === "CheckIn") return [fmt(strings.attended, values), "ok"];
+  if (result.op === "MarkAttendance") { // queued by organizer.js; the label is the volunteer's name
+    return [fmt(s.status === "NO_SHOW" ? strings.marked_no_show : strings.marked_attended, { name: result.label || "" }), "ok"];
+  }
   if (s.status === "WAITLISTED") return [fmt(strings.waitlisted, { ...values, position: s.waitlistPosition }), "ok"];
   return [fmt(strings.confirmed, values), "ok"];
 }
@@ -185,6 +188,10 @@ document.addEventListener("submit", async (event) => {
     const payload = Object.values(await graphql(op, variables))[0];
     if (payload.userErrors?.length) showFieldErrors(form, payload.userErrors);
     else if (op === "JoinTeam") await refreshMain();
+    else if (op === "MarkNotificationsRead") {
+      for (const badge of document.querySelectorAll(".badge[data-unread]")) badge.remove();
+      await refreshMain();
+    }
     else {
       await forgetPages(); // pages kept for the previous visitor are not this one's
       location.assign(next || "/me");
