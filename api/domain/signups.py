@@ -75,14 +75,20 @@ async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
         raise DomainError(ErrorCode.NOT_FOUND, "No such shift.", ["shiftId"])
     ensure_open(shift, shift.event)
     existing = await Signup.get_or_none(shift_id=shift_id, volunteer_id=volunteer.id)
+    if existing is not None and existing.idempotency_key == key:
+        return existing  # a replay that raced its original (answered by another worker)
     if existing is not None and existing.status != SignupStatus.CANCELLED:
         raise DomainError(ErrorCode.ALREADY_SIGNED_UP, "You have already signed up for this shift.")
-    conflict = await Signup.filter(
-        volunteer_id=volunteer.id,
-        status=SignupStatus.CONFIRMED,
-        shift__starts_at__lt=shift.ends_at,
-        shift__ends_at__gt=shift.starts_at,
-    ).exists()
+    conflict = (
+        await Signup.filter(
+            volunteer_id=volunteer.id,
+            status=SignupStatus.CONFIRMED,
+            shift__starts_at__lt=shift.ends_at,
+            shift__ends_at__gt=shift.starts_at,
+        )
+        .exclude(shift_id=shift_id)
+        .exists()
+    )
     if conflict:
         raise DomainError(
             ErrorCode.SCHEDULE_CONFLICT, "You already have a confirmed shift at this time."
