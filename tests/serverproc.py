@@ -432,13 +432,15 @@ async def sign_up_storm(
     *,
     concurrency: int = 500,
     retries: int = 0,
+    keys: dict[int, str] | None = None,
     on_answer: Callable[[Answer, int], None] | None = None,
 ) -> StormResult:
     """All volunteers sign up for the shift at once (each with a unique idempotency key):
     `concurrency` lanes, each its own keep-alive connection, take the next volunteer as soon
     as their previous answer arrived (with concurrency == volunteers, every request is on the
     wire at the same moment). `on_answer(answer, answered_so_far)` is called as answers
-    arrive (the crash test kills the server from there)."""
+    arrive (the crash test kills the server from there). `keys` gives idempotency keys to
+    reuse (a phone retrying); otherwise each volunteer gets a new one."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for volunteer_id in volunteer_ids:
         queue.put_nowait(volunteer_id)
@@ -447,9 +449,8 @@ async def sign_up_storm(
     async def lane(http: httpx.AsyncClient) -> None:
         while not queue.empty():
             volunteer_id = queue.get_nowait()
-            answer = await post_sign_up(
-                http, shift_gid, volunteer_id, f"storm-{uuid.uuid4()}", retries=retries
-            )
+            key = (keys or {}).get(volunteer_id) or f"storm-{uuid.uuid4()}"
+            answer = await post_sign_up(http, shift_gid, volunteer_id, key, retries=retries)
             answers.append(answer)
             if on_answer is not None:
                 on_answer(answer, len(answers))
