@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import lexicographic_sort_schema, print_schema
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -31,6 +32,12 @@ Mutation = merge_types(
 
 def build_schema() -> strawberry.Schema:
     settings = get_settings()
+    # The limit rules are built once: ValidationCache keys on the rule classes, so a rule
+    # class made anew per request would make every request miss the cache.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -38,8 +45,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: MaskErrors(should_mask_error=should_mask),
         ],

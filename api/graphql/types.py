@@ -3,8 +3,9 @@ counts go through the request's DataLoaders (one query per relation, whatever th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 from strawberry import Parent
@@ -75,6 +76,37 @@ class EventFilter:
         )
 
 
+ATTACHED_SHIFTS = "_linli_shifts"
+R = TypeVar("R")
+
+
+def _with_shifts(
+    root: models.Event, info: Info, use: Callable[[list[models.Shift]], R]
+) -> R | Awaitable[R]:
+    attached = root.__dict__.get(ATTACHED_SHIFTS)
+    if attached is not None:
+        return use(attached)
+
+    async def load() -> R:
+        return use(await info.context.loaders.shifts_by_event.load(root.id))
+
+    return load()
+
+
+async def attach_shifts(connection: Connection[Event]) -> Connection[Event]:
+    """Loads the shifts of a page of events in one query and attaches them to the rows."""
+    events: list[models.Event] = [edge.node for edge in connection.edges]  # type: ignore[misc]
+    if events:
+        grouped: dict[int, list[models.Shift]] = {e.id: [] for e in events}
+        for shift in await models.Shift.filter(event_id__in=list(grouped)).order_by(
+            "starts_at", "id"
+        ):
+            grouped[shift.event_id].append(shift)
+        for event in events:
+            event.__dict__[ATTACHED_SHIFTS] = grouped[event.id]
+    return connection
+
+
 async def event_connection(
     info: Info, first: int | None, after: str | None, query: EventQuery
 ) -> Connection[Event]:
@@ -85,7 +117,9 @@ async def event_connection(
         queryset = published_events(query)
     except (DomainError, ValidationErrors) as exc:
         raise PublicError("INVALID_INPUT", str(exc)) from None
-    return await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+    return await attach_shifts(
+        await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+    )
 
 
 @strawberry.type(description="A place: a district (town, sub-district), community or compound.")
@@ -197,7 +231,9 @@ class EventSeries(Node):
         after: str | None = None,
     ) -> Connection[Event]:
         queryset = models.Event.filter(series_id=root.id, status=models.EventStatus.PUBLISHED)
-        return await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+        return await attach_shifts(
+            await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+        )
 
 
 @strawberry.type(description="A service event: a haircut day, a clinic, a drill…")
@@ -237,26 +273,27 @@ class Event(Node):
             return None
         return await info.context.loaders.series.load(root.series_id)  # type: ignore[return-value]
 
+    # Lists of events come with their shifts attached (one query for the page), so these
+    # fields are plain sync resolvers there; an event reached alone awaits the DataLoader.
     @strawberry.field(description="The shifts (roles), earliest first.")
-    async def shifts(self, root: Parent[models.Event], info: Info) -> list[Shift]:
-        return await info.context.loaders.shifts_by_event.load(root.id)  # type: ignore[return-value]
+    def shifts(self, root: Parent[models.Event], info: Info) -> list[Shift]:
+        return _with_shifts(root, info, lambda shifts: shifts)  # type: ignore[return-value, arg-type]
 
     @strawberry.field(description="Seats in all shifts together.")
-    async def capacity(self, root: Parent[models.Event], info: Info) -> int:
-        return sum(s.capacity for s in await info.context.loaders.shifts_by_event.load(root.id))
+    def capacity(self, root: Parent[models.Event], info: Info) -> int:
+        return _with_shifts(root, info, lambda shifts: sum(s.capacity for s in shifts))  # type: ignore[return-value]
 
     @strawberry.field
-    async def seats_taken(self, root: Parent[models.Event], info: Info) -> int:
-        return sum(s.seats_taken for s in await info.context.loaders.shifts_by_event.load(root.id))
+    def seats_taken(self, root: Parent[models.Event], info: Info) -> int:
+        return _with_shifts(root, info, lambda shifts: sum(s.seats_taken for s in shifts))  # type: ignore[return-value]
 
     @strawberry.field
-    async def seats_left(self, root: Parent[models.Event], info: Info) -> int:
-        return sum(s.seats_left for s in await info.context.loaders.shifts_by_event.load(root.id))
+    def seats_left(self, root: Parent[models.Event], info: Info) -> int:
+        return _with_shifts(root, info, lambda shifts: sum(s.seats_left for s in shifts))  # type: ignore[return-value]
 
     @strawberry.field
-    async def waitlist_count(self, root: Parent[models.Event], info: Info) -> int:
-        shifts = await info.context.loaders.shifts_by_event.load(root.id)
-        return sum(s.waitlist_count for s in shifts)
+    def waitlist_count(self, root: Parent[models.Event], info: Info) -> int:
+        return _with_shifts(root, info, lambda shifts: sum(s.waitlist_count for s in shifts))  # type: ignore[return-value]
 
     @strawberry.field(description="Whether the viewer may organize this event.")
     async def viewer_can_organize(self, root: Parent[models.Event], info: Info) -> bool:
