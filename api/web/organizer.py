@@ -4,14 +4,14 @@ plus the feeds and the roster. `organizer_routes()` is what `api/app.py` mounts.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, urlencode
 
 import segno
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.domain import notifications
@@ -20,7 +20,7 @@ from api.domain.actors import Actor
 from api.domain.errors import DomainError
 from api.models import Community, Team
 from api.settings import SHANGHAI, get_settings
-from api.web import charts, i18n
+from api.web import charts, event_forms, i18n
 from api.web.auth import actor_for, is_cross_site
 from api.web.calendar import calendar_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
@@ -40,9 +40,7 @@ def qr_svg(url: str) -> Markup:
     return Markup(qr.svg_inline(scale=5, border=2, title="QR", dark="#000", light="#fff"))
 
 
-def _login_redirect(request: Request) -> Response:
-    here = request.url.path
-    return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
+_login_redirect = event_forms.login_redirect
 
 
 async def _unread(actor: Actor) -> int | None:
@@ -70,9 +68,23 @@ async def organize_page(request: Request) -> Response:
     if path_id(request, "Event") is None:
         return not_found()
     message = None
+    form: dict[str, str] = {}
+    form_errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        message = await _mark_from_form(request)
-        if message is None:
+        form = dict(await event_forms.url_encoded_form(request))
+        action = form.get("action", "")
+        if action in ("duplicate", "publish") and is_cross_site(request):
+            return PlainTextResponse("Cross-site form refused", status_code=403)
+        if action == "duplicate":
+            done = await event_forms.duplicate_from_form(request, _event_gid(request), form)
+            if isinstance(done, Response):
+                return done
+            form_errors = done
+        elif action == "publish":
+            form_errors = await event_forms.publish_from_form(request, _event_gid(request))
+        else:
+            message = await _mark_from_form(request)
+        if message is None and not form_errors:
             return RedirectResponse(request.url.path, status_code=303)
     data = await run_operation(request, "OrganizeEvent", {"id": _event_gid(request)})
     event = data.get("node")
@@ -97,9 +109,24 @@ async def organize_page(request: Request) -> Response:
             "viewer": data["viewer"],
             "event": event,
             "message": message,
+            "form_errors": form_errors,
+            "duplicate": _duplicate_values(event, form),
             "organizer_ops": {"MarkAttendance": " ".join(operation("MarkAttendance").split())},
         },
     )
+
+
+def _duplicate_values(event: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
+    """The duplicate form: as sent, or a week after the event at the same time."""
+    if form.get("action") == "duplicate":
+        return {
+            "date": form.get("date", ""),
+            "start": form.get("start", ""),
+            "publish": form.get("publish") == "on",
+        }
+    starts = datetime.fromisoformat(event["startsAt"]).astimezone(SHANGHAI)
+    later = max(starts.date(), event_forms.local_today()) + timedelta(days=7)
+    return {"date": later.isoformat(), "start": starts.strftime("%H:%M"), "publish": True}
 
 
 def _event_gid(request: Request) -> str:
@@ -258,6 +285,7 @@ def organizer_routes() -> list[BaseRoute]:
         Route("/teams/{id}/dashboard.csv", dashboard_csv),
         Route("/communities/{id}/dashboard", dashboard_page),
         Route("/communities/{id}/dashboard.csv", dashboard_csv),
+        *event_forms.event_form_routes(),
         *calendar_routes(),
         *roster_routes(),
     ]
