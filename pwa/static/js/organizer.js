@@ -21,7 +21,12 @@ async function refresh() {
     const doc = new DOMParser().parseFromString(await response.text(), "text/html");
     if (doc.body.dataset.served === "cache") return;
     const fresh = $("#main", doc);
-    if (fresh) $("#main").replaceChildren(...fresh.childNodes);
+    if (!fresh) return;
+    // The duplicate form keeps what the leader is typing (and is left alone while focused).
+    const typing = $("#main .duplicate");
+    if (typing?.contains(document.activeElement)) return;
+    if (typing) $(".duplicate", fresh)?.replaceWith(typing);
+    $("#main").replaceChildren(...fresh.childNodes);
   } catch { /* offline: keep what is shown */ }
 }
 
