@@ -13,6 +13,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api import scheduler
 from api.db import tortoise_config
+from api.graphql.response_cache import ResponseCache
 from api.graphql.view import make_graphql_app
 from api.settings import get_settings
 from api.web.health import healthz
@@ -30,7 +31,7 @@ def create_app(database_url: str | None = None) -> Starlette:
             yield
 
     routes = [
-        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/graphql", ResponseCache(graphql_app), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
         *page_routes(),

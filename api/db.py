@@ -12,6 +12,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
+from api.domain.freshness import install_triggers
 from api.settings import get_settings
 
 log = logging.getLogger("linli.db")
@@ -62,6 +63,16 @@ async def _check_foreign_keys() -> None:
         raise MigrationIntegrityError(f"foreign keys broken after migration: {broken}")
 
 
+async def _has_table(name: str) -> bool:
+    connection = get_connection("default")
+    if connection.capabilities.dialect == "sqlite":
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    else:
+        sql = "SELECT 1 FROM information_schema.tables WHERE table_name = $1"
+    _, rows = await connection.execute_query(sql, [name])
+    return bool(rows)
+
+
 async def migrate(
     url: str | None = None,
     *,
@@ -93,6 +104,8 @@ async def migrate(
         await tortoise_migrate(config=config, target=target, progress=progress)
         if sqlite:
             await _check_foreign_keys()
+        if await _has_table("catalog_version"):
+            await install_triggers(get_connection("default"))
     finally:
         await Tortoise.close_connections()
         if lock_conn is not None:

@@ -123,11 +123,13 @@ def wrk(
     }
 
 
-def lua_post(path: Path, body: str) -> Path:
+def lua_post(path: Path, body: str, *, fresh: bool = False) -> Path:
+    """A wrk script posting `body`; `fresh` asks Linli to execute instead of using its cache."""
     escaped = body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     path.write_text(
         f'wrk.method = "POST"\nwrk.body = "{escaped}"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
+        + ('wrk.headers["Cache-Control"] = "no-cache"\n' if fresh else "")
     )
     return path
 
@@ -167,6 +169,7 @@ def main() -> int:
         load_seconds = load_database(database, args.volunteers, args.events)
         post_body = json.dumps({"query": QUERY})
         post_script = lua_post(work / "post.lua", post_body)
+        fresh_script = lua_post(work / "fresh.lua", post_body, fresh=True)
         get_path = "/graphql?" + urlencode({"query": QUERY})
         runs: dict[str, dict[str, Any]] = {}
 
@@ -191,6 +194,7 @@ def main() -> int:
             measure("reference", reference.base_url + "/events", None)
             measure("graphql POST", linli.base_url + "/graphql", post_script)
             measure("graphql GET", linli.base_url + get_path, None)
+            measure("graphql POST uncached", linli.base_url + "/graphql", fresh_script)
 
     reference_rps = runs["reference"]["requests_per_second"]
     ratios = {

@@ -110,6 +110,9 @@ async def database(
             pytest.skip("PostgreSQL not installed (mandatory under CI)")
         await db.init_orm(url)
         await _truncate_all()
+        await connections.get("default").execute_script(
+            "INSERT INTO catalog_version (id, n) VALUES (1, 0)"
+        )
     else:
         path = tmp_path / "linli.sqlite3"
         shutil.copy(sqlite_template, path)

@@ -1,5 +1,6 @@
 """Tortoise models, one module per aggregate."""
 
+from api.models.catalog import CatalogVersion
 from api.models.community import Community, CommunityLevel
 from api.models.event import Event, EventKind, EventSeries, EventStatus, Shift
 from api.models.hours import HoursEntry, HoursMethod
@@ -12,6 +13,7 @@ from api.models.volunteer import ApiToken, Volunteer
 
 __all__ = [
     "ApiToken",
+    "CatalogVersion",
     "Community",
     "CommunityLevel",
     "DomainEvent",

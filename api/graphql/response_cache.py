@@ -1,0 +1,197 @@
+"""A cache of anonymous query answers, valid while the catalog version is unchanged.
+
+Anonymous callers all see the same public data, so the answer to the same query with the same
+variables is the same until something public changes — which the database's catalog version
+(counted up by triggers, see `api.domain.freshness`) tells with one cheap read. Answers also
+expire after a few seconds, because "upcoming" depends on the clock. Each answer carries an
+ETag; a client that sends it back in `If-None-Match` gets `304 Not Modified`.
+
+A request with `Cache-Control: no-cache` is executed afresh (and refreshes the entry).
+Anything with a session cookie or an `Authorization` header, any mutation, any answer with
+errors, and anything that is not a plain 200 passes straight through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.domain.freshness import catalog_version
+from api.domain.sessions import SESSION_COOKIE
+
+MAX_ENTRIES = 512
+MAX_AGE_SECONDS = 5.0
+MAX_CACHED_BODY = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Entry:
+    version: int
+    made_at: float
+    body: bytes
+    etag: str
+
+
+@lru_cache(maxsize=512)
+def _only_queries(document: str) -> bool:
+    try:
+        parsed = parse(document)
+    except GraphQLError:
+        return False
+    return all(
+        isinstance(d, OperationDefinitionNode) and d.operation == OperationType.QUERY
+        for d in parsed.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ) and any(isinstance(d, OperationDefinitionNode) for d in parsed.definitions)
+
+
+def _request_key(scope: Scope, body: bytes) -> str | None:
+    """A key for a cacheable request, or None."""
+    if scope["method"] == "GET":
+        from urllib.parse import parse_qs
+
+        params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        query = (params.get("query") or [None])[0]
+        variables = (params.get("variables") or [""])[0]
+        operation = (params.get("operationName") or [""])[0]
+    else:
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(payload, dict):
+            return None
+        query = payload.get("query")
+        variables = json.dumps(payload.get("variables") or {}, sort_keys=True)
+        operation = payload.get("operationName") or ""
+    if not isinstance(query, str) or not _only_queries(query):
+        return None
+    return hashlib.sha256(f"{query}\0{variables}\0{operation}".encode()).hexdigest()
+
+
+class ResponseCache:
+    """ASGI wrapper around the GraphQL app (HTTP GET and POST only)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        anonymous = "authorization" not in headers and SESSION_COOKIE not in headers.get(
+            "cookie", ""
+        )
+        if not anonymous or "text/html" in headers.get("accept", ""):
+            return await self.app(scope, receive, send)
+        body = await _read_body(receive) if scope["method"] == "POST" else b""
+        replay = _replaying(body)
+        key = _request_key(scope, body)
+        version = await catalog_version() if key else None
+        if key is None or version is None:
+            return await self.app(scope, replay, send)
+        fresh = "no-cache" in headers.get("cache-control", "")
+        entry = None if fresh else self.entries.get(key)
+        if (
+            entry
+            and entry.version == version
+            and time.monotonic() - entry.made_at < MAX_AGE_SECONDS
+        ):
+            self.entries.move_to_end(key)
+            return await _answer(entry, headers, send)
+        captured = await _capture(self.app, scope, replay)
+        status, _, response_body = captured
+        if (
+            status == 200
+            and len(response_body) <= MAX_CACHED_BODY
+            and b'"errors"' not in response_body
+        ):
+            entry = Entry(
+                version=version,
+                made_at=time.monotonic(),
+                body=response_body,
+                etag='"' + hashlib.sha256(response_body).hexdigest()[:32] + '"',
+            )
+            self.entries[key] = entry
+            if len(self.entries) > MAX_ENTRIES:
+                self.entries.popitem(last=False)
+            return await _answer(entry, headers, send)
+        await _replay_response(captured, send)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+Captured = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:
+    status = 500
+    response_headers: list[tuple[bytes, bytes]] = []
+    chunks: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        nonlocal status, response_headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            response_headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, response_headers, b"".join(chunks)
+
+
+async def _replay_response(captured: Captured, send: Send) -> None:
+    status, headers, body = captured
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _answer(entry: Entry, request_headers: Headers, send: Send) -> None:
+    common: list[tuple[bytes, bytes]] = [
+        (b"etag", entry.etag.encode()),
+        (b"cache-control", b"no-cache"),
+        (b"vary", b"Cookie, Authorization"),
+    ]
+    if request_headers.get("if-none-match") == entry.etag:
+        await send({"type": "http.response.start", "status": 304, "headers": common})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(entry.body)).encode()),
+        *common,
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": entry.body})

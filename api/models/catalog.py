@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class CatalogVersion(Model):
+    # One row, counted up by database triggers whenever anything the public can read changes
+    # (events, shifts and their seats, teams, memberships, places, series): cached public
+    # answers are valid while the number they were made under is still current.
+    id = fields.IntField(primary_key=True)
+    n = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "catalog_version"
