@@ -13,6 +13,10 @@ LIST = "{ events(first: 5) { nodes { title seatsLeft shifts { seatsLeft } } } }"
 async def test_repeated_anonymous_query_is_answered_from_the_cache(client, database):
     await factories.event(await factories.team(), capacities=(4,))
     first = await client.get("/graphql", params={"query": LIST})
+    if not database.startswith("sqlite"):
+        # PostgreSQL answers are executed every time (see api/domain/freshness.py)
+        assert first.status_code == 200 and "etag" not in first.headers
+        return
     assert first.status_code == 200 and first.headers["etag"]
     with count_sql() as statements:
         again = await client.get("/graphql", params={"query": LIST})

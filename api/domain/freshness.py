@@ -14,10 +14,16 @@ WATCHED_TABLES = ("event", "shift", "team", "team_membership", "community", "eve
 
 
 async def catalog_version() -> int | None:
-    """The current version, or None when it is unknown (then nothing may be cached)."""
-    _, rows = await connections.get("default").execute_query(
-        "SELECT n FROM catalog_version WHERE id = 1"
-    )
+    """The current version, or None when it is unknown (then nothing may be cached).
+
+    Only SQLite keeps one: there every write already holds the database's single write lock,
+    so one more row costs nothing. On PostgreSQL a shared counter row would be locked by every
+    writing transaction in the middle of it, after rows of other tables — transactions that
+    touch several tables could then deadlock — so PostgreSQL answers are not cached."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect != "sqlite":
+        return None
+    _, rows = await connection.execute_query("SELECT n FROM catalog_version WHERE id = 1")
     return int(rows[0][0]) if rows else None
 
 
@@ -33,24 +39,14 @@ def _sqlite_statements() -> list[str]:
     return statements
 
 
-def _postgres_statements() -> list[str]:
-    statements = [
-        "INSERT INTO catalog_version (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
-        "CREATE OR REPLACE FUNCTION linli_bump_catalog_version() RETURNS trigger AS $$ "
-        "BEGIN UPDATE catalog_version SET n = n + 1 WHERE id = 1; RETURN NULL; END $$ "
-        "LANGUAGE plpgsql",
+def _postgres_cleanup() -> list[str]:
+    return [
+        f'DROP TRIGGER IF EXISTS "catalog_version_{table}" ON "{table}"' for table in WATCHED_TABLES
     ]
-    for table in WATCHED_TABLES:
-        name = f"catalog_version_{table}"
-        statements += [
-            f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"',
-            f'CREATE TRIGGER "{name}" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" '
-            "FOR EACH STATEMENT EXECUTE FUNCTION linli_bump_catalog_version()",
-        ]
-    return statements
 
 
 async def install_triggers(connection: BaseDBAsyncClient) -> None:
+    """SQLite: (re)creates the counting triggers. PostgreSQL: removes any (see above)."""
     sqlite = connection.capabilities.dialect == "sqlite"
-    for statement in _sqlite_statements() if sqlite else _postgres_statements():
+    for statement in _sqlite_statements() if sqlite else _postgres_cleanup():
         await connection.execute_script(statement)
