@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from api.graphql.ids import encode_id
 from tests import factories
 from tests.conftest import GraphQLClient
 from tests.sqlcount import count_sql
@@ -45,3 +46,20 @@ async def test_statements_per_request_constant_in_page_size(client, database):
     print(counts)
     assert counts[1] == counts[20] == counts[100], counts
     assert 4 <= counts[100] <= 9, counts  # version, events, count, shifts, teams, places…
+
+
+async def test_viewer_signup_per_shift_is_one_query(client, database):
+    volunteer = await factories.volunteer()
+    team = await factories.team()
+    small = await factories.event(team, title="small", capacities=(3,))
+    large = await factories.event(team, title="large", capacities=(3,) * 12)
+    factories.log_in_as(client, volunteer)
+    gql = GraphQLClient(client)
+    query = "query($id: ID!) { node(id: $id) { ... on Event { shifts { viewerSignup { id } } } } }"
+    counts = []
+    for event in (small, large):
+        with count_sql() as statements:
+            data = await gql.ok(query, {"id": encode_id("Event", event.id)})
+        assert all(s["viewerSignup"] is None for s in data["node"]["shifts"])
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

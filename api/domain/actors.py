@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from api.domain.errors import DomainError, ErrorCode
-from api.models import Signup, Team, TeamMembership, TeamRole, Volunteer
-from api.models.event import Event
+from api.models import Event, EventStatus, Signup, TeamMembership, TeamRole, Volunteer
 
 
 @dataclass
@@ -78,13 +77,7 @@ class Actor:
 
     async def may_see_event(self, event: Event) -> bool:
         """Drafts are visible to the team's leaders and admins only."""
-        from api.models import EventStatus
-
         if event.status != EventStatus.DRAFT:
             return True
         return await self.leads(event.team_id)
 
-
-ANONYMOUS = Actor()
-
-__all__ = ["ANONYMOUS", "Actor", "Team"]

@@ -39,7 +39,9 @@ async def credit(
         signup_id=signup.id,
         volunteer_id=signup.volunteer_id,
         centihours=delta,
-        method=HoursMethod.CORRECTION if has_history and method != method.SELF_CHECK_IN else method,
+        method=HoursMethod.CORRECTION
+        if has_history and method != HoursMethod.SELF_CHECK_IN
+        else method,
         recorded_by_id=recorded_by_id,
         note=note[:200],
     )

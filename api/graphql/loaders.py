@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Count, Sum
@@ -80,6 +80,16 @@ async def _waitlist_positions(signup_ids: Sequence[int]) -> list[int | None]:
     return [positions.get(i) for i in signup_ids]
 
 
+async def _signups_by_volunteer_and_shift(
+    keys: Sequence[tuple[int, int]],
+) -> list[Signup | None]:
+    rows = await Signup.filter(
+        volunteer_id__in={v for v, _ in keys}, shift_id__in={s for _, s in keys}
+    )
+    found = {(row.volunteer_id, row.shift_id): row for row in rows}
+    return [found.get(key) for key in keys]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.community = DataLoader(_by_id(Community))
@@ -95,3 +105,15 @@ class Loaders:
         self.signup_hours = DataLoader(_signup_hours)
         self.volunteer_hours = DataLoader(_volunteer_hours)
         self.waitlist_position = DataLoader(_waitlist_positions)
+        self.signup_by_volunteer_and_shift = DataLoader(_signups_by_volunteer_and_shift)
+        # `node(id:)`: the loader for each type's global id prefix
+        self.by_type: dict[str, DataLoader[int, Any]] = {
+            "Community": self.community,
+            "Team": self.team,
+            "Event": self.event,
+            "EventSeries": self.series,
+            "Shift": self.shift,
+            "Signup": self.signup,
+            "Volunteer": self.volunteer,
+            "Notification": self.notification,
+        }

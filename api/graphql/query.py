@@ -10,7 +10,6 @@ from api.graphql.errors import PublicError
 from api.graphql.ids import decode_id
 from api.graphql.pagination import Connection, paginate
 from api.graphql.types import (
-    NODE_TYPES,
     Community,
     Event,
     EventFilter,
@@ -25,26 +24,13 @@ MAX_NODES = 100
 
 async def _node(info: Info, global_id: str) -> object | None:
     type_name, pk = decode_id(global_id)
-    model = NODE_TYPES.get(type_name)
-    if model is None:
+    loader = info.context.loaders.by_type.get(type_name)
+    if loader is None:
         return None
-    loader = getattr(info.context.loaders, _LOADER_NAMES[type_name])
     obj = await loader.load(pk)
     if obj is None or not await may_see(info.context.actor, obj):
         return None
     return obj
-
-
-_LOADER_NAMES = {
-    "Community": "community",
-    "Team": "team",
-    "Event": "event",
-    "EventSeries": "series",
-    "Shift": "shift",
-    "Signup": "signup",
-    "Volunteer": "volunteer",
-    "Notification": "notification",
-}
 
 
 @strawberry.type

@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import parse_qs
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.datastructures import Headers
@@ -55,8 +56,6 @@ def _only_queries(document: str) -> bool:
 def _request_key(scope: Scope, body: bytes) -> str | None:
     """A key for a cacheable request, or None."""
     if scope["method"] == "GET":
-        from urllib.parse import parse_qs
-
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         query = (params.get("query") or [None])[0]
         variables = (params.get("variables") or [""])[0]

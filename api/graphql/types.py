@@ -351,8 +351,8 @@ class Shift(Node):
         actor = info.context.actor
         if actor.volunteer is None:
             return None
-        return await models.Signup.get_or_none(  # type: ignore[return-value]
-            shift_id=root.id, volunteer_id=actor.volunteer.id
+        return await info.context.loaders.signup_by_volunteer_and_shift.load(  # type: ignore[return-value]
+            (actor.volunteer.id, root.id)
         )
 
 
@@ -463,17 +463,3 @@ class Volunteer(Node):
         if info.context.actor.id != root.id:
             return None
         return calendar_feed.feed_url(await calendar_feed.ensure_token(root))
-
-
-NODE_TYPES: dict[str, type] = {
-    "Community": models.Community,
-    "Team": models.Team,
-    "Event": models.Event,
-    "EventSeries": models.EventSeries,
-    "Shift": models.Shift,
-    "Signup": models.Signup,
-    "Volunteer": models.Volunteer,
-    "Notification": models.Notification,
-}
-
-__all__ = ["Annotated"]
