@@ -80,4 +80,3 @@ class Actor:
         if event.status != EventStatus.DRAFT:
             return True
         return await self.leads(event.team_id)
-

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from api.domain import clock, hours, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.models import HoursMethod, Signup, SignupStatus
+from api.models import HoursMethod, Shift, Signup, SignupStatus
 from api.settings import get_settings
 
 CODE_PERIOD = timedelta(minutes=10)
@@ -41,6 +41,15 @@ def code_is_valid(shift_id: int, code: str) -> bool:
     return any(hmac.compare_digest(code_for(shift_id, at), code) for at in (now, now - CODE_PERIOD))
 
 
+def window_open(shift: Shift) -> bool:
+    """Check-in opens one hour before the shift starts and closes when it ends."""
+    return shift.starts_at - OPENS_BEFORE_START <= clock.now() <= shift.ends_at
+
+
+def can_check_in(signup: Signup, shift: Shift) -> bool:
+    return signup.status == SignupStatus.CONFIRMED and window_open(shift)
+
+
 async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
     volunteer = actor.require_volunteer()
     signup = await Signup.get_or_none(shift_id=shift_id, volunteer_id=volunteer.id).select_related(
@@ -54,7 +63,7 @@ async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
         return signup
     shift = signup.shift
     now = clock.now()
-    if not (shift.starts_at - OPENS_BEFORE_START <= now <= shift.ends_at):
+    if not window_open(shift):
         raise DomainError(
             ErrorCode.CHECK_IN_CLOSED,
             "Check-in opens one hour before the shift starts and closes when it ends.",

@@ -56,6 +56,10 @@ async def _replay(volunteer: Volunteer, shift_id: int, key: str) -> Signup | Non
     return previous
 
 
+def accepts_sign_ups(shift: Shift, event: Event) -> bool:
+    return event.status == EventStatus.PUBLISHED and shift.starts_at > clock.now()
+
+
 def ensure_open(shift: Shift, event: Event) -> None:
     if event.status != EventStatus.PUBLISHED:
         state = "cancelled" if event.status == EventStatus.CANCELLED else "not open"

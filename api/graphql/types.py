@@ -11,7 +11,7 @@ import strawberry
 from strawberry import Parent
 
 from api import models
-from api.domain import checkin
+from api.domain import checkin, signups
 from api.domain.catalog import EventQuery, published_events
 from api.graphql.context import Info
 from api.graphql.ids import encode_id
@@ -346,6 +346,11 @@ class Shift(Node):
             queryset = queryset.filter(status__in=[models.SignupStatus(s) for s in status])
         return await paginate(queryset, first=first, after=after)
 
+    @strawberry.field(description="Whether the shift takes sign-ups now (published, not started).")
+    async def accepts_sign_ups(self, root: Parent[models.Shift], info: Info) -> bool:
+        event = await info.context.loaders.event.load(root.event_id)
+        return event is not None and signups.accepts_sign_ups(root, event)
+
     @strawberry.field(description="The viewer's own sign-up for this shift, if any.")
     async def viewer_signup(self, root: Parent[models.Shift], info: Info) -> Signup | None:
         actor = info.context.actor
@@ -374,6 +379,13 @@ class Signup(Node):
     @strawberry.field
     async def volunteer(self, root: Parent[models.Signup], info: Info) -> Volunteer:
         return await info.context.loaders.volunteer.load(root.volunteer_id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Whether the volunteer can check in now (confirmed, window open)."
+    )
+    async def can_check_in(self, root: Parent[models.Signup], info: Info) -> bool:
+        shift = await info.context.loaders.shift.load(root.shift_id)
+        return shift is not None and checkin.can_check_in(root, shift)
 
     @strawberry.field(description="1-based place in the waitlist while WAITLISTED, else null.")
     async def waitlist_position(self, root: Parent[models.Signup], info: Info) -> int | None:

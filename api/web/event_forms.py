@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.domain import clock
+from api.domain.events import MAX_SHIFTS
 from api.graphql.ids import encode_id
 from api.settings import SHANGHAI
 from api.web import i18n
@@ -28,7 +29,6 @@ from api.web.rendering import error_message, render, run_operation
 
 DEFAULT_START, DEFAULT_END = "09:00", "11:00"
 DEFAULT_CAPACITY = "10"
-MAX_SHIFT_ROWS = 50
 
 
 def _(message: str) -> str:
@@ -154,7 +154,7 @@ def _values_from(form: list[tuple[str, str]]) -> dict[str, Any]:
     shifts = [
         {"role": role, "capacity": capacity, "start": start, "end": end}
         for role, capacity, start, end in zip(*rows, strict=False)
-    ][:MAX_SHIFT_ROWS]
+    ][: MAX_SHIFTS + 1]  # one more than allowed, so the domain says so
     # Rows left without a role are dropped (one row always stays).
     shifts = [s for s in shifts if s["role"].strip()] or shifts[:1]
     values: dict[str, Any] = {

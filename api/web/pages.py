@@ -154,9 +154,6 @@ async def event_page(request: Request) -> Response:
     data, event = await _node_page(request, "EventPage", "Event")
     if event is None:
         return not_found(request, data.get("viewer"))
-    now = clock.now()
-    for shift in event["shifts"]:
-        shift["started"] = datetime.fromisoformat(shift["startsAt"]) <= now
     return render(
         request, "event.html", {"viewer": data["viewer"], "event": event, "nav": "events"}
     )
@@ -184,10 +181,6 @@ async def my_page(request: Request) -> Response:
     for signup in viewer["signups"]["nodes"]:
         shift = signup["shift"]
         ends = datetime.fromisoformat(shift["endsAt"])
-        starts = datetime.fromisoformat(shift["startsAt"])
-        signup["can_check_in"] = (
-            signup["status"] == "CONFIRMED" and starts - timedelta(hours=1) <= now <= ends
-        )
         is_open = signup["status"] in ("CONFIRMED", "WAITLISTED") and ends >= now
         (upcoming if is_open else past).append(signup)
     upcoming.sort(key=lambda s: s["shift"]["startsAt"])
