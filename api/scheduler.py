@@ -31,8 +31,15 @@ class TickResult:
 
 async def tick() -> TickResult:
     """One round of work: outbox → notifications, then due reminders."""
-    made = await notifications.dispatch_pending()
-    reminded = await reminders.send_due()
+    made = reminded = 0
+    try:
+        made = await notifications.dispatch_pending()
+    except Exception:  # one failing job must not stop the other
+        log.exception("dispatching notifications failed")
+    try:
+        reminded = await reminders.send_due()
+    except Exception:
+        log.exception("sending reminders failed")
     return TickResult(notifications=made, reminders=reminded)
 
 

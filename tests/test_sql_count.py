@@ -63,3 +63,29 @@ async def test_viewer_signup_per_shift_is_one_query(client, database):
         assert all(s["viewerSignup"] is None for s in data["node"]["shifts"])
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+async def test_a_leaders_roster_query_does_not_grow_with_the_sign_ups(client, database):
+    from api.models import Shift, Signup, SignupStatus
+
+    leader = await factories.volunteer("组长")
+    team = await factories.team(leaders=(leader,))
+    counts = []
+    for size in (2, 20):
+        event = await factories.event(team, title=f"E{size}", capacities=(size,))
+        shift = await Shift.get(event_id=event.id)
+        for i in range(size):
+            await Signup.create(
+                shift=shift,
+                volunteer=await factories.volunteer(f"v{size}-{i}"),
+                status=SignupStatus.CONFIRMED,
+                idempotency_key="k",
+            )
+        factories.log_in_as(client, leader)
+        query = """query($id: ID!) { node(id: $id) { ... on Shift {
+          signups(first: 100) { nodes { status hours volunteer { displayName phone } } } } } }"""
+        with count_sql() as statements:
+            data = await GraphQLClient(client).ok(query, {"id": encode_id("Shift", shift.id)})
+        assert all(n["volunteer"]["phone"] for n in data["node"]["signups"]["nodes"])
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

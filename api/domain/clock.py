@@ -9,7 +9,7 @@ _now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
 
 def now() -> datetime:
-    return _now()
+    return _now().astimezone(UTC)
 
 
 def utc(moment: datetime) -> datetime:

@@ -8,7 +8,7 @@ from datetime import datetime
 from tortoise.functions import Sum
 
 from api.domain.actors import Actor
-from api.domain.errors import DomainError, ErrorCode
+from api.domain.events import get_event_for_organizer
 from api.models import Event, HoursEntry, Signup, SignupStatus
 
 STATUS_ORDER = {
@@ -33,12 +33,7 @@ class RosterLine:
 
 async def roster(actor: Actor, event_id: int) -> tuple[Event, list[RosterLine]]:
     """The event and its sign-ups (shift order, then status, then arrival)."""
-    if actor.volunteer is None:
-        raise DomainError(ErrorCode.FORBIDDEN, "Only the team's leaders may see the roster.")
-    event = await Event.get_or_none(id=event_id)
-    if event is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such event.", ["eventId"])
-    await actor.require_leader(event.team_id)
+    event = await get_event_for_organizer(actor, event_id)
     signups = await Signup.filter(shift__event_id=event_id).select_related("volunteer", "shift")
     totals = dict(
         await HoursEntry.filter(signup_id__in=[s.id for s in signups])

@@ -184,12 +184,11 @@ async def update_event(
             for shift, moved in zip(shifts, new.shifts, strict=True):
                 if (shift.starts_at, shift.ends_at) != (moved.starts_at, moved.ends_at):
                     await Shift.filter(id=shift.id).update(
-                        starts_at=moved.starts_at.astimezone(UTC),
-                        ends_at=moved.ends_at.astimezone(UTC),
+                        starts_at=moved.starts_at, ends_at=moved.ends_at
                     )
-            if "time" in changed:
-                # Reminders are due again relative to the new time.
-                await ReminderDispatch.filter(shift_id__in=[s.id for s in shifts]).delete()
+                if shift.starts_at != moved.starts_at:
+                    # Reminders are due again relative to the new start.
+                    await ReminderDispatch.filter(shift_id=shift.id).delete()
             if changed and target.status == EventStatus.PUBLISHED:
                 await _record_change(target.id, changed)
     await event.refresh_from_db()

@@ -21,6 +21,7 @@ from api.domain import clock
 from api.domain.actors import Actor
 from api.domain.catalog import _subtree_ids as subtree_ids
 from api.domain.errors import DomainError, ErrorCode
+from api.domain.signups import SEAT_HOLDING
 from api.models import (
     Community,
     Event,
@@ -35,7 +36,6 @@ from api.models import (
 from api.settings import SHANGHAI
 
 HELD = (EventStatus.PUBLISHED, EventStatus.COMPLETED)
-SEAT_HOLDING = (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW)
 BUSIEST = 10
 
 

@@ -344,7 +344,12 @@ class Shift(Node):
         queryset = models.Signup.filter(shift_id=root.id)
         if status:
             queryset = queryset.filter(status__in=[models.SignupStatus(s) for s in status])
-        return await paginate(queryset, first=first, after=after)
+        page: Connection[Signup] = await paginate(queryset, first=first, after=after)
+        await info.context.actor.preload_personal_visibility(
+            edge.node.volunteer_id  # type: ignore[attr-defined]
+            for edge in page.edges
+        )
+        return page
 
     @strawberry.field(description="Whether the shift takes sign-ups now (published, not started).")
     async def accepts_sign_ups(self, root: Parent[models.Shift], info: Info) -> bool:

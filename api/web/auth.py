@@ -25,6 +25,14 @@ def is_cross_site(request: HTTPConnection) -> bool:
 
 
 async def actor_for(request: HTTPConnection, *, unsafe_method: bool = False) -> Actor:
+    """The caller, worked out once per request (pages run several operations)."""
+    cached: dict[bool, Actor] = request.state.__dict__.setdefault("linli_actors", {})
+    if unsafe_method not in cached:
+        cached[unsafe_method] = await _actor(request, unsafe_method)
+    return cached[unsafe_method]
+
+
+async def _actor(request: HTTPConnection, unsafe_method: bool) -> Actor:
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         volunteer = await accounts.volunteer_for_token(authorization[7:].strip())
