@@ -182,38 +182,43 @@ async def publish_event(actor: Actor, event_id: int) -> Event:
     return event
 
 
-async def cancel_event(actor: Actor, event_id: int, reason: str) -> Event:
+def validate_reason(reason: str) -> str:
     v = Validator()
     reason = v.text(reason, "reason", max_length=500, label="The reason") or ""
     v.raise_if_any()
+    return reason
+
+
+async def cancel_event(actor: Actor, event_id: int, reason: str) -> Event:
+    reason = validate_reason(reason)
     event = await get_event_for_organizer(actor, event_id)
-    if event.status == EventStatus.CANCELLED:
-        return event
     if event.status == EventStatus.COMPLETED:
         raise DomainError(ErrorCode.INVALID_STATE, "A completed event cannot be cancelled.")
-    now = clock.now()
     async with in_transaction():
-        updated = await Event.filter(id=event.id, status=event.status).update(
-            status=EventStatus.CANCELLED, cancel_reason=reason
-        )
-        if not updated:  # changed by someone else meanwhile; answer what it is now
-            await event.refresh_from_db()
-            return event
-        shift_ids = await Shift.filter(event_id=event.id).values_list("id", flat=True)
-        affected = await Signup.filter(
-            shift_id__in=shift_ids,
-            status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
-        ).values_list("volunteer_id", flat=True)
-        await Signup.filter(
-            shift_id__in=shift_ids,
-            status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
-        ).update(status=SignupStatus.CANCELLED, cancelled_at=now, waitlist_ticket=None)
-        await Shift.filter(id__in=shift_ids).update(seats_taken=0, waitlist_count=0)
-        await outbox.record(
-            "EVENT_CANCELLED",
-            event_id=event.id,
-            reason=reason,
-            volunteer_ids=sorted({int(str(i)) for i in affected}),
-        )
+        await cancel_in_transaction(event, reason)
     await event.refresh_from_db()
     return event
+
+
+async def cancel_in_transaction(event: Event, reason: str) -> None:
+    """Cancels the event and its sign-ups and records it (inside the caller's transaction).
+    Cancelled or completed events, also when changed meanwhile, are left as they are."""
+    now = clock.now()
+    updated = await Event.filter(
+        id=event.id, status__in=[EventStatus.DRAFT, EventStatus.PUBLISHED]
+    ).update(status=EventStatus.CANCELLED, cancel_reason=reason)
+    if not updated:
+        return
+    shift_ids = await Shift.filter(event_id=event.id).values_list("id", flat=True)
+    active = Signup.filter(
+        shift_id__in=shift_ids, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
+    )
+    affected = await active.values_list("volunteer_id", flat=True)
+    await active.update(status=SignupStatus.CANCELLED, cancelled_at=now, waitlist_ticket=None)
+    await Shift.filter(id__in=shift_ids).update(seats_taken=0, waitlist_count=0)
+    await outbox.record(
+        "EVENT_CANCELLED",
+        event_id=event.id,
+        reason=reason,
+        volunteer_ids=sorted({int(str(i)) for i in affected}),
+    )

@@ -171,7 +171,8 @@ async def update_event(
     async with in_transaction():
         for target, new, shifts in plans:
             changed = _what_changed(target, new)
-            await Event.filter(id=target.id).update(
+            # Only if nobody cancelled it meanwhile (the status read above is checked again).
+            still = await Event.filter(id=target.id, status=target.status).update(
                 title=new.title,
                 kind=new.kind,
                 description=new.description,
@@ -181,6 +182,8 @@ async def update_event(
                 location_address=new.location_address,
                 community_id=new.community_id,
             )
+            if not still:
+                continue
             for shift, moved in zip(shifts, new.shifts, strict=True):
                 if (shift.starts_at, shift.ends_at) != (moved.starts_at, moved.ends_at):
                     await Shift.filter(id=shift.id).update(
@@ -267,12 +270,17 @@ async def update_shift(
 
 
 async def cancel_following(actor: Actor, event_id: int, reason: str) -> list[Event]:
-    """Cancels this event and every later event of its series (each tells its sign-ups)."""
+    """Cancels this event and every later event of its series (each tells its sign-ups),
+    all or nothing."""
+    reason = events.validate_reason(reason)
     event = await events.get_event_for_organizer(actor, event_id)
     targets = await _events_in_scope(event, Scope.FOLLOWING)
     if event not in targets:
         targets.insert(0, event)
-    return [await events.cancel_event(actor, target.id, reason) for target in targets]
+    async with in_transaction():
+        for target in targets:
+            await events.cancel_in_transaction(target, reason)
+    return [await Event.get(id=target.id) for target in targets]
 
 
 __all__ = [
