@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from api.domain import channels, clock
 from api.domain.actors import Actor
@@ -188,6 +189,14 @@ async def mark_read(actor: Actor, ids: list[int] | None, everything: bool) -> in
     if not everything:
         query = query.filter(id__in=ids or [])
     return await query.update(read_at=clock.now())
+
+
+def listing(actor: Actor, volunteer_id: int, unread_only: bool) -> QuerySet[Notification] | None:
+    """A volunteer's notifications, for that volunteer only (None for anyone else)."""
+    if actor.id is None or actor.id != volunteer_id:
+        return None
+    queryset = Notification.filter(volunteer_id=volunteer_id)
+    return queryset.filter(read_at__isnull=True) if unread_only else queryset
 
 
 async def unread_count(volunteer_id: int) -> int:

@@ -9,6 +9,7 @@ from strawberry import Parent
 from tortoise.expressions import F
 
 from api import models
+from api.domain import notifications
 from api.domain import stats as domain_stats
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, empty_connection, paginate
@@ -108,11 +109,9 @@ async def notifications_of(
     root: models.Volunteer, info: Info, first: int | None, after: str | None, unread_only: bool
 ) -> Connection[Notification]:
     """The volunteer's own notifications, newest first; empty for anyone else."""
-    if info.context.actor.id != root.id:
+    queryset = notifications.listing(info.context.actor, root.id, unread_only)
+    if queryset is None:
         return empty_connection()
-    queryset = models.Notification.filter(volunteer_id=root.id)
-    if unread_only:
-        queryset = queryset.filter(read_at__isnull=True)
     queryset = queryset.annotate(newest=F("id") * -1)
     return await paginate(queryset, first=first, after=after, order=(("newest", int),))
 
