@@ -15,7 +15,6 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -104,15 +103,21 @@ def precache_urls() -> list[str]:
     return [a.url for a in manifest_of_assets().values()] + ["/offline"]
 
 
-async def service_worker(request: Request) -> Response:
+@lru_cache(maxsize=1)
+def service_worker_source() -> str:
+    """The worker with this build's version and asset URLs (built once per process)."""
     source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
     header = (
         f"const VERSION = {json.dumps(app_version())};\n"
         f"const PRECACHE = {json.dumps(precache_urls())};\n"
         f"const OUTBOX_URL = {json.dumps(asset('js/outbox.js'))};\n"
     )
+    return header + source
+
+
+async def service_worker(request: Request) -> Response:
     return Response(
-        header + source,
+        service_worker_source(),
         media_type="text/javascript; charset=utf-8",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
     )
@@ -187,7 +192,3 @@ def asset_routes() -> list[BaseRoute]:
         Route("/sw.js", service_worker),
         Route("/manifest.webmanifest", manifest),
     ]
-
-
-def static_path(path: str) -> Path:
-    return STATIC_DIR / path
