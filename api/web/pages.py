@@ -7,9 +7,10 @@ log in and log out also work as plain form posts, so the site works without scri
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -213,6 +214,30 @@ def _checkin_link(request: Request) -> dict[str, str] | None:
     return {"shift": shift, "code": code[:20]} if shift and code else None
 
 
+async def my_actions(request: Request) -> Response:
+    """Sign-up, cancel and check-in forms posted without scripts (or before the page's
+    script has loaded): the same operations the scripts send, then back to the page."""
+    if is_cross_site(request):
+        return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+    form = await _url_encoded_form(request)
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = safe_next(referer.path if referer.netloc == request.url.netloc else "", "/me")
+    if form.get("signupId"):
+        name, variables = "CancelSignup", {"signupId": form["signupId"]}
+    elif form.get("shiftId") and "code" in form:
+        name, variables = "CheckIn", {"shiftId": form["shiftId"], "code": form["code"]}
+    elif form.get("shiftId"):
+        key = form.get("idempotencyKey") or f"form-{uuid.uuid4()}"
+        name, variables = "SignUp", {"shiftId": form["shiftId"], "idempotencyKey": key}
+    else:
+        return Response("Nothing to do", status_code=400, media_type="text/plain")
+    data = await run_operation(request, name, variables)
+    errors = next(iter(data.values()))["userErrors"]
+    if errors:
+        back += ("&" if "?" in back else "?") + urlencode({"notice": errors[0]["code"]})
+    return RedirectResponse(back, status_code=303)
+
+
 async def checkin_link(request: Request) -> Response:
     """`/checkin?shift=<Shift id>&code=<code>`: the QR code's link opens "my shifts" ready to confirm."""
     query = request.url.query
@@ -286,6 +311,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/events/{id}", event_page),
         Route("/teams/{id}", team_page),
         Route("/me", my_page),
+        Route("/me", my_actions, methods=["POST"]),
         Route("/me/notifications/read", mark_notifications_read, methods=["POST"]),
         Route("/checkin", checkin_link),
         Route("/login", login_page, methods=["GET", "POST"]),

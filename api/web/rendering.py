@@ -117,6 +117,12 @@ def operation(name: str) -> str:
     return (OPERATIONS_DIR / f"{name}.graphql").read_text(encoding="utf-8")
 
 
+def _notice(code: str | None) -> str | None:
+    if not code or not code.isupper() or len(code) > 40:
+        return None
+    return error_message(code, code.replace("_", " ").capitalize())
+
+
 async def run_operation(
     request: Request,
     name: str,
@@ -154,6 +160,8 @@ def render(
         "operations": script_operations(),
         "viewer": None,
         "unread_count": None,  # the notifications badge; taken from the viewer when not given
+        # the answer to a form posted without scripts (`?notice=CODE`, see pages.my_actions)
+        "notice": _notice(request.query_params.get("notice")),
     }
     values.update(context or {})
     if values["unread_count"] is None and isinstance(values["viewer"], dict):
