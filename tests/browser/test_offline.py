@@ -105,6 +105,30 @@ def test_a_full_shift_offers_the_waitlist_and_shows_the_position(context: Any) -
     expect(card).to_contain_text(f"候补第 {position} 位")
 
 
+def test_a_tap_while_the_outbox_is_still_replaying_is_sent(context: Any) -> None:
+    """On a slow phone the replay started on load may still run when the volunteer taps: the
+    tap must still be sent (it once stayed at "正在提交…" until the next reload)."""
+    register(context)
+    shift = open_shift(context)
+    # The replay started on load is slow to finish: its last step (reading the answers, the
+    # third use of the outbox's lock on the page) waits two seconds. The tap comes meanwhile.
+    context.add_init_script(
+        """
+        const request = navigator.locks.request.bind(navigator.locks);
+        let calls = 0;
+        navigator.locks.request = (name, work) => ++calls === 3
+          ? new Promise((r) => setTimeout(r, 2000)).then(() => request(name, work))
+          : request(name, work);
+        """
+    )
+    page = context.new_page()
+    page.goto(f"/events/{shift['event_id']}")
+    card = page.locator(f"#shift-{shift['id']}")
+    card.get_by_role("button", name="报名").click()
+    expect(page.get_by_role("status").filter(has_text="报名成功")).to_be_visible(timeout=10_000)
+    assert [s["status"] for s in my_signups_for(context, shift["id"])] == ["CONFIRMED"]
+
+
 def test_cancelling_asks_for_confirmation(context: Any) -> None:
     register(context)
     shift = open_shift(context)

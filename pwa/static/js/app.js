@@ -70,10 +70,18 @@ function markPending(items) {
   }
 }
 
+/* One replay at a time. A flush asked for while one runs (a tap during the replay started on
+   load) runs again after it, so an item added meanwhile is never left waiting; several such
+   requests share that one follow-up. */
 let flushing = null;
+let following = null;
 let retry = 0;
-async function flush() {
-  if (flushing) return flushing;
+function flush() {
+  if (following) return following;
+  if (flushing) {
+    following = flushing.then(() => { following = null; return flush(); });
+    return following;
+  }
   flushing = (async () => {
     const left = await outbox.flush();
     await showResults();
