@@ -1,5 +1,6 @@
 """The background scheduler inside the server: every ~30 seconds it turns the outbox into
-notifications and sends the reminders that are due.
+notifications, makes the reminders that are due, and sends what is pending on the outbound
+channels (new notifications, and retries of failed deliveries).
 
 Every worker runs one; the work is claimed row by row in the database, so several of them (or
 a restart) never send anything twice. ``LINLI_SCHEDULER=off`` disables it (e.g. when a
@@ -16,7 +17,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import notifications, reminders
+from api.domain import delivery, notifications, reminders
 
 log = logging.getLogger("linli.scheduler")
 
@@ -27,11 +28,12 @@ DEFAULT_INTERVAL = 30.0
 class TickResult:
     notifications: int
     reminders: int
+    delivered: int
 
 
 async def tick() -> TickResult:
-    """One round of work: outbox → notifications, then due reminders."""
-    made = reminded = 0
+    """One round of work: outbox → notifications, due reminders, then outbound delivery."""
+    made = reminded = delivered = 0
     try:
         made = await notifications.dispatch_pending()
     except Exception:  # one failing job must not stop the other
@@ -40,7 +42,11 @@ async def tick() -> TickResult:
         reminded = await reminders.send_due()
     except Exception:
         log.exception("sending reminders failed")
-    return TickResult(notifications=made, reminders=reminded)
+    try:
+        delivered = await delivery.deliver_pending()
+    except Exception:
+        log.exception("delivering notifications failed")
+    return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 
 def enabled() -> bool:

@@ -1,5 +1,6 @@
-"""Migrations keep every row: fill a database at 0001, apply 0002 (which rebuilds the event
-and shift tables on SQLite to add CHECK constraints), count every table again."""
+"""Migrations keep every row: fill a database at 0001, apply the rest (0002 rebuilds the event
+and shift tables on SQLite to add CHECK constraints; 0004 adds delivery columns to a filled
+notification table), count every table again."""
 
 import os
 import uuid
@@ -22,6 +23,8 @@ from api.models import (
 from tests import factories, pgcluster
 from tests.conftest import BACKENDS, PG_DIR
 
+SENT_BEFORE = "2026-11-20 08:00:00+00:00"
+
 
 async def _fill() -> None:
     place = await factories.community("东园镇")
@@ -42,12 +45,11 @@ async def _fill() -> None:
                     signup=signup, volunteer=person, centihours=150, method=HoursMethod.LEADER
                 )
             await Shift.filter(id=shift.id).update(seats_taken=shift.capacity)
-        await Notification.create(
-            volunteer=people[1],
-            kind=NotificationKind.REMINDER,
-            message="明天见",
-            source=f"r{e}",
-            event=event,
+        # Raw SQL: the model has columns (outbound delivery) that 0001 does not have yet.
+        await connections.get("default").execute_script(
+            "INSERT INTO notification (volunteer_id, kind, message, event_id, source, created_at)"
+            f" VALUES ({people[1].id}, '{NotificationKind.REMINDER}', '明天见', {event.id},"
+            f" 'r{e}', '{SENT_BEFORE}')"
         )
 
 
@@ -93,6 +95,11 @@ async def test_every_row_survives_the_table_rebuild(backend, tmp_path, postgres_
                 "SELECT sql FROM sqlite_master WHERE name = 'shift'"
             )
             assert "seats_taken <= capacity" in rows[0][0]
+        # 0004: notifications made before outbound delivery was tracked are not sent again.
+        made_before = await Notification.all()
+        assert len(made_before) == 5
+        assert all(n.delivered_at == n.created_at for n in made_before)
+        assert str(made_before[0].created_at) == SENT_BEFORE
     finally:
         await db.close_orm()
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from api.domain import channels, events, notifications, scheduling, signups
+from api import scheduler
+from api.domain import channels, clock, delivery, events, notifications, scheduling, signups
 from api.domain.actors import Actor
 from api.graphql.ids import encode_id
 from api.models import DomainEvent, Notification, NotificationKind
@@ -52,6 +53,8 @@ async def test_promotion_notifies_once(database, recorder) -> None:
     await signups.change_capacity(leader, shift.id, 2)  # raising the capacity promotes
     assert await notifications.dispatch_pending() == 1
     assert await notifications.dispatch_pending() == 0
+    assert await delivery.deliver_pending() == 1
+    assert await delivery.deliver_pending() == 0
     note = await Notification.get(volunteer_id=second.id)
     assert note.kind == NotificationKind.PROMOTED_FROM_WAITLIST
     assert note.event_id == event.id
@@ -71,6 +74,7 @@ async def test_two_dispatchers_concurrently_make_one_notification_each(database,
         (second.id, NotificationKind.EVENT_CANCELLED),
     ]
     assert all("台风预警" in n.message for n in rows)
+    assert sum(await asyncio.gather(*(delivery.deliver_pending() for _ in range(4)))) == 2
     assert len(recorder.sent) == 2
     assert await DomainEvent.filter(processed_at__isnull=True).count() == 0
 
@@ -97,6 +101,85 @@ async def test_time_change_notifies_those_signed_up_exactly_once(database, recor
     rows = await Notification.filter(kind=NotificationKind.EVENT_CHANGED)
     assert sorted(n.volunteer_id for n in rows) == sorted([first.id, second.id])
     assert not await Notification.filter(volunteer_id=outsider.id).exists()
+
+
+class FlakyGateway:
+    """Refuses the first `failures` messages, then takes everything."""
+
+    name = "gateway"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.taken: list[int] = []
+
+    async def send(self, message: channels.OutboundMessage) -> bool:
+        if self.failures > 0:
+            self.failures -= 1
+            return False
+        self.taken.append(message.notification_id)
+        return True
+
+
+async def test_a_failed_delivery_is_retried_later_and_sent_once(database) -> None:
+    gateway = FlakyGateway(failures=2)
+    channels.set_channels([gateway])
+    start = clock.now()
+    try:
+        leader, event, shift, first, second = await _full_shift_with_waitlist()
+        await events.cancel_event(leader, event.id, "设备故障")
+        result = await scheduler.tick()
+        assert (result.notifications, result.delivered) == (2, 0)  # the gateway is down
+        assert gateway.taken == []
+        assert await scheduler.tick() == scheduler.TickResult(0, 0, 0)  # not due again yet
+        clock.set_clock(lambda: start + delivery.retry_delay(1) + timedelta(seconds=5))
+        assert (await scheduler.tick()).delivered == 2
+        clock.set_clock(lambda: start + timedelta(days=1))
+        assert (await scheduler.tick()).delivered == 0
+        pending = await Notification.filter(delivered_at__isnull=True).count()
+    finally:
+        clock.set_clock(None)
+        channels.set_channels(None)
+    assert sorted(gateway.taken) == sorted(n.id for n in await Notification.all())
+    assert pending == 0
+
+
+async def test_a_delivery_cut_off_by_a_crash_is_sent_after_its_lease(database, recorder) -> None:
+    leader, event, shift, first, second = await _full_shift_with_waitlist()
+    await signups.change_capacity(leader, shift.id, 2)
+    await notifications.dispatch_pending()
+    note = await Notification.get(volunteer_id=second.id)
+    # A worker leased the row and died before sending.
+    now = clock.now()
+    await Notification.filter(id=note.id).update(
+        next_delivery_at=now + delivery.LEASE, delivery_attempts=1
+    )
+    assert await delivery.deliver_pending() == 0
+    clock.set_clock(lambda: now + delivery.LEASE)
+    try:
+        assert await delivery.deliver_pending() == 1
+    finally:
+        clock.set_clock(None)
+    assert [m.notification_id for m in recorder.sent] == [note.id]
+
+
+async def test_delivery_gives_up_after_the_last_attempt(database) -> None:
+    gateway = FlakyGateway(failures=1000)
+    channels.set_channels([gateway])
+    leader, event, shift, first, second = await _full_shift_with_waitlist()
+    await signups.change_capacity(leader, shift.id, 2)
+    await notifications.dispatch_pending()
+    moment = clock.now()
+    try:
+        for _ in range(delivery.MAX_ATTEMPTS + 3):
+            assert await delivery.deliver_pending() == 0
+            moment += delivery.LONGEST_RETRY
+            clock.set_clock(lambda at=moment: at)
+    finally:
+        clock.set_clock(None)
+        channels.set_channels(None)
+    note = await Notification.get(volunteer_id=second.id)
+    assert note.delivered_at is None and note.delivery_attempts == delivery.MAX_ATTEMPTS
+    assert gateway.failures == 1000 - delivery.MAX_ATTEMPTS
 
 
 async def test_webhook_is_signed_and_retried() -> None:

@@ -157,14 +157,13 @@ def set_channels(channels: list[Channel] | None) -> None:
     _override = channels
 
 
-async def deliver(messages: list[OutboundMessage]) -> int:
-    """Sends each message on every active channel; returns how many sends succeeded."""
-    sent = 0
-    channels = active_channels()
-    for message in messages:
-        for channel in channels:
-            try:
-                sent += bool(await channel.send(message))
-            except Exception:  # a broken channel must not stop the others or the scheduler
-                log.exception("channel %s failed", channel.name)
-    return sent
+async def deliver(message: OutboundMessage) -> bool:
+    """Sends the message on every active channel; True when every one of them took it."""
+    delivered = True
+    for channel in active_channels():
+        try:
+            delivered = bool(await channel.send(message)) and delivered
+        except Exception:  # a broken channel must not stop the others or the scheduler
+            log.exception("channel %s failed", channel.name)
+            delivered = False
+    return delivered

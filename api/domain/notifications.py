@@ -4,7 +4,7 @@ A dispatcher (any worker, any number of them) claims an outbox row with one cond
 (``claimed_at`` set only where it is still unclaimed, or where an earlier claim is stale because
 its worker died); the unique ``(source, volunteer)`` constraint on notifications is the
 backstop, so a row processed twice still yields one notification per recipient. New
-notifications are then handed to the outbound channels (`api.domain.channels`).
+notifications are then sent on the outbound channels by `api.domain.delivery`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from api.domain import channels, clock
+from api.domain import clock
 from api.domain.actors import Actor
 from api.domain.errors import Validator
 from api.models import (
@@ -26,9 +26,8 @@ from api.models import (
     Notification,
     NotificationKind,
     Shift,
-    Volunteer,
 )
-from api.settings import SHANGHAI, get_settings
+from api.settings import SHANGHAI
 
 log = logging.getLogger("linli.notify")
 
@@ -50,10 +49,6 @@ def when(moment: datetime) -> str:
     """A time as shown to people: Asia/Shanghai, e.g. ``3月1日 09:00``."""
     local = moment.astimezone(SHANGHAI)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def event_url(event_id: int | None) -> str | None:
-    return f"{get_settings().public_url}/events/{event_id}" if event_id else None
 
 
 async def create(source: str, drafts: list[Draft]) -> list[Notification]:
@@ -152,30 +147,7 @@ async def dispatch_pending(limit: int = BATCH) -> int:
             continue  # another worker has it
         made.extend(await create(f"event:{row.id}", await drafts_for(row)))
         await DomainEvent.filter(id=row.id).update(processed_at=clock.now())
-    await send_outbound(made)
     return len(made)
-
-
-async def send_outbound(made: list[Notification]) -> int:
-    if not made:
-        return 0
-    phones = dict(
-        await Volunteer.filter(id__in={n.volunteer_id for n in made}).values_list("id", "phone")
-    )
-    return await channels.deliver(
-        [
-            channels.OutboundMessage(
-                notification_id=n.id,
-                kind=str(n.kind),
-                volunteer_id=n.volunteer_id,
-                phone=phones.get(n.volunteer_id, ""),
-                message=n.message,
-                event_id=n.event_id,
-                url=event_url(n.event_id),
-            )
-            for n in made
-        ]
-    )
 
 
 async def mark_read(actor: Actor, ids: list[int] | None, everything: bool) -> int:

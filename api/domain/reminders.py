@@ -111,5 +111,4 @@ async def send_due() -> int:
         notification = await _claim(signup, nearest, now)
         if notification is not None:
             made.append(notification)
-    await notifications.send_outbound(made)
     return len(made)

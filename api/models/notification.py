@@ -38,11 +38,16 @@ class Notification(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     read_at = fields.DatetimeField(null=True)
+    # Outbound delivery (SMS/WeChat gateways): pending until every channel took it. A worker
+    # leases a row by moving next_delivery_at ahead; a failure sets it to the retry time.
+    delivered_at = fields.DatetimeField(null=True)
+    delivery_attempts = fields.IntField(default=0, db_default=0)
+    next_delivery_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "notification"
         unique_together = (("source", "volunteer"),)
-        indexes = (("volunteer_id", "read_at"),)
+        indexes = (("volunteer_id", "read_at"), ("delivered_at", "next_delivery_at"))
 
 
 class ReminderDispatch(Model):
