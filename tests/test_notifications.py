@@ -16,6 +16,7 @@ from api.graphql.ids import encode_id
 from api.models import DomainEvent, Notification, NotificationKind
 from tests import factories
 from tests.conftest import GraphQLClient
+from tests.sqlcount import count_sql
 
 
 class Recorder:
@@ -101,6 +102,27 @@ async def test_time_change_notifies_those_signed_up_exactly_once(database, recor
     rows = await Notification.filter(kind=NotificationKind.EVENT_CHANGED)
     assert sorted(n.volunteer_id for n in rows) == sorted([first.id, second.id])
     assert not await Notification.filter(volunteer_id=outsider.id).exists()
+
+
+async def _cancel_with_signed_up(volunteers: int) -> list[str]:
+    """Cancels an event with `volunteers` signed up; the statements its dispatch ran."""
+    leader = await factories.volunteer("组长")
+    team = await factories.team(leaders=(leader,))
+    event = await factories.event(team, capacities=(volunteers,))
+    shift = (await event.shifts.all())[0]
+    for i in range(volunteers):
+        await signups.sign_up(Actor(volunteer=await factories.volunteer(f"v{i}")), shift.id, "k")
+    await events.cancel_event(Actor(volunteer=leader), event.id, "场地维修")
+    with count_sql() as statements:
+        assert await notifications.dispatch_pending() == volunteers
+    return statements
+
+
+async def test_fan_out_to_many_recipients_costs_the_same_statements(database) -> None:
+    few = await _cancel_with_signed_up(2)
+    many = await _cancel_with_signed_up(25)
+    assert len(many) == len(few)
+    assert await Notification.filter(kind=NotificationKind.EVENT_CANCELLED).count() == 27
 
 
 class FlakyGateway:

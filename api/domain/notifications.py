@@ -13,20 +13,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from api.domain import clock
 from api.domain.actors import Actor
 from api.domain.errors import Validator
-from api.models import (
-    DomainEvent,
-    Event,
-    Notification,
-    NotificationKind,
-    Shift,
-)
+from api.models import DomainEvent, Event, Notification, NotificationKind, Shift, Volunteer
 from api.settings import SHANGHAI
 
 log = logging.getLogger("linli.notify")
@@ -51,32 +44,35 @@ def when(moment: datetime) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-async def create(source: str, drafts: list[Draft]) -> list[Notification]:
-    """Creates the notifications of one source that do not exist yet (one per recipient)."""
+async def create(source: str, drafts: list[Draft]) -> int:
+    """Creates the notifications of one source that do not exist yet (one per recipient), in
+    one insert; returns how many it made."""
     if not drafts:
-        return []
+        return 0
+    wanted = {d.volunteer_id: d for d in drafts}
     existing = set(
-        await Notification.filter(
-            source=source, volunteer_id__in=[d.volunteer_id for d in drafts]
-        ).values_list("volunteer_id", flat=True)
+        await Notification.filter(source=source, volunteer_id__in=list(wanted)).values_list(
+            "volunteer_id", flat=True
+        )
     )
-    created: list[Notification] = []
-    for d in drafts:
-        if d.volunteer_id in existing:
-            continue
-        try:
-            created.append(
-                await Notification.create(
-                    source=source,
-                    volunteer_id=d.volunteer_id,
-                    kind=d.kind,
-                    message=d.message[:MESSAGE_MAX],
-                    event_id=d.event_id,
-                )
-            )
-        except IntegrityError:
-            continue  # another worker made it meanwhile (or the volunteer is gone)
-    return created
+    recipients = set(
+        await Volunteer.filter(id__in=list(wanted.keys() - existing)).values_list("id", flat=True)
+    )
+    new = [
+        Notification(
+            source=source,
+            volunteer_id=d.volunteer_id,
+            kind=d.kind,
+            message=d.message[:MESSAGE_MAX],
+            event_id=d.event_id,
+        )
+        for volunteer_id, d in wanted.items()
+        if volunteer_id in recipients
+    ]
+    # A parallel worker that made some of them meanwhile (a stale claim taken over) is no
+    # error: the unique (source, volunteer) keeps one each.
+    await Notification.bulk_create(new, batch_size=500, ignore_conflicts=True)
+    return len(new)
 
 
 async def drafts_for(row: DomainEvent) -> list[Draft]:
@@ -141,13 +137,13 @@ async def dispatch_pending(limit: int = BATCH) -> int:
         .order_by("id")
         .limit(limit)
     )
-    made: list[Notification] = []
+    made = 0
     for row in rows:
         if not await _claim(row, now):
             continue  # another worker has it
-        made.extend(await create(f"event:{row.id}", await drafts_for(row)))
+        made += await create(f"event:{row.id}", await drafts_for(row))
         await DomainEvent.filter(id=row.id).update(processed_at=clock.now())
-    return len(made)
+    return made
 
 
 async def mark_read(actor: Actor, ids: list[int] | None, everything: bool) -> int:
