@@ -3,6 +3,7 @@ and shift tables on SQLite to add CHECK constraints; 0004 adds delivery columns 
 notification table), count every table again."""
 
 import os
+import re
 import uuid
 
 import pytest
@@ -65,16 +66,19 @@ async def _counts() -> dict[str, int]:
     return counts
 
 
+def _empty_database(backend: str, tmp_path, postgres_server) -> str:
+    if backend == "sqlite":
+        return f"sqlite://{tmp_path / 'old.sqlite3'}"
+    if postgres_server is None:
+        pytest.skip("PostgreSQL not installed (mandatory under CI)")
+    if os.environ.get("LINLI_TEST_POSTGRES_URL"):
+        pytest.skip("needs a cluster of its own to create databases in")
+    return pgcluster.create_database(PG_DIR, f"migr_{uuid.uuid4().hex[:8]}")
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_every_row_survives_the_table_rebuild(backend, tmp_path, postgres_server):
-    if backend == "sqlite":
-        url = f"sqlite://{tmp_path / 'old.sqlite3'}"
-    else:
-        if postgres_server is None:
-            pytest.skip("PostgreSQL not installed (mandatory under CI)")
-        if os.environ.get("LINLI_TEST_POSTGRES_URL"):
-            pytest.skip("needs a cluster of its own to create databases in")
-        url = pgcluster.create_database(PG_DIR, f"migr_{uuid.uuid4().hex[:8]}")
+    url = _empty_database(backend, tmp_path, postgres_server)
     EXECUTOR_CACHE.clear()
     await db.migrate(url, target="models.0001_initial")
     await db.init_orm(url)
@@ -100,6 +104,48 @@ async def test_every_row_survives_the_table_rebuild(backend, tmp_path, postgres_
         assert len(made_before) == 5
         assert all(n.delivered_at == n.created_at for n in made_before)
         assert str(made_before[0].created_at) == SENT_BEFORE
+    finally:
+        await db.close_orm()
+
+
+def _declared_indexes() -> set[tuple[str, tuple[str, ...]]]:
+    declared = set()
+    for model in Tortoise.apps["models"].values():
+        for index in model._meta.indexes:
+            columns = tuple(getattr(index, "fields", None) or index)
+            declared.add((model._meta.db_table, columns))
+    return declared
+
+
+async def _actual_indexes(backend: str) -> set[tuple[str, tuple[str, ...]]]:
+    conn = connections.get("default")
+    if backend == "sqlite":
+        sql = "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    else:
+        sql = "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+    _, rows = await conn.execute_query(sql)
+    actual = set()
+    for table, definition in (tuple(r) for r in rows):
+        columns = re.search(r"\(([^()]*)\)\s*$", definition)
+        if columns:
+            names = tuple(c.strip().strip('"') for c in columns.group(1).split(","))
+            actual.add((table, names))
+    return actual
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_every_declared_index_exists_after_migrating(backend, tmp_path, postgres_server):
+    """The lookups the pages rely on are indexed on both databases (a SQLite table rebuild
+    once dropped the event list's index without a word)."""
+    url = _empty_database(backend, tmp_path, postgres_server)
+    EXECUTOR_CACHE.clear()
+    await db.migrate(url)
+    await db.init_orm(url)
+    try:
+        declared = _declared_indexes()
+        assert ("event", ("status", "starts_at")) in declared
+        assert ("shift", ("event_id", "starts_at")) in declared
+        assert declared - await _actual_indexes(backend) == set()
     finally:
         await db.close_orm()
 

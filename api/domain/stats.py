@@ -11,11 +11,12 @@ subtree: the community and the places below it), admins only.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count, Sum
 
 from api.domain import clock
 from api.domain.actors import Actor
@@ -113,47 +114,53 @@ async def community_stats(
 
 
 async def compute(where: Q, since: datetime | None, until: datetime | None) -> Stats:
+    """The figures, aggregated in the database in a constant number of queries: what comes
+    back to Python is the held events' kinds and start times, a count per sign-up status, and
+    one row per volunteer (never one per sign-up or ledger entry)."""
     now = clock.now()
     query = Event.filter(where, status__in=HELD, starts_at__lte=now)
     if since is not None:
         query = query.filter(starts_at__gte=since.astimezone(UTC))
     if until is not None:
         query = query.filter(starts_at__lt=until.astimezone(UTC))
-    held = await query.values_list("id", "kind", "starts_at")
+    held = await query.values_list("kind", "starts_at")
     stats = Stats(events_held=len(held))
     if not held:
         return stats
-    kinds = Counter(EventKind(kind) for _, kind, _ in held)
+    kinds = Counter(EventKind(kind) for kind, _ in held)
     stats.events_by_kind = [KindCount(k, n) for k, n in kinds.most_common()]
-    months = Counter(starts.astimezone(SHANGHAI).strftime("%Y-%m") for _, _, starts in held)
+    months = Counter(starts.astimezone(SHANGHAI).strftime("%Y-%m") for _, starts in held)
     stats.events_by_month = [MonthCount(m, months[m]) for m in sorted(months)]
-    event_ids = [event_id for event_id, _, _ in held]
-    seats = await Signup.filter(shift__event_id__in=event_ids, status__in=SEAT_HOLDING).values_list(
-        "volunteer_id", "status"
+
+    seats = Signup.filter(shift__event_id__in=Subquery(query.values("id")), status__in=SEAT_HOLDING)
+    statuses = dict(
+        await seats.annotate(n=Count("id")).group_by("status").values_list("status", "n")
     )
-    statuses = Counter(SignupStatus(status) for _, status in seats)
-    stats.seats_taken = len(seats)
-    stats.attended = statuses[SignupStatus.ATTENDED]
-    stats.no_shows = statuses[SignupStatus.NO_SHOW]
-    stats.volunteers_mobilized = len({v for v, status in seats if status == SignupStatus.ATTENDED})
-    ledger = await HoursEntry.filter(signup__shift__event_id__in=event_ids).values_list(
-        "volunteer_id", "signup_id", "centihours"
+    stats.seats_taken = sum(int(n) for n in statuses.values())
+    stats.attended = int(statuses.get(SignupStatus.ATTENDED, 0))
+    stats.no_shows = int(statuses.get(SignupStatus.NO_SHOW, 0))
+    mobilized = await (
+        seats.filter(status=SignupStatus.ATTENDED).distinct().values_list("volunteer_id")
     )
-    per_volunteer: dict[int, int] = defaultdict(int)
-    shifts_of: dict[int, set[int]] = defaultdict(set)
-    for volunteer_id, signup_id, centihours in ledger:
-        per_volunteer[volunteer_id] += centihours
-        shifts_of[volunteer_id].add(signup_id)
-    stats.hours_served = sum(per_volunteer.values()) / 100
-    top = sorted(((c, v) for v, c in per_volunteer.items() if c > 0), key=lambda x: (-x[0], x[1]))[
-        :BUSIEST
-    ]
+    stats.volunteers_mobilized = len(mobilized)
+
+    # Per volunteer (Tortoise groups an ungrouped aggregate by every column, so the total is
+    # summed from these rows: one per volunteer, not per ledger entry).
+    per_volunteer = await (
+        HoursEntry.filter(signup__shift__event_id__in=Subquery(query.values("id")))
+        .annotate(total=Sum("centihours"), shifts=Count("signup_id", distinct=True))
+        .group_by("volunteer_id")
+        .values_list("volunteer_id", "total", "shifts")
+    )
+    stats.hours_served = sum(int(c or 0) for _, c, _ in per_volunteer) / 100
+    top = sorted(
+        ((int(v), int(c), int(n)) for v, c, n in per_volunteer if c and c > 0),
+        key=lambda row: (-row[1], row[0]),
+    )[:BUSIEST]
     names = dict(
-        await Volunteer.filter(id__in=[v for _, v in top]).values_list("id", "display_name")
+        await Volunteer.filter(id__in=[v for v, _, _ in top]).values_list("id", "display_name")
     )
-    stats.busiest_volunteers = [
-        VolunteerHours(v, names.get(v, ""), c / 100, len(shifts_of[v])) for c, v in top
-    ]
+    stats.busiest_volunteers = [VolunteerHours(v, names.get(v, ""), c / 100, n) for v, c, n in top]
     return stats
 
 

@@ -72,7 +72,12 @@ class Event(Model):
 
     class Meta:
         table = "event"
-        indexes = (("status", "starts_at"),)
+        indexes = (
+            ("status", "starts_at"),
+            ("team_id", "starts_at"),
+            ("community_id", "starts_at"),
+            ("series_id",),
+        )
         constraints = (CheckConstraint(check="ends_at > starts_at", name="event_ends_after_start"),)
 
 
@@ -95,6 +100,7 @@ class Shift(Model):
 
     class Meta:
         table = "shift"
+        indexes = (("event_id", "starts_at"),)
         constraints = (
             CheckConstraint(check="seats_taken <= capacity", name="shift_seats_within_capacity"),
             CheckConstraint(check="seats_taken >= 0", name="shift_seats_not_negative"),

@@ -41,3 +41,4 @@ class HoursEntry(Model):
 
     class Meta:
         table = "hours_entry"
+        indexes = (("volunteer_id",), ("signup_id",))

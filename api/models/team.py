@@ -46,3 +46,4 @@ class TeamMembership(Model):
     class Meta:
         table = "team_membership"
         unique_together = (("team", "volunteer"),)
+        indexes = (("volunteer_id", "role"),)
