@@ -7,11 +7,13 @@ expire after a few seconds, because "upcoming" depends on the clock. Each answer
 ETag; a client that sends it back in `If-None-Match` gets `304 Not Modified`.
 
 A request with `Cache-Control: no-cache` is executed afresh (and refreshes the entry).
+Identical requests that miss at the same moment share one execution.
 Anything with a session cookie or an `Authorization` header, any mutation, any answer with
 errors, and anything that is not a plain 200 passes straight through."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -81,6 +83,9 @@ class ResponseCache:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.entries: OrderedDict[str, Entry] = OrderedDict()
+        # Answers being computed: identical requests arriving meanwhile wait for that one
+        # instead of all executing the same query when an entry expires.
+        self.computing: dict[str, asyncio.Future[Entry | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
@@ -106,24 +111,41 @@ class ResponseCache:
         ):
             self.entries.move_to_end(key)
             return await _answer(entry, headers, send)
-        captured = await _capture(self.app, scope, replay)
-        status, _, response_body = captured
-        if (
-            status == 200
-            and len(response_body) <= MAX_CACHED_BODY
-            and b'"errors"' not in response_body
-        ):
-            entry = Entry(
-                version=version,
-                made_at=time.monotonic(),
-                body=response_body,
-                etag='"' + hashlib.sha256(response_body).hexdigest()[:32] + '"',
-            )
-            self.entries[key] = entry
-            if len(self.entries) > MAX_ENTRIES:
-                self.entries.popitem(last=False)
+        pending = None if fresh else self.computing.get(key)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            if shared is not None and shared.version == version:
+                return await _answer(shared, headers, send)
+        computing: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        self.computing[key] = computing
+        try:
+            captured = await _capture(self.app, scope, replay)
+            entry = self._keep(key, version, captured)
+            computing.set_result(entry)
+        finally:
+            if not computing.done():
+                computing.set_result(None)  # failed: those waiting execute it themselves
+            if self.computing.get(key) is computing:
+                del self.computing[key]
+        if entry is not None:
             return await _answer(entry, headers, send)
         await _replay_response(captured, send)
+
+    def _keep(self, key: str, version: int, captured: Captured) -> Entry | None:
+        """Stores a cacheable answer (a plain 200 without errors) and returns its entry."""
+        status, _, response_body = captured
+        if status != 200 or len(response_body) > MAX_CACHED_BODY or b'"errors"' in response_body:
+            return None
+        entry = Entry(
+            version=version,
+            made_at=time.monotonic(),
+            body=response_body,
+            etag='"' + hashlib.sha256(response_body).hexdigest()[:32] + '"',
+        )
+        self.entries[key] = entry
+        if len(self.entries) > MAX_ENTRIES:
+            self.entries.popitem(last=False)
+        return entry
 
 
 async def _read_body(receive: Receive) -> bytes:
