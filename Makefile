@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install system-packages demo lint typecheck schema bench bench-api bench-lighthouse clean
+.PHONY: serve test install system-packages demo lint typecheck schema bench bench-api bench-large bench-lighthouse clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ bench: bench-api
 
 bench-api: $(STAMP) system-packages
 	$(BIN)/python bench/api_throughput.py
+
+bench-large: $(STAMP) system-packages
+	$(BIN)/python bench/large_dataset.py
 
 bench-lighthouse: $(STAMP) system-packages
 	bash bench/lighthouse.sh
