@@ -34,15 +34,15 @@ serve: $(STAMP) data/.demo-loaded
 	$(BIN)/linli serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) system-packages
-	$(BIN)/ruff check api tests
-	$(BIN)/ruff format --check api tests
+	$(BIN)/ruff check api tests bench
+	$(BIN)/ruff format --check api tests bench
 	$(BIN)/mypy api
 	$(BIN)/linli export-schema | diff -u schema/schema.graphql - || (echo "schema/schema.graphql is out of date: make schema" && false)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check api tests
-	$(BIN)/ruff format --check api tests
+	$(BIN)/ruff check api tests bench
+	$(BIN)/ruff format --check api tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy api

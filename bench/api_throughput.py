@@ -133,11 +133,15 @@ def wrk(
     }
 
 
+def lua_string(text: str) -> str:
+    """`text` as a Lua string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
 def lua_post(path: Path, body: str, *, fresh: bool = False) -> Path:
     """A wrk script posting `body`; `fresh` asks Linli to execute instead of using its cache."""
-    escaped = body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     path.write_text(
-        f'wrk.method = "POST"\nwrk.body = "{escaped}"\n'
+        f'wrk.method = "POST"\nwrk.body = {lua_string(body)}\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
         + ('wrk.headers["Cache-Control"] = "no-cache"\n' if fresh else "")
     )
@@ -243,13 +247,18 @@ def main() -> int:
     }
     print(json.dumps(ratios))
     if not args.no_write:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        day = now.strftime("%Y-%m-%d")
-        (RESULTS / f"api-throughput-{day}.json").write_text(
-            json.dumps(result, ensure_ascii=False, indent=2) + "\n"
-        )
-        (RESULTS / "api-throughput.md").write_text(markdown(result))
+        write_results("api-throughput", result, markdown(result))
     return 0
+
+
+def write_results(name: str, result: dict[str, Any], summary: str) -> None:
+    """bench/results/<name>-<day>.json (the run's figures) and <name>.md (the latest)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    day = result["measured_at"][:10]
+    (RESULTS / f"{name}-{day}.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+    )
+    (RESULTS / f"{name}.md").write_text(summary)
 
 
 def markdown(result: dict[str, Any]) -> str:

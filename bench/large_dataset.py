@@ -38,17 +38,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("LINLI_SECRET_KEY", "bench-secret-key-not-for-production")
 
-from api_throughput import RESULTS, load_database, wrk  # noqa: E402
+from api_throughput import load_database, lua_string, write_results, wrk  # noqa: E402
 
 from tests.serverproc import LinliServer, cookie_for  # noqa: E402
 
 TARGET_P99_MS = 50.0
 OPERATIONS = ROOT / "schema" / "operations"
 ROTATED = 1000
-
-
-def lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def lua_script(path: Path, body: str, headers: dict[str, str], cookies: list[str]) -> Path:
@@ -181,12 +177,7 @@ def main() -> int:
     }
     print(json.dumps(result["target_met"]))
     if not args.no_write:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        day = now.strftime("%Y-%m-%d")
-        (RESULTS / f"large-dataset-{day}.json").write_text(
-            json.dumps(result, ensure_ascii=False, indent=2) + "\n"
-        )
-        (RESULTS / "large-dataset.md").write_text(markdown(result))
+        write_results("large-dataset", result, markdown(result))
     return 0
 
 

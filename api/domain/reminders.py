@@ -2,8 +2,8 @@
 
 Each reminder is claimed in the database (`ReminderDispatch`, unique per shift, volunteer and
 offset) in the same transaction that creates its notification, so several workers or a
-restart never send it twice; whatever is due and unclaimed when a tick runs is sent then, so
-nothing is skipped while the shift has not started. Only the nearest due offset is sent: a
+restart never make it twice; whatever is due and unclaimed when a tick runs is made then, so
+nothing is skipped while the shift has not started (`api.domain.delivery` sends it out). Only the nearest due offset is sent: a
 volunteer who signs up 90 minutes before gets the 2-hour reminder, not also the 24-hour one.
 Time comes from `api.domain.clock`.
 """
@@ -64,7 +64,7 @@ def message_for(signup: Signup, now: datetime) -> str:
     )
 
 
-async def _claim(signup: Signup, hours_before: int, now: datetime) -> Notification | None:
+async def _claim(signup: Signup, hours_before: int, now: datetime) -> bool:
     try:
         async with in_transaction():
             await ReminderDispatch.create(
@@ -73,7 +73,7 @@ async def _claim(signup: Signup, hours_before: int, now: datetime) -> Notificati
                 hours_before=hours_before,
                 sent_at=now,
             )
-            return await Notification.create(
+            await Notification.create(
                 source=source_for(signup, hours_before),
                 volunteer_id=signup.volunteer_id,
                 kind=NotificationKind.REMINDER,
@@ -81,11 +81,12 @@ async def _claim(signup: Signup, hours_before: int, now: datetime) -> Notificati
                 event_id=signup.shift.event_id,
             )
     except IntegrityError:
-        return None  # claimed by another worker (or sent before a restart)
+        return False  # claimed by another worker (or made before a restart)
+    return True
 
 
 async def send_due() -> int:
-    """Sends every reminder that is due now and not yet claimed; returns how many."""
+    """Makes every reminder that is due now and not yet claimed; returns how many."""
     now = clock.now()
     hours = reminder_hours()
     due_signups = await Signup.filter(
@@ -102,13 +103,11 @@ async def send_due() -> int:
             volunteer_id__in={s.volunteer_id for s in due_signups},
         ).values_list("shift_id", "volunteer_id", "hours_before")
     )
-    made: list[Notification] = []
+    made = 0
     for signup in due_signups:
         due = [h for h in hours if signup.shift.starts_at - timedelta(hours=h) <= now]
         nearest = min(due)
         if (signup.shift_id, signup.volunteer_id, nearest) in claimed:
             continue
-        notification = await _claim(signup, nearest, now)
-        if notification is not None:
-            made.append(notification)
-    return len(made)
+        made += await _claim(signup, nearest, now)
+    return made
