@@ -37,6 +37,7 @@ test: $(STAMP) system-packages
 	$(BIN)/ruff check api tests bench
 	$(BIN)/ruff format --check api tests bench
 	$(BIN)/mypy api
+	$(BIN)/lint-imports
 	$(BIN)/linli export-schema | diff -u schema/schema.graphql - || (echo "schema/schema.graphql is out of date: make schema" && false)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -1,5 +1,5 @@
 """For Tortoise's own CLI: `tortoise -c tortoise_config.TORTOISE_ORM makemigrations`."""
 
-from api.db import tortoise_config
+from api.infra.db import tortoise_config
 
 TORTOISE_ORM = tortoise_config()

@@ -11,10 +11,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import scheduler
-from api.db import tortoise_config
-from api.graphql.response_cache import ResponseCache
 from api.graphql.view import make_graphql_app
+from api.http.response_cache import ResponseCache
+from api.infra.db import tortoise_config
+from api.jobs import scheduler
 from api.settings import get_settings
 from api.web.health import healthz
 from api.web.organizer import organizer_routes

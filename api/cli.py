@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api import db
+from api.infra import db
 
 
 def _progress(event: str, app_label: str, name: str) -> None:
@@ -49,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from api.domain import demo
+    from api.demo import neighbourhood as demo
 
     async def work() -> None:
         summary = await demo.load_demo()

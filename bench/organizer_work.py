@@ -7,9 +7,10 @@ import asyncio
 import time
 from datetime import timedelta
 
-from api import db, scheduler
-from api.domain import channels, clock, recurrence, signups
+from api.domain import recurrence, signups
 from api.domain.actors import Actor
+from api.infra import channels, clock, db
+from api.jobs import scheduler
 from tests import factories
 from tests.test_recurrence import draft
 

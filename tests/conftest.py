@@ -21,8 +21,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import connections
 
-from api import db
-from api.domain import clock
+from api.infra import clock, db
 from tests import pgcluster
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from functools import lru_cache
 
 import httpx
 
-from api.domain.passwords import hash_password
-from api.domain.sessions import SESSION_COOKIE, session_token
+from api.http.sessions import SESSION_COOKIE, session_token
+from api.infra.passwords import hash_password
 from api.models import (
     Community,
     CommunityLevel,

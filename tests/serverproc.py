@@ -26,9 +26,9 @@ from typing import Any
 import httpx
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from api import db
-from api.domain.sessions import SESSION_COOKIE, session_token
-from api.graphql.ids import decode_id, encode_id
+from api.http.ids import decode_id, encode_id
+from api.http.sessions import SESSION_COOKIE, session_token
+from api.infra import db
 from api.models import Volunteer
 from tests import factories
 

@@ -1,7 +1,7 @@
 """Accounts: register, log in (throttled), log out, cookies, tokens, cross-site protection."""
 
 from api.domain import accounts
-from api.domain.sessions import SESSION_COOKIE
+from api.http.sessions import SESSION_COOKIE
 from api.models import Volunteer
 from tests import factories
 from tests.conftest import GraphQLClient

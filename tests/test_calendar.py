@@ -8,7 +8,7 @@ from icalendar import Calendar
 
 from api.domain import events, signups
 from api.domain.actors import Actor
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from api.models import EventStatus
 from tests import factories
 from tests.conftest import GraphQLClient

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
-from api.domain import checkin, clock
-from api.graphql.ids import encode_id
+from api.domain import checkin
+from api.http.ids import encode_id
+from api.infra import clock
 from api.models import HoursEntry, HoursMethod, Shift, Signup, SignupStatus
 from tests import factories
 from tests.conftest import GraphQLClient

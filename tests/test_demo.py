@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from api.domain.demo import (
+from api.demo.neighbourhood import (
     ADMIN_PASSWORD,
     ADMIN_PHONE,
     DEMO_PASSWORD,
@@ -13,7 +13,7 @@ from api.domain.demo import (
     generate_load,
     load_demo,
 )
-from api.domain.passwords import verify_password
+from api.infra.passwords import verify_password
 from api.models import (
     Community,
     CommunityLevel,

@@ -6,7 +6,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from tests import factories
 
 OPERATIONS = [

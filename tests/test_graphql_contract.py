@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from api.graphql.ids import encode_id
 from api.graphql.schema import export_sdl
+from api.http.ids import encode_id
 from api.models import Shift, Signup, SignupStatus
 from api.settings import PROJECT_ROOT
 from tests import factories

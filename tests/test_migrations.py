@@ -11,7 +11,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import connections
 
-from api import db
+from api.infra import db
 from api.models import (
     HoursEntry,
     HoursMethod,

@@ -9,10 +9,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from api import scheduler
-from api.domain import channels, clock, delivery, events, notifications, scheduling, signups
+from api.domain import events, notifications, scheduling, signups
 from api.domain.actors import Actor
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
+from api.infra import channels, clock
+from api.jobs import delivery, scheduler
 from api.models import DomainEvent, Notification, NotificationKind
 from tests import factories
 from tests.conftest import GraphQLClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from api.domain import notifications
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from api.models import Event, Notification, NotificationKind, Shift, Signup, SignupStatus
 from api.settings import SHANGHAI
 from tests import factories
@@ -163,7 +163,7 @@ async def test_series_edit_following_and_cancel_rest(client) -> None:
 
 
 async def _pk(global_id: str) -> int:
-    from api.graphql.ids import decode_id
+    from api.http.ids import decode_id
 
     return decode_id(global_id)[1]
 

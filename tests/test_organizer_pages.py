@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from api.models import Event, EventStatus, Shift
 from api.settings import SHANGHAI
 from tests import factories

@@ -3,8 +3,8 @@ check-in only inside the check-in window."""
 
 from datetime import timedelta
 
-from api.domain import clock
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
+from api.infra import clock
 from api.models import Shift, Signup, SignupStatus
 from tests import factories
 from tests.factories import log_in_as

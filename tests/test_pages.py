@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from api.models import Notification, NotificationKind
 from tests import factories
 from tests.factories import log_in_as

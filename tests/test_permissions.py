@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from api.domain import accounts
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from api.models import EventStatus, Shift, Signup, SignupStatus, TeamMembership
 from tests import factories
 from tests.conftest import GraphQLClient

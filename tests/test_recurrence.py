@@ -112,7 +112,7 @@ async def test_create_event_with_recurrence_over_graphql(client) -> None:
     leader = await factories.volunteer("组长")
     team = await factories.team(leaders=(leader,))
     factories.log_in_as(client, leader)
-    from api.graphql.ids import encode_id
+    from api.http.ids import encode_id
 
     mutation = """
       mutation($input: CreateEventInput!) {

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from api import scheduler
-from api.domain import channels, clock, reminders, scheduling, signups
+from api.domain import reminders, scheduling, signups
 from api.domain.actors import Actor
+from api.infra import channels, clock
+from api.jobs import scheduler
 from api.models import Notification, NotificationKind, ReminderDispatch
 from tests import factories
 from tests.test_notifications import Recorder

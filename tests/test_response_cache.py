@@ -3,7 +3,7 @@ and never stale after a change through any path (database triggers count the cha
 
 import asyncio
 
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from api.models import Shift, Team
 from tests import factories
 from tests.conftest import GraphQLClient

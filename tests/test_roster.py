@@ -9,7 +9,7 @@ import pytest
 
 from api.domain import checkin, signups
 from api.domain.actors import Actor
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from api.models import SignupStatus
 from tests import factories
 

@@ -3,8 +3,8 @@
 import asyncio
 from datetime import timedelta
 
-from api.domain import clock
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
+from api.infra import clock
 from api.models import DomainEvent, EventStatus, Shift, Signup, SignupStatus
 from tests import factories
 from tests.conftest import GraphQLClient

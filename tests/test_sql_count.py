@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from tests import factories
 from tests.conftest import GraphQLClient
 from tests.sqlcount import count_sql

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from api.domain import clock, events, signups, stats
+from api.domain import events, signups, stats
 from api.domain.actors import Actor
 from api.domain.checkin import mark_attendance
 from api.domain.errors import DomainError
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
+from api.infra import clock
 from api.models import EventKind, EventStatus, SignupStatus
 from api.settings import SHANGHAI
 from tests import factories

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from api.graphql.ids import encode_id
+from api.http.ids import encode_id
 from tests.conftest import BACKENDS
 from tests.serverproc import (
     CANCEL,

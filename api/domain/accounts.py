@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 
 from api.domain import throttle
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.domain.passwords import hash_password, verify_password
+from api.infra.passwords import hash_password, verify_password
 from api.models import ApiToken, Volunteer
 from api.settings import get_settings
 

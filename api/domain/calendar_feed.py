@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from api.domain import clock
 from api.domain.actors import Actor
+from api.infra import clock
 from api.models import Event, EventStatus, Signup, SignupStatus, Team, Volunteer
 from api.settings import get_settings
 

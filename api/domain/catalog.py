@@ -9,8 +9,8 @@ from typing import Any
 from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 
-from api.domain import clock
 from api.domain.errors import Validator
+from api.infra import clock
 from api.models import Community, Event, EventKind, EventStatus, Shift
 
 SEARCH_MAX = 100

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from api.domain import clock, hours, throttle
+from api.domain import hours, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
+from api.infra import clock
 from api.models import HoursMethod, Shift, Signup, SignupStatus
 from api.settings import get_settings
 

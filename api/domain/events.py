@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from api.domain import clock, outbox
+from api.domain import outbox
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
+from api.infra import clock
 from api.models import (
     Community,
     Event,

@@ -4,7 +4,7 @@ A dispatcher (any worker, any number of them) claims an outbox row with one cond
 (``claimed_at`` set only where it is still unclaimed, or where an earlier claim is stale because
 its worker died); the unique ``(source, volunteer)`` constraint on notifications is the
 backstop, so a row processed twice still yields one notification per recipient. New
-notifications are then sent on the outbound channels by `api.domain.delivery`.
+notifications are then sent on the outbound channels by `api.jobs.delivery`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from api.domain import clock
 from api.domain.actors import Actor
 from api.domain.errors import Validator
+from api.infra import clock
 from api.models import DomainEvent, Event, Notification, NotificationKind, Shift, Volunteer
 from api.settings import SHANGHAI
 

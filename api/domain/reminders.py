@@ -3,9 +3,9 @@
 Each reminder is claimed in the database (`ReminderDispatch`, unique per shift, volunteer and
 offset) in the same transaction that creates its notification, so several workers or a
 restart never make it twice; whatever is due and unclaimed when a tick runs is made then, so
-nothing is skipped while the shift has not started (`api.domain.delivery` sends it out). Only the nearest due offset is sent: a
+nothing is skipped while the shift has not started (`api.jobs.delivery` sends it out). Only the nearest due offset is sent: a
 volunteer who signs up 90 minutes before gets the 2-hour reminder, not also the 24-hour one.
-Time comes from `api.domain.clock`.
+Time comes from `api.infra.clock`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from api.domain import clock, notifications
+from api.domain import notifications
+from api.infra import clock
 from api.models import (
     EventStatus,
     Notification,

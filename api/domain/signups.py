@@ -19,10 +19,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from api.domain import clock, outbox
+from api.domain import outbox
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.domain.events import check_capacity
+from api.infra import clock
 from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Volunteer
 
 SEAT_HOLDING = (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW)

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
-from api.domain import clock
 from api.domain.actors import Actor
 from api.domain.catalog import _subtree_ids as subtree_ids
 from api.domain.errors import DomainError, ErrorCode
 from api.domain.signups import SEAT_HOLDING
+from api.infra import clock
 from api.models import (
     Community,
     Event,

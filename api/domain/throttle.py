@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.domain import clock
 from api.domain.errors import DomainError, ErrorCode
+from api.infra import clock
 from api.models import ThrottleFailure
 
 

@@ -10,8 +10,8 @@ from strawberry.types import Info as _Info
 
 from api.domain.actors import Actor
 from api.graphql.loaders import Loaders
+from api.http.sessions import end_session, start_session
 from api.models import Volunteer
-from api.web.auth import end_session, start_session
 
 
 @dataclass

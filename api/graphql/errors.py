@@ -6,6 +6,7 @@ import strawberry
 from graphql import GraphQLError
 
 from api.domain.errors import DomainError, ValidationErrors
+from api.http.errors import PublicError
 
 
 @strawberry.type(description="An expected failure: the client switches on `code`.")
@@ -18,15 +19,6 @@ class UserError:
 def user_errors_from(exc: DomainError | ValidationErrors) -> list[UserError]:
     errors = exc.errors if isinstance(exc, ValidationErrors) else [exc]
     return [UserError(code=str(e.code), field=e.field, message=e.message) for e in errors]
-
-
-class PublicError(Exception):
-    """A query-level error whose message is safe to show (bad ids, page sizes…)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.extensions = {"code": code}
 
 
 def should_mask(error: GraphQLError) -> bool:

@@ -12,7 +12,7 @@ import strawberry
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from api.graphql.errors import PublicError
+from api.http.errors import PublicError
 from api.settings import get_settings
 
 T = TypeVar("T")

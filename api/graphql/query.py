@@ -6,8 +6,6 @@ from api import models
 from api.domain.catalog import EventQuery
 from api.domain.visibility import may_see
 from api.graphql.context import Info
-from api.graphql.errors import PublicError
-from api.graphql.ids import decode_id
 from api.graphql.pagination import Connection, paginate
 from api.graphql.types import (
     Community,
@@ -18,6 +16,8 @@ from api.graphql.types import (
     Volunteer,
     event_connection,
 )
+from api.http.errors import PublicError
+from api.http.ids import decode_id
 
 MAX_NODES = 100
 

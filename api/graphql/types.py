@@ -14,8 +14,8 @@ from api import models
 from api.domain import checkin, signups
 from api.domain.catalog import EventQuery, published_events
 from api.graphql.context import Info
-from api.graphql.ids import encode_id
 from api.graphql.pagination import Connection, empty_connection, paginate
+from api.http.ids import encode_id
 
 if TYPE_CHECKING:
     from api.graphql.organizer_types import Notification, ServiceStats
@@ -61,7 +61,7 @@ class EventFilter:
     )
 
     def to_query(self) -> EventQuery:
-        from api.graphql.ids import decode_id_of
+        from api.http.ids import decode_id_of
 
         return EventQuery(
             kinds=[models.EventKind(k) for k in self.kinds] if self.kinds else None,
@@ -111,7 +111,7 @@ async def event_connection(
     info: Info, first: int | None, after: str | None, query: EventQuery
 ) -> Connection[Event]:
     from api.domain.errors import DomainError, ValidationErrors
-    from api.graphql.errors import PublicError
+    from api.http.errors import PublicError
 
     try:
         queryset = published_events(query)

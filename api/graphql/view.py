@@ -14,7 +14,7 @@ from strawberry.types import ExecutionResult
 
 from api.graphql.context import Context
 from api.graphql.schema import schema
-from api.web.auth import actor_for
+from api.http.actor import actor_for
 
 
 class LinliGraphQL(GraphQL[Context, None]):

@@ -17,12 +17,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.domain import clock
 from api.domain.events import MAX_SHIFTS
-from api.graphql.ids import encode_id
+from api.http.actor import actor_for
+from api.http.cross_site import is_cross_site
+from api.http.ids import encode_id
+from api.infra import clock
 from api.settings import SHANGHAI
 from api.web import i18n
-from api.web.auth import actor_for, is_cross_site
 from api.web.exports import path_id
 from api.web.pages import KIND_LABELS
 from api.web.rendering import error_message, render, run_operation

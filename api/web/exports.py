@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from api.domain.errors import DomainError, ErrorCode
-from api.graphql.errors import PublicError
-from api.graphql.ids import decode_id
+from api.http.errors import PublicError
+from api.http.ids import decode_id
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -18,10 +18,11 @@ from api.domain import notifications
 from api.domain import stats as domain_stats
 from api.domain.actors import Actor
 from api.domain.errors import DomainError
+from api.http.actor import actor_for
+from api.http.cross_site import is_cross_site
 from api.models import Community, Team
 from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_forms, i18n
-from api.web.auth import actor_for, is_cross_site
 from api.web.calendar import calendar_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
 from api.web.rendering import operation, render, run_operation
@@ -130,7 +131,7 @@ def _duplicate_values(event: dict[str, Any], form: dict[str, str]) -> dict[str, 
 
 
 def _event_gid(request: Request) -> str:
-    from api.graphql.ids import encode_id
+    from api.http.ids import encode_id
 
     pk = path_id(request, "Event")
     return encode_id("Event", pk or 0)

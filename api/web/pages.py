@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.domain import clock
+from api.http.cross_site import is_cross_site
+from api.http.sessions import end_session
+from api.infra import clock
 from api.settings import SHANGHAI
 from api.web import i18n
 from api.web.assets import asset_routes
-from api.web.auth import end_session, is_cross_site
 from api.web.rendering import error_message, render, run_operation, templates
 
 PAGE_SIZE = 20

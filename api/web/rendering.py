@@ -18,14 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from api.graphql.context import Context
-from api.graphql.schema import schema
+from api.graphql.operations import execute_operation, operation
+from api.http.actor import actor_for
 from api.settings import PROJECT_ROOT
 from api.web import i18n
 from api.web.assets import asset
-from api.web.auth import actor_for
 
-OPERATIONS_DIR = PROJECT_ROOT / "schema" / "operations"
 TEMPLATES_DIR = PROJECT_ROOT / "pwa" / "templates"
 
 templates = Jinja2Templates(
@@ -112,11 +110,6 @@ def error_message(code: str, fallback: str) -> str:
     return i18n.gettext(SCRIPT_STRINGS[code]) if code in SCRIPT_STRINGS else fallback
 
 
-@lru_cache(maxsize=64)
-def operation(name: str) -> str:
-    return (OPERATIONS_DIR / f"{name}.graphql").read_text(encoding="utf-8")
-
-
 def _notice(code: str | None) -> str | None:
     if not code or not code.isupper() or len(code) > 40:
         return None
@@ -130,15 +123,7 @@ async def run_operation(
     response: Response | None = None,
 ) -> dict[str, Any]:
     actor = await actor_for(request)
-    result = await schema.execute(
-        operation(name),
-        variable_values=variables or {},
-        context_value=Context(request=request, response=response, actor=actor),
-        operation_name=name,
-    )
-    if result.errors:
-        raise RuntimeError(f"{name}: {result.errors[0].message}")
-    return result.data or {}
+    return await execute_operation(name, variables, actor=actor, request=request, response=response)
 
 
 def render(

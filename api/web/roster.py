@@ -8,8 +8,8 @@ from starlette.routing import BaseRoute, Route
 
 from api.domain import roster as domain_roster
 from api.domain.errors import DomainError
+from api.http.actor import actor_for
 from api.settings import SHANGHAI
-from api.web.auth import actor_for
 from api.web.exports import csv_response, error_response, not_found, path_id
 
 #: Chinese first: the sheet is opened by the community's staff (name, phone, role, status,

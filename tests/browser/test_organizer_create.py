@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from api.domain.demo import DEMO_PASSWORD
+from api.demo.neighbourhood import DEMO_PASSWORD
 from tests.browser.conftest import graphql
 
 LEADER_PHONE = "13800000026"  # leads 厝边帮帮团 in the demo data

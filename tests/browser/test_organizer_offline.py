@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from api.domain.demo import ADMIN_PASSWORD, ADMIN_PHONE
+from api.demo.neighbourhood import ADMIN_PASSWORD, ADMIN_PHONE
 from tests.browser.conftest import graphql, open_shift, register, wait_for_service_worker
 
 SIGN_UP = (

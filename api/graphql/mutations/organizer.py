@@ -11,10 +11,10 @@ from api.domain import calendar_feed, notifications, scheduling
 from api.domain.scheduling import EventChanges, Scope
 from api.graphql.context import Info
 from api.graphql.errors import UserError
-from api.graphql.ids import decode_id_of
 from api.graphql.mutations.organizing import LocationInput
 from api.graphql.mutations.payloads import EventPayload, ShiftPayload, attempt
 from api.graphql.types import Event, EventKind, Volunteer
+from api.http.ids import decode_id_of
 
 EditScope = strawberry.enum(
     Scope, name="EditScope", description="Which events of a series an edit applies to."

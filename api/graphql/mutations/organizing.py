@@ -8,9 +8,9 @@ from api import models
 from api.domain import events, signups, teams
 from api.domain.events import EventDraft, ShiftDraft
 from api.graphql.context import Info
-from api.graphql.ids import decode_id_of
 from api.graphql.mutations.payloads import EventPayload, ShiftPayload, TeamPayload, attempt
 from api.graphql.types import EventKind
+from api.http.ids import decode_id_of
 
 
 @strawberry.input

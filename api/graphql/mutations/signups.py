@@ -5,9 +5,9 @@ import strawberry
 from api import models
 from api.domain import checkin, signups
 from api.graphql.context import Info
-from api.graphql.ids import decode_id_of
 from api.graphql.mutations.payloads import SignupPayload, attempt
 from api.graphql.types import SignupStatus
+from api.http.ids import decode_id_of
 
 
 @strawberry.input

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.responses import Response
 
 from api.settings import get_settings
 
@@ -27,3 +28,21 @@ def volunteer_id_from(token: str | None) -> int | None:
         return None
     value = data.get("v") if isinstance(data, dict) else None
     return value if isinstance(value, int) else None
+
+
+def start_session(response: Response, volunteer_id: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_token(volunteer_id),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().secure_cookies,
+        path="/",
+    )
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=get_settings().secure_cookies
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from api.graphql.errors import PublicError
+from api.http.errors import PublicError
 
 
 def encode_id(type_name: str, pk: int) -> str:

@@ -22,8 +22,8 @@ from typing import Any, cast
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from api.domain import clock
-from api.domain.passwords import hash_password
+from api.infra import clock
+from api.infra.passwords import hash_password
 from api.models import (
     Community,
     CommunityLevel,

@@ -2,7 +2,7 @@
 
 Anonymous callers all see the same public data, so the answer to the same query with the same
 variables is the same until something public changes — which the database's catalog version
-(counted up by triggers, see `api.domain.freshness`) tells with one cheap read. Answers also
+(counted up by triggers, see `api.infra.freshness`) tells with one cheap read. Answers also
 expire after a few seconds, because "upcoming" depends on the clock. Each answer carries an
 ETag; a client that sends it back in `If-None-Match` gets `304 Not Modified`.
 
@@ -26,8 +26,8 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.domain.freshness import catalog_version
-from api.domain.sessions import SESSION_COOKIE
+from api.http.sessions import SESSION_COOKIE
+from api.infra.freshness import catalog_version
 
 MAX_ENTRIES = 512
 MAX_AGE_SECONDS = 5.0

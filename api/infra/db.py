@@ -12,7 +12,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
-from api.domain.freshness import install_triggers
+from api.infra.freshness import install_triggers
 from api.settings import get_settings
 
 log = logging.getLogger("linli.db")
@@ -32,7 +32,7 @@ def tortoise_config(url: str | None = None, *, foreign_keys: bool = True) -> dic
         path = connection["credentials"]["file_path"]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection["engine"] = "api.sqlite_engine"
+        connection["engine"] = "api.infra.sqlite_engine"
         connection["credentials"].update(
             journal_mode="WAL",
             synchronous="NORMAL",

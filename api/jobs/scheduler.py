@@ -17,7 +17,8 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import delivery, notifications, reminders
+from api.domain import notifications, reminders
+from api.jobs import delivery
 
 log = logging.getLogger("linli.scheduler")
 

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from starlette.requests import HTTPConnection
-from starlette.responses import Response
 
 from api.domain import accounts
 from api.domain.actors import Actor
-from api.domain.sessions import SESSION_COOKIE, SESSION_MAX_AGE, session_token, volunteer_id_from
+from api.http.cross_site import is_cross_site
+from api.http.sessions import SESSION_COOKIE, volunteer_id_from
 from api.models import Volunteer
-from api.settings import get_settings
-
-
-def is_cross_site(request: HTTPConnection) -> bool:
-    """A browser request from another site (its cookie must not act for the user)."""
-    if request.headers.get("sec-fetch-site", "") == "cross-site":
-        return True
-    origin = request.headers.get("origin")
-    if origin and origin != "null":
-        return urlparse(origin).netloc != request.headers.get("host", "")
-    return origin == "null"
 
 
 async def actor_for(request: HTTPConnection, *, unsafe_method: bool = False) -> Actor:
@@ -48,21 +35,3 @@ async def _actor(request: HTTPConnection, unsafe_method: bool) -> Actor:
     if volunteer_id is None:
         return Actor()
     return Actor(volunteer=await Volunteer.get_or_none(id=volunteer_id))
-
-
-def start_session(response: Response, volunteer_id: int) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_token(volunteer_id),
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=get_settings().secure_cookies,
-        path="/",
-    )
-
-
-def end_session(response: Response) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE, httponly=True, samesite="lax", secure=get_settings().secure_cookies
-    )

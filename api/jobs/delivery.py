@@ -1,4 +1,4 @@
-"""Outbound delivery of notifications (SMS/WeChat gateways behind `api.domain.channels`),
+"""Outbound delivery of notifications (SMS/WeChat gateways behind `api.infra.channels`),
 durable across failures, restarts and several workers.
 
 A notification is pending until every active channel has taken it (``delivered_at``). A
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
 
-from api.domain import channels, clock
+from api.infra import channels, clock
 from api.models import Notification, Volunteer
 from api.settings import get_settings
 

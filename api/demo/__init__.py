@@ -1,0 +1,1 @@
+"""The demo neighbourhood and the load generator."""
