@@ -12,7 +12,7 @@ from api.domain.actors import Actor
 from api.infra import channels, clock, db
 from api.jobs import scheduler
 from tests import factories
-from tests.test_recurrence import draft
+from tests.domain.test_recurrence import draft
 
 
 async def main():

@@ -1,4 +1,4 @@
-"""The sign-up storm's figures: the same storm as tests/test_storm.py, timed.
+"""The sign-up storm's figures: the same storm as tests/system/test_storm.py, timed.
 
     .venv/bin/python bench/storm.py                       # both backends, as in the tests
     .venv/bin/python bench/storm.py --backend sqlite --workers 1 --concurrency 20

@@ -13,6 +13,8 @@ class Volunteer(Model):
     display_name = fields.CharField(max_length=50)
     is_admin = fields.BooleanField(default=False)
     calendar_token = fields.CharField(max_length=64, null=True, unique=True)
+    # The language notices, reminders, SMS and feeds are written in for this person.
+    language = fields.CharField(max_length=10, default="zh-CN", db_default="zh-CN")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

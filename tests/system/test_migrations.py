@@ -1,6 +1,6 @@
 """Migrations keep every row: fill a database at 0001, apply the rest (0002 rebuilds the event
 and shift tables on SQLite to add CHECK constraints; 0004 adds delivery columns to a filled
-notification table), count every table again."""
+notification table; 0006 gives every volunteer a language), count every table again."""
 
 import os
 import re
@@ -20,6 +20,7 @@ from api.models import (
     Shift,
     Signup,
     SignupStatus,
+    Volunteer,
 )
 from tests import factories, pgcluster
 from tests.conftest import BACKENDS, PG_DIR
@@ -27,10 +28,24 @@ from tests.conftest import BACKENDS, PG_DIR
 SENT_BEFORE = "2026-11-20 08:00:00+00:00"
 
 
+async def _volunteer_at_0001(name: str) -> Volunteer:
+    """A volunteer row as 0001 knows it (raw SQL: the model has columns added later)."""
+    phone = f"139{uuid.uuid4().int % 10**8:08d}"
+    conn = connections.get("default")
+    await conn.execute_script(
+        "INSERT INTO volunteer (phone, password_hash, display_name, is_admin, created_at)"
+        f" VALUES ('{phone}', 'x', '{name}', false, '{SENT_BEFORE}')"
+    )
+    _, rows = await conn.execute_query(f"SELECT id FROM volunteer WHERE phone = '{phone}'")
+    person = Volunteer(id=int(rows[0][0]), phone=phone, display_name=name, password_hash="x")
+    person._saved_in_db = True
+    return person
+
+
 async def _fill() -> None:
     place = await factories.community("东园镇")
     compound = await factories.community("尊湖小区", place)
-    people = [await factories.volunteer(f"v{i}") for i in range(12)]
+    people = [await _volunteer_at_0001(f"v{i}") for i in range(12)]
     team = await factories.team(leaders=(people[0],), members=tuple(people[1:4]), place=place)
     for e in range(5):
         event = await factories.event(team, title=f"E{e}", capacities=(3, 4), place=compound)
@@ -104,6 +119,8 @@ async def test_every_row_survives_the_table_rebuild(backend, tmp_path, postgres_
         assert len(made_before) == 5
         assert all(n.delivered_at == n.created_at for n in made_before)
         assert str(made_before[0].created_at) == SENT_BEFORE
+        # 0006: everyone who had an account reads Linli in zh-CN until they choose otherwise.
+        assert {v.language for v in await Volunteer.all()} == {"zh-CN"}
     finally:
         await db.close_orm()
 

@@ -13,7 +13,7 @@ from api.infra import channels, clock
 from api.jobs import scheduler
 from api.models import Notification, NotificationKind, ReminderDispatch
 from tests import factories
-from tests.test_notifications import Recorder
+from tests.domain.test_notifications import Recorder
 
 
 @pytest.fixture
