@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 
 from api.domain import throttle
 from api.domain.errors import DomainError, ErrorCode, Validator
+from api.infra.i18n import N_
 from api.infra.passwords import hash_password, verify_password
 from api.models import ApiToken, Volunteer
 from api.settings import get_settings
@@ -36,15 +37,19 @@ def _validate_new_account(phone: str, password: str, display_name: str) -> tuple
     phone = normalize_phone(phone)
     v.check(
         bool(PHONE_RE.match(phone)),
-        "Enter an 11-digit mainland mobile number, e.g. 13800000000.",
+        N_("Enter an 11-digit mainland mobile number, e.g. 13800000000."),
         "phone",
     )
     v.check(
         PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX,
-        f"The password must be {PASSWORD_MIN}–{PASSWORD_MAX} characters long.",
+        N_(
+            "The password must be %(min)s–%(max)s characters long.",
+            min=PASSWORD_MIN,
+            max=PASSWORD_MAX,
+        ),
         "password",
     )
-    name = v.text(display_name, "displayName", max_length=50, label="The display name")
+    name = v.text(display_name, "displayName", max_length=50, label=N_("The display name"))
     v.raise_if_any()
     return phone, name or ""
 
@@ -55,7 +60,7 @@ async def create_volunteer(
     phone, name = _validate_new_account(phone, password, display_name)
     if await Volunteer.filter(phone=phone).exists():
         raise DomainError(
-            ErrorCode.PHONE_TAKEN, "This phone number is already registered.", ["phone"]
+            ErrorCode.PHONE_TAKEN, N_("This phone number is already registered."), ["phone"]
         )
     password_hash = await asyncio.to_thread(hash_password, password)
     try:
@@ -64,7 +69,7 @@ async def create_volunteer(
         )
     except IntegrityError as exc:  # registered at the same moment by another request
         raise DomainError(
-            ErrorCode.PHONE_TAKEN, "This phone number is already registered.", ["phone"]
+            ErrorCode.PHONE_TAKEN, N_("This phone number is already registered."), ["phone"]
         ) from exc
 
 
@@ -77,8 +82,8 @@ async def log_in(phone: str, password: str, client_address: str) -> Volunteer:
     phone = normalize_phone(phone)
     keys = [f"login:phone:{phone}", f"login:addr:{client_address}"]
     window = timedelta(seconds=settings.login_failure_window_seconds)
-    await throttle.check(keys[:1], settings.login_failures_per_phone, window, "log-ins")
-    await throttle.check(keys[1:], settings.login_failures_per_address, window, "log-ins")
+    await throttle.check(keys[:1], settings.login_failures_per_phone, window, N_("log-ins"))
+    await throttle.check(keys[1:], settings.login_failures_per_address, window, N_("log-ins"))
     volunteer = await Volunteer.get_or_none(phone=phone)
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
@@ -87,7 +92,7 @@ async def log_in(phone: str, password: str, client_address: str) -> Volunteer:
     ok = await asyncio.to_thread(verify_password, stored, password or "")
     if volunteer is None or not ok:
         await throttle.record_failure(keys)
-        raise DomainError(ErrorCode.BAD_CREDENTIALS, "Wrong phone number or password.")
+        raise DomainError(ErrorCode.BAD_CREDENTIALS, N_("Wrong phone number or password."))
     await throttle.clear(keys[:1])
     return volunteer
 

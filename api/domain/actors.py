@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from api.domain.errors import DomainError, ErrorCode
+from api.infra.i18n import N_
 from api.models import Event, EventStatus, Signup, TeamMembership, TeamRole, Volunteer
 
 
@@ -29,13 +30,13 @@ class Actor:
 
     def require_volunteer(self) -> Volunteer:
         if self.volunteer is None:
-            raise DomainError(ErrorCode.UNAUTHENTICATED, "Please log in first.")
+            raise DomainError(ErrorCode.UNAUTHENTICATED, N_("Please log in first."))
         return self.volunteer
 
     def require_admin(self) -> Volunteer:
         volunteer = self.require_volunteer()
         if not volunteer.is_admin:
-            raise DomainError(ErrorCode.FORBIDDEN, "Only administrators may do this.")
+            raise DomainError(ErrorCode.FORBIDDEN, N_("Only administrators may do this."))
         return volunteer
 
     async def led_team_ids(self) -> set[int]:
@@ -55,7 +56,7 @@ class Actor:
     async def require_leader(self, team_id: int) -> Volunteer:
         volunteer = self.require_volunteer()
         if not await self.leads(team_id):
-            raise DomainError(ErrorCode.FORBIDDEN, "Only this team's leaders may do this.")
+            raise DomainError(ErrorCode.FORBIDDEN, N_("Only this team's leaders may do this."))
         return volunteer
 
     async def may_see_personal_data_of(self, volunteer_id: int) -> bool:

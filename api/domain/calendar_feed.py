@@ -8,7 +8,9 @@
 * The team's feed lists its published, completed and cancelled events (UID
   ``event-<id>@linli``) from 90 days ago on.
 
-Times are written in UTC (``…Z``), which every calendar client shows in its own zone.
+Times are written in UTC (``…Z``), which every calendar client shows in its own zone. Words
+(the calendar's name, summaries, "cancelled") are in one language: the volunteer's own
+(`Volunteer.language`) for the private feed, the one asked for (or zh-CN) for a team's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from icalendar import Event as VEvent
 
 from api.domain.actors import Actor
 from api.infra import clock
+from api.infra.i18n import DEFAULT_LANGUAGE, N_, supported
 from api.models import Event, EventStatus, Signup, SignupStatus, Team, Volunteer
 from api.settings import get_settings
 
@@ -54,13 +57,13 @@ async def reset_token(actor: Actor) -> str:
     return volunteer.calendar_token
 
 
-def _calendar(name: str) -> Calendar:
+def _calendar(name: str, language: str) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", N_("Linli · %(name)s", name=name).render(language))
     cal.add("x-wr-timezone", "Asia/Shanghai")
     return cal
 
@@ -69,7 +72,9 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _vevent(uid: str, summary: str, start: datetime, end: datetime, event: Event) -> VEvent:
+def _vevent(
+    uid: str, summary: str, start: datetime, end: datetime, event: Event, language: str
+) -> VEvent:
     item = VEvent()
     item.add("uid", uid)
     item.add("dtstamp", _utc(event.updated_at or event.created_at))
@@ -84,7 +89,12 @@ def _vevent(uid: str, summary: str, start: datetime, end: datetime, event: Event
     description = event.description or ""
     if event.status == EventStatus.CANCELLED:
         item.add("status", "CANCELLED")
-        description = f"已取消 Cancelled: {event.cancel_reason or ''}\n{description}"
+        cancelled = (
+            N_("Cancelled: %(reason)s", reason=event.cancel_reason)
+            if event.cancel_reason
+            else N_("Cancelled.")
+        )
+        description = f"{cancelled.render(language)}\n{description}"
     else:
         item.add("status", "CONFIRMED")
     item.add("description", f"{description}\n{url}".strip())
@@ -106,7 +116,8 @@ async def volunteer_feed(token: str) -> bytes | None:
         .order_by("shift__starts_at")
         .limit(MAX_ITEMS)
     )
-    cal = _calendar(f"邻里 · {volunteer.display_name}")
+    language = supported(volunteer.language)
+    cal = _calendar(volunteer.display_name, language)
     for signup in signups:
         shift, event = signup.shift, signup.shift.event
         if signup.status == SignupStatus.CANCELLED and event.status != EventStatus.CANCELLED:
@@ -114,16 +125,17 @@ async def volunteer_feed(token: str) -> bytes | None:
         cal.add_component(
             _vevent(
                 f"shift-{shift.id}@linli",
-                f"{event.title}（{shift.role}）",
+                N_("%(title)s (%(role)s)", title=event.title, role=shift.role).render(language),
                 shift.starts_at,
                 shift.ends_at,
                 event,
+                language,
             )
         )
     return cal.to_ical()
 
 
-async def team_feed(team_id: int) -> bytes | None:
+async def team_feed(team_id: int, language: str = DEFAULT_LANGUAGE) -> bytes | None:
     team = await Team.get_or_none(id=team_id)
     if team is None:
         return None
@@ -136,9 +148,16 @@ async def team_feed(team_id: int) -> bytes | None:
         .order_by("starts_at")
         .limit(MAX_ITEMS)
     )
-    cal = _calendar(f"邻里 · {team.name}")
+    cal = _calendar(team.name, supported(language))
     for event in events:
         cal.add_component(
-            _vevent(f"event-{event.id}@linli", event.title, event.starts_at, event.ends_at, event)
+            _vevent(
+                f"event-{event.id}@linli",
+                event.title,
+                event.starts_at,
+                event.ends_at,
+                event,
+                supported(language),
+            )
         )
     return cal.to_ical()

@@ -11,6 +11,7 @@ from tortoise.queryset import QuerySet
 
 from api.domain.errors import Validator
 from api.infra import clock
+from api.infra.i18n import N_
 from api.models import Community, Event, EventKind, EventStatus, Shift
 
 SEARCH_MAX = 100
@@ -33,10 +34,15 @@ def published_events(query: EventQuery) -> QuerySet[Event]:
     v = Validator()
     for name, value in (("startsAfter", query.starts_after), ("startsBefore", query.starts_before)):
         if value is not None and value.tzinfo is None:
-            v.fail("Times need a UTC offset.", "filter", name)
+            v.fail(N_("Times need a UTC offset."), "filter", name)
     search = (
         v.text(
-            query.search, "filter", "search", max_length=SEARCH_MAX, required=False, label="Search"
+            query.search,
+            "filter",
+            "search",
+            max_length=SEARCH_MAX,
+            required=False,
+            label=N_("Search"),
         )
         or ""
     )

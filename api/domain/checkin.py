@@ -12,6 +12,7 @@ from api.domain import hours, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.infra import clock
+from api.infra.i18n import N_
 from api.models import HoursMethod, Shift, Signup, SignupStatus
 from api.settings import get_settings
 
@@ -58,7 +59,9 @@ async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
     )
     if signup is None or signup.status in (SignupStatus.CANCELLED, SignupStatus.WAITLISTED):
         raise DomainError(
-            ErrorCode.NOT_SIGNED_UP, "You have no confirmed sign-up for this shift.", ["shiftId"]
+            ErrorCode.NOT_SIGNED_UP,
+            N_("You have no confirmed sign-up for this shift."),
+            ["shiftId"],
         )
     if signup.status == SignupStatus.ATTENDED:
         return signup
@@ -67,14 +70,14 @@ async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
     if not window_open(shift):
         raise DomainError(
             ErrorCode.CHECK_IN_CLOSED,
-            "Check-in opens one hour before the shift starts and closes when it ends.",
+            N_("Check-in opens one hour before the shift starts and closes when it ends."),
         )
     keys = [f"checkin:{volunteer.id}:{shift_id}"]
-    await throttle.check(keys, WRONG_CODE_LIMIT, WRONG_CODE_WINDOW, "check-in codes")
+    await throttle.check(keys, WRONG_CODE_LIMIT, WRONG_CODE_WINDOW, N_("check-in codes"))
     if not code_is_valid(shift_id, code):
         await throttle.record_failure(keys)
         raise DomainError(
-            ErrorCode.BAD_CODE, "That code is not right. Ask the organizer.", ["code"]
+            ErrorCode.BAD_CODE, N_("That code is not right. Ask the organizer."), ["code"]
         )
     async with in_transaction():
         updated = await Signup.filter(id=signup.id, status=SignupStatus.CONFIRMED).update(
@@ -93,22 +96,24 @@ async def mark_attendance(
     actor.require_volunteer()
     signup = await Signup.get_or_none(id=signup_id).select_related("shift__event")
     if signup is None or not await actor.may_see_event(signup.shift.event):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such sign-up.", ["signupId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such sign-up."), ["signupId"])
     leader = await actor.require_leader(signup.shift.event.team_id)
     v = Validator()
     v.check(
         status in (SignupStatus.ATTENDED, SignupStatus.NO_SHOW),
-        "Attendance is ATTENDED or NO_SHOW.",
+        N_("Attendance is ATTENDED or NO_SHOW."),
         "status",
     )
     if hours_served is not None:
         v.check(
-            0 <= hours_served <= MAX_HOURS, f"Hours must be between 0 and {MAX_HOURS}.", "hours"
+            0 <= hours_served <= MAX_HOURS,
+            N_("Hours must be between 0 and %(n)s.", n=MAX_HOURS),
+            "hours",
         )
     v.raise_if_any()
     if signup.status not in (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW):
         raise DomainError(
-            ErrorCode.INVALID_STATE, "Only a confirmed sign-up can be marked.", ["signupId"]
+            ErrorCode.INVALID_STATE, N_("Only a confirmed sign-up can be marked."), ["signupId"]
         )
     if status == SignupStatus.NO_SHOW:
         target = 0

@@ -1,9 +1,17 @@
-"""Expected failures: raised by domain functions, answered as `userErrors` by callers."""
+"""Expected failures: raised by domain functions, answered as `userErrors` by callers.
+
+Every failure carries a stable `code` and a `Text` (message id + parameters, see
+`api.infra.i18n`), rendered in the reader's language by whoever shows it: the API by
+`Accept-Language`, pages in the page's language. `message` is the English rendering (logs,
+the command line).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+
+from api.infra.i18n import N_, Text
 
 
 class ErrorCode(StrEnum):
@@ -25,18 +33,33 @@ class ErrorCode(StrEnum):
     INVALID_STATE = "INVALID_STATE"
 
 
+def as_text(message: str | Text) -> Text:
+    """A text; a plain string is taken as a message id without parameters."""
+    return message if isinstance(message, Text) else Text(message)
+
+
 class DomainError(Exception):
     """An expected failure with a stable code; nothing has been changed."""
 
-    def __init__(self, code: ErrorCode, message: str, field: Sequence[str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, code: ErrorCode, message: str | Text, field: Sequence[str] | None = None
+    ) -> None:
+        self.text = as_text(message)
+        super().__init__(str(self.text))
         self.code = code
-        self.message = message
         self.field = list(field) if field else None
+
+    @property
+    def message(self) -> str:
+        """In English (logs, the command line); `render` for a reader."""
+        return str(self.text)
+
+    def render(self, language: str | None = None) -> str:
+        return self.text.render(language)
 
 
 class InvalidInput(DomainError):
-    def __init__(self, message: str, field: Sequence[str] | None = None) -> None:
+    def __init__(self, message: str | Text, field: Sequence[str] | None = None) -> None:
         super().__init__(ErrorCode.INVALID_INPUT, message, field)
 
 
@@ -54,25 +77,34 @@ class Validator:
     def __init__(self) -> None:
         self.errors: list[DomainError] = []
 
-    def fail(self, message: str, *field: str) -> None:
+    def fail(self, message: str | Text, *field: str) -> None:
         self.errors.append(InvalidInput(message, field))
 
-    def check(self, ok: bool, message: str, *field: str) -> None:
+    def check(self, ok: bool, message: str | Text, *field: str) -> None:
         if not ok:
             self.fail(message, *field)
 
     def text(
-        self, value: str | None, *field: str, max_length: int, required: bool = True, label: str
+        self,
+        value: str | None,
+        *field: str,
+        max_length: int,
+        required: bool = True,
+        label: str | Text,
     ) -> str | None:
+        name = as_text(label)
         if value is None or not value.strip():
             if required:
-                self.fail(f"{label} is required.", *field)
+                self.fail(N_("%(label)s is required.", label=name), *field)
             return None if value is None else ""
         value = value.strip()
         if len(value) > max_length:
-            self.fail(f"{label} must be at most {max_length} characters.", *field)
+            self.fail(
+                N_("%(label)s must be at most %(n)s characters.", label=name, n=max_length),
+                *field,
+            )
         if any(ord(c) < 32 and c not in "\n\t" for c in value):
-            self.fail(f"{label} contains control characters.", *field)
+            self.fail(N_("%(label)s contains control characters.", label=name), *field)
         return value
 
     def raise_if_any(self) -> None:

@@ -11,6 +11,7 @@ from api.domain import outbox
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.infra import clock
+from api.infra.i18n import N_
 from api.models import (
     Community,
     Event,
@@ -54,13 +55,13 @@ def check_times(v: Validator, starts_at: datetime, ends_at: datetime, *field: st
     ok = True
     for name, value in (("startsAt", starts_at), ("endsAt", ends_at)):
         if value.tzinfo is None or value.utcoffset() is None:
-            v.fail("Times need a UTC offset, e.g. 2026-12-05T09:00:00+08:00.", *field, name)
+            v.fail(N_("Times need a UTC offset, e.g. 2026-12-05T09:00:00+08:00."), *field, name)
             ok = False
     if ok and ends_at <= starts_at:
-        v.fail("The end must be after the start.", *field, "endsAt")
+        v.fail(N_("The end must be after the start."), *field, "endsAt")
         ok = False
     if ok and ends_at - starts_at > MAX_EVENT_LENGTH:
-        v.fail("An event or shift may last at most 14 days.", *field, "endsAt")
+        v.fail(N_("An event or shift may last at most 14 days."), *field, "endsAt")
         ok = False
     return ok
 
@@ -68,7 +69,7 @@ def check_times(v: Validator, starts_at: datetime, ends_at: datetime, *field: st
 def check_capacity(v: Validator, capacity: int, *field: str) -> None:
     v.check(
         CAPACITY_MIN <= capacity <= CAPACITY_MAX,
-        f"Capacity must be between {CAPACITY_MIN} and {CAPACITY_MAX}.",
+        N_("Capacity must be between %(min)s and %(max)s.", min=CAPACITY_MIN, max=CAPACITY_MAX),
         *field,
         "capacity",
     )
@@ -76,19 +77,24 @@ def check_capacity(v: Validator, capacity: int, *field: str) -> None:
 
 def validate_draft(draft: EventDraft) -> None:
     v = Validator()
-    draft.title = v.text(draft.title, "title", max_length=200, label="The title") or ""
+    draft.title = v.text(draft.title, "title", max_length=200, label=N_("The title")) or ""
     draft.description = (
         v.text(
             draft.description,
             "description",
             max_length=5000,
             required=False,
-            label="The description",
+            label=N_("The description"),
         )
         or ""
     )
     draft.location_name = v.text(
-        draft.location_name, "location", "name", max_length=200, required=False, label="The place"
+        draft.location_name,
+        "location",
+        "name",
+        max_length=200,
+        required=False,
+        label=N_("The place"),
     )
     draft.location_address = v.text(
         draft.location_address,
@@ -96,20 +102,20 @@ def validate_draft(draft: EventDraft) -> None:
         "address",
         max_length=300,
         required=False,
-        label="The address",
+        label=N_("The address"),
     )
     times_ok = check_times(v, draft.starts_at, draft.ends_at)
     if not draft.shifts:
-        v.fail("Add at least one shift.", "shifts")
-    v.check(len(draft.shifts) <= MAX_SHIFTS, f"At most {MAX_SHIFTS} shifts.", "shifts")
+        v.fail(N_("Add at least one shift."), "shifts")
+    v.check(len(draft.shifts) <= MAX_SHIFTS, N_("At most %(n)s shifts.", n=MAX_SHIFTS), "shifts")
     for i, shift in enumerate(draft.shifts[:MAX_SHIFTS]):
         where = ("shifts", str(i))
-        shift.role = v.text(shift.role, *where, "role", max_length=100, label="The role") or ""
+        shift.role = v.text(shift.role, *where, "role", max_length=100, label=N_("The role")) or ""
         check_capacity(v, shift.capacity, *where)
         if check_times(v, shift.starts_at, shift.ends_at, *where) and times_ok:
             v.check(
                 draft.starts_at <= shift.starts_at and shift.ends_at <= draft.ends_at,
-                "A shift must lie within its event's times.",
+                N_("A shift must lie within its event's times."),
                 *where,
                 "startsAt",
             )
@@ -122,11 +128,11 @@ def validate_draft(draft: EventDraft) -> None:
 async def create_event(actor: Actor, draft: EventDraft, *, series_id: int | None = None) -> Event:
     actor.require_volunteer()
     if not await Team.exists(id=draft.team_id):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such team."), ["teamId"])
     await actor.require_leader(draft.team_id)
     validate_draft(draft)
     if draft.community_id is not None and not await Community.exists(id=draft.community_id):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such community."), ["communityId"])
     async with in_transaction():
         return await insert_event(draft, series_id=series_id)
 
@@ -165,7 +171,7 @@ async def get_event_for_organizer(actor: Actor, event_id: int) -> Event:
     actor.require_volunteer()
     event = await Event.get_or_none(id=event_id)
     if event is None or not await actor.may_see_event(event):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such event.", ["eventId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such event."), ["eventId"])
     await actor.require_leader(event.team_id)
     return event
 
@@ -175,9 +181,11 @@ async def publish_event(actor: Actor, event_id: int) -> Event:
     if event.status == EventStatus.PUBLISHED:
         return event
     if event.status != EventStatus.DRAFT:
-        raise DomainError(ErrorCode.INVALID_STATE, "Only a draft can be published.", ["eventId"])
+        raise DomainError(
+            ErrorCode.INVALID_STATE, N_("Only a draft can be published."), ["eventId"]
+        )
     if event.ends_at <= clock.now():
-        raise DomainError(ErrorCode.INVALID_STATE, "This event is already over.", ["eventId"])
+        raise DomainError(ErrorCode.INVALID_STATE, N_("This event is already over."), ["eventId"])
     await Event.filter(id=event.id, status=EventStatus.DRAFT).update(status=EventStatus.PUBLISHED)
     await event.refresh_from_db()
     return event
@@ -185,7 +193,7 @@ async def publish_event(actor: Actor, event_id: int) -> Event:
 
 def validate_reason(reason: str) -> str:
     v = Validator()
-    reason = v.text(reason, "reason", max_length=500, label="The reason") or ""
+    reason = v.text(reason, "reason", max_length=500, label=N_("The reason")) or ""
     v.raise_if_any()
     return reason
 
@@ -194,7 +202,7 @@ async def cancel_event(actor: Actor, event_id: int, reason: str) -> Event:
     reason = validate_reason(reason)
     event = await get_event_for_organizer(actor, event_id)
     if event.status == EventStatus.COMPLETED:
-        raise DomainError(ErrorCode.INVALID_STATE, "A completed event cannot be cancelled.")
+        raise DomainError(ErrorCode.INVALID_STATE, N_("A completed event cannot be cancelled."))
     async with in_transaction():
         await cancel_in_transaction(event, reason)
     await event.refresh_from_db()

@@ -5,6 +5,11 @@ A dispatcher (any worker, any number of them) claims an outbox row with one cond
 its worker died); the unique ``(source, volunteer)`` constraint on notifications is the
 backstop, so a row processed twice still yields one notification per recipient. New
 notifications are then sent on the outbound channels by `api.jobs.delivery`.
+
+A notification's `message` is stored as a message id with its parameters (`Text.dumps`), not
+as words: it is rendered when read, in the reader's language (the API's `Accept-Language`,
+the page's language, else the recipient's `Volunteer.language`), and in the recipient's
+language when sent by SMS or webhook. Rows written before hold plain text, shown as it is.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -19,8 +25,8 @@ from tortoise.queryset import QuerySet
 from api.domain.actors import Actor
 from api.domain.errors import Validator
 from api.infra import clock
+from api.infra.i18n import N_, Text
 from api.models import DomainEvent, Event, Notification, NotificationKind, Shift, Volunteer
-from api.settings import SHANGHAI
 
 log = logging.getLogger("linli.notify")
 
@@ -34,14 +40,17 @@ MAX_IDS = 100
 class Draft:
     volunteer_id: int
     kind: NotificationKind
-    message: str
+    message: Text
     event_id: int | None
 
 
-def when(moment: datetime) -> str:
-    """A time as shown to people: Asia/Shanghai, e.g. ``3月1日 09:00``."""
-    local = moment.astimezone(SHANGHAI)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+def stored(message: Text) -> str:
+    """What the `message` column holds: the text's id and parameters, within its length."""
+    return message.dumps(MESSAGE_MAX)
+
+
+def place_text(value: Any) -> str | Text:
+    return value or N_("no place given")
 
 
 async def create(source: str, drafts: list[Draft]) -> int:
@@ -63,7 +72,7 @@ async def create(source: str, drafts: list[Draft]) -> int:
             source=source,
             volunteer_id=d.volunteer_id,
             kind=d.kind,
-            message=d.message[:MESSAGE_MAX],
+            message=stored(d.message),
             event_id=d.event_id,
         )
         for volunteer_id, d in wanted.items()
@@ -82,9 +91,11 @@ async def drafts_for(row: DomainEvent) -> list[Draft]:
         shift = await Shift.get_or_none(id=payload.get("shift_id")).select_related("event")
         if shift is None:
             return []
-        message = (
-            f"您已从候补转为确认：{shift.event.title}（{shift.role}，{when(shift.starts_at)}）。"
-            f" You are off the waitlist: {shift.event.title}, {when(shift.starts_at)}."
+        message = N_(
+            "You are off the waitlist: %(title)s (%(role)s, %(when)s).",
+            title=shift.event.title,
+            role=shift.role,
+            when=shift.starts_at,
         )
         return [
             Draft(
@@ -102,15 +113,22 @@ async def drafts_for(row: DomainEvent) -> list[Draft]:
             kind = NotificationKind.EVENT_CANCELLED
             reason = payload.get("reason") or ""
             message = (
-                f"活动已取消：{event.title}（{when(event.starts_at)}）。原因：{reason}"
-                f" Cancelled: {event.title}. Reason: {reason}"
+                N_(
+                    "Cancelled: %(title)s (%(when)s). Reason: %(reason)s",
+                    title=event.title,
+                    when=event.starts_at,
+                    reason=reason,
+                )
+                if reason
+                else N_("Cancelled: %(title)s (%(when)s).", title=event.title, when=event.starts_at)
             )
         else:
             kind = NotificationKind.EVENT_CHANGED
-            place = event.location_name or "—"
-            message = (
-                f"活动有变动：{event.title}，现在 {when(event.starts_at)}，地点：{place}。"
-                f" Changed: {event.title}, now {when(event.starts_at)} at {place}."
+            message = N_(
+                "Changed: %(title)s, now %(when)s at %(place)s.",
+                title=event.title,
+                when=event.starts_at,
+                place=place_text(event.location_name),
             )
         return [Draft(int(v), kind, message, event.id) for v in payload.get("volunteer_ids", [])]
     return []
@@ -150,8 +168,8 @@ async def mark_read(actor: Actor, ids: list[int] | None, everything: bool) -> in
     """Marks the actor's notifications read (the given ids, or all); returns how many."""
     volunteer = actor.require_volunteer()
     v = Validator()
-    v.check(bool(ids) or everything, "Give the ids to mark read, or all: true.", "ids")
-    v.check(len(ids or []) <= MAX_IDS, f"At most {MAX_IDS} ids at once.", "ids")
+    v.check(bool(ids) or everything, N_("Give the ids to mark read, or all: true."), "ids")
+    v.check(len(ids or []) <= MAX_IDS, N_("At most %(n)s ids at once.", n=MAX_IDS), "ids")
     v.raise_if_any()
     query = Notification.filter(volunteer_id=volunteer.id, read_at__isnull=True)
     if not everything:

@@ -19,6 +19,7 @@ from api.domain import events
 from api.domain.actors import Actor
 from api.domain.errors import InvalidInput
 from api.domain.events import EventDraft, ShiftDraft
+from api.infra.i18n import N_
 from api.models import Event, EventSeries
 from api.settings import SHANGHAI
 
@@ -46,7 +47,8 @@ def _normalized_rule(rule: str) -> str:
         text = text[6:]
     if not text or len(text) > RULE_MAX_LENGTH or not text.isprintable():
         raise InvalidInput(
-            f"The recurrence must be one RRULE of at most {RULE_MAX_LENGTH} characters.", FIELD
+            N_("The recurrence must be one RRULE of at most %(n)s characters.", n=RULE_MAX_LENGTH),
+            FIELD,
         )
     parts: list[str] = []
     names: set[str] = set()
@@ -54,16 +56,16 @@ def _normalized_rule(rule: str) -> str:
         name, sep, value = part.partition("=")
         name = name.strip().upper()
         if not sep or not name or not value.strip():
-            raise InvalidInput(f"Not an RRULE part: {part!r}.", FIELD)
+            raise InvalidInput(N_("Not an RRULE part: %(part)s.", part=repr(part)), FIELD)
         if name in ("DTSTART", "TZID"):
-            raise InvalidInput("The series starts at the event's start; omit DTSTART.", FIELD)
+            raise InvalidInput(N_("The series starts at the event's start; omit DTSTART."), FIELD)
         value = value.strip()
         if name == "UNTIL":
             try:
                 until = date_parser.isoparse(value)
             except ValueError:
                 raise InvalidInput(
-                    "UNTIL must be a date like 20261231 or 20261231T160000Z.", FIELD
+                    N_("UNTIL must be a date like 20261231 or 20261231T160000Z."), FIELD
                 ) from None
             if until.tzinfo is not None:
                 until = local_wall_clock(until)
@@ -73,7 +75,7 @@ def _normalized_rule(rule: str) -> str:
         names.add(name)
         parts.append(f"{name}={value.upper()}")
     if "COUNT" not in names and "UNTIL" not in names:
-        raise InvalidInput("A series needs COUNT or UNTIL (at most 100 events).", FIELD)
+        raise InvalidInput(N_("A series needs COUNT or UNTIL (at most 100 events)."), FIELD)
     return ";".join(parts)
 
 
@@ -84,14 +86,14 @@ def occurrences(rule: str, starts_at: datetime) -> list[datetime]:
     try:
         expansion = rrulestr(normalized, dtstart=start)
     except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"Not a valid RRULE: {exc}.", FIELD) from None
+        raise InvalidInput(N_("Not a valid RRULE: %(problem)s.", problem=str(exc)), FIELD) from None
     if not isinstance(expansion, rrule):
-        raise InvalidInput("The recurrence must be a single RRULE.", FIELD)
+        raise InvalidInput(N_("The recurrence must be a single RRULE."), FIELD)
     found = list(islice(expansion, MAX_OCCURRENCES + 1))
     if not found:
-        raise InvalidInput("This rule gives no dates after the event's start.", FIELD)
+        raise InvalidInput(N_("This rule gives no dates after the event's start."), FIELD)
     if len(found) > MAX_OCCURRENCES:
-        raise InvalidInput(f"A series has at most {MAX_OCCURRENCES} events.", FIELD)
+        raise InvalidInput(N_("A series has at most %(n)s events.", n=MAX_OCCURRENCES), FIELD)
     return [moment.replace(tzinfo=SHANGHAI) for moment in found]
 
 

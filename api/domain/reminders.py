@@ -5,7 +5,8 @@ offset) in the same transaction that creates its notification, so several worker
 restart never make it twice; whatever is due and unclaimed when a tick runs is made then, so
 nothing is skipped while the shift has not started (`api.jobs.delivery` sends it out). Only the nearest due offset is sent: a
 volunteer who signs up 90 minutes before gets the 2-hour reminder, not also the 24-hour one.
-Time comes from `api.infra.clock`.
+Time comes from `api.infra.clock`. The text is a message id with parameters, rendered in the
+reader's language (see `api.domain.notifications`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from api.domain import notifications
 from api.infra import clock
+from api.infra.i18n import NP_, Text
 from api.models import (
     EventStatus,
     Notification,
@@ -53,15 +55,18 @@ def source_for(signup: Signup, hours_before: int) -> str:
     return f"reminder:{signup.shift_id}:{hours_before}:{starts}"
 
 
-def message_for(signup: Signup, now: datetime) -> str:
+def message_for(signup: Signup, now: datetime) -> Text:
     shift, event = signup.shift, signup.shift.event
     left = shift.starts_at - now
     hours = max(1, round(left.total_seconds() / 3600))
-    place = event.location_name or "—"
-    return (
-        f"提醒：{event.title}（{shift.role}）将于 {notifications.when(shift.starts_at)} 开始"
-        f"（约 {hours} 小时后），地点：{place}。"
-        f" Reminder: {event.title} starts {notifications.when(shift.starts_at)} at {place}."
+    return NP_(
+        "Reminder: %(title)s (%(role)s) starts %(when)s, in about %(n)s hour, at %(place)s.",
+        "Reminder: %(title)s (%(role)s) starts %(when)s, in about %(n)s hours, at %(place)s.",
+        hours,
+        title=event.title,
+        role=shift.role,
+        when=shift.starts_at,
+        place=notifications.place_text(event.location_name),
     )
 
 
@@ -78,7 +83,7 @@ async def _claim(signup: Signup, hours_before: int, now: datetime) -> bool:
                 source=source_for(signup, hours_before),
                 volunteer_id=signup.volunteer_id,
                 kind=NotificationKind.REMINDER,
-                message=message_for(signup, now)[: notifications.MESSAGE_MAX],
+                message=notifications.stored(message_for(signup, now)),
                 event_id=signup.shift.event_id,
             )
     except IntegrityError:

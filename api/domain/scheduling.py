@@ -20,6 +20,7 @@ from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.domain.events import EventDraft, ShiftDraft
 from api.domain.recurrence import local_wall_clock, moved_draft, shift_wall_clock
+from api.infra.i18n import N_
 from api.models import (
     Community,
     Event,
@@ -79,7 +80,7 @@ async def duplicate_event(
     v = Validator()
     v.check(
         starts_at.tzinfo is not None and starts_at.utcoffset() is not None,
-        "Times need a UTC offset, e.g. 2026-12-05T09:00:00+08:00.",
+        N_("Times need a UTC offset, e.g. 2026-12-05T09:00:00+08:00."),
         "startsAt",
     )
     v.raise_if_any()
@@ -144,7 +145,9 @@ async def update_event(
     event = await events.get_event_for_organizer(actor, event_id)
     if event.status not in EDITABLE:
         raise DomainError(
-            ErrorCode.INVALID_STATE, "A cancelled or completed event cannot be edited.", ["eventId"]
+            ErrorCode.INVALID_STATE,
+            N_("A cancelled or completed event cannot be edited."),
+            ["eventId"],
         )
     if changes.ends_at is not None and changes.starts_at is None:
         changes.starts_at = event.starts_at
@@ -157,7 +160,7 @@ async def update_event(
         v.raise_if_any()
         offset = local_wall_clock(changes.starts_at) - local_wall_clock(event.starts_at)
     if changes.community_id is not None and not await Community.exists(id=changes.community_id):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such community."), ["communityId"])
     targets = await _events_in_scope(event, scope)
     plans: list[tuple[Event, EventDraft, list[Shift]]] = []
     for target in targets:
@@ -232,19 +235,23 @@ async def update_shift(
     the event and tells those signed up."""
     shift = await Shift.get_or_none(id=shift_id).select_related("event")
     if shift is None or not await actor.may_see_event(shift.event):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such shift.", ["shiftId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
     event = await events.get_event_for_organizer(actor, shift.event_id)
     if event.status not in EDITABLE:
         raise DomainError(
-            ErrorCode.INVALID_STATE, "A cancelled or completed event cannot be edited.", ["shiftId"]
+            ErrorCode.INVALID_STATE,
+            N_("A cancelled or completed event cannot be edited."),
+            ["shiftId"],
         )
     v = Validator()
-    new_role = v.text(role, "role", max_length=100, label="The role") if role is not None else None
+    new_role = (
+        v.text(role, "role", max_length=100, label=N_("The role")) if role is not None else None
+    )
     new_start, new_end = starts_at or shift.starts_at, ends_at or shift.ends_at
     if events.check_times(v, new_start, new_end):
         v.check(
             event.starts_at <= new_start and new_end <= event.ends_at,
-            "A shift must lie within its event's times.",
+            N_("A shift must lie within its event's times."),
             "startsAt",
         )
     if capacity is not None:

@@ -24,6 +24,7 @@ from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.domain.events import check_capacity
 from api.infra import clock
+from api.infra.i18n import N_
 from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Volunteer
 
 SEAT_HOLDING = (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW)
@@ -36,7 +37,7 @@ def _validate_key(key: str) -> str:
     key = (key or "").strip()
     v.check(
         0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isprintable(),
-        f"The idempotency key must be 1–{IDEMPOTENCY_KEY_MAX} printable characters.",
+        N_("The idempotency key must be 1–%(n)s printable characters.", n=IDEMPOTENCY_KEY_MAX),
         "idempotencyKey",
     )
     v.raise_if_any()
@@ -51,7 +52,7 @@ async def _replay(volunteer: Volunteer, shift_id: int, key: str) -> Signup | Non
     if previous.shift_id != shift_id:
         raise DomainError(
             ErrorCode.IDEMPOTENCY_MISMATCH,
-            "This idempotency key was already used for another shift.",
+            N_("This idempotency key was already used for another shift."),
             ["idempotencyKey"],
         )
     return previous
@@ -63,10 +64,11 @@ def accepts_sign_ups(shift: Shift, event: Event) -> bool:
 
 def ensure_open(shift: Shift, event: Event) -> None:
     if event.status != EventStatus.PUBLISHED:
-        state = "cancelled" if event.status == EventStatus.CANCELLED else "not open"
-        raise DomainError(ErrorCode.EVENT_NOT_OPEN, f"This event is {state} for sign-ups.")
+        if event.status == EventStatus.CANCELLED:
+            raise DomainError(ErrorCode.EVENT_NOT_OPEN, N_("This event is cancelled."))
+        raise DomainError(ErrorCode.EVENT_NOT_OPEN, N_("This event is not open for sign-ups."))
     if shift.starts_at <= clock.now():
-        raise DomainError(ErrorCode.EVENT_NOT_OPEN, "This shift has already started.")
+        raise DomainError(ErrorCode.EVENT_NOT_OPEN, N_("This shift has already started."))
 
 
 async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
@@ -77,13 +79,15 @@ async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
         return replayed
     shift = await Shift.get_or_none(id=shift_id).select_related("event")
     if shift is None or shift.event.status == EventStatus.DRAFT:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such shift.", ["shiftId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
     ensure_open(shift, shift.event)
     existing = await Signup.get_or_none(shift_id=shift_id, volunteer_id=volunteer.id)
     if existing is not None and existing.idempotency_key == key:
         return existing  # a replay that raced its original (answered by another worker)
     if existing is not None and existing.status != SignupStatus.CANCELLED:
-        raise DomainError(ErrorCode.ALREADY_SIGNED_UP, "You have already signed up for this shift.")
+        raise DomainError(
+            ErrorCode.ALREADY_SIGNED_UP, N_("You have already signed up for this shift.")
+        )
     conflict = (
         await Signup.filter(
             volunteer_id=volunteer.id,
@@ -96,7 +100,7 @@ async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
     )
     if conflict:
         raise DomainError(
-            ErrorCode.SCHEDULE_CONFLICT, "You already have a confirmed shift at this time."
+            ErrorCode.SCHEDULE_CONFLICT, N_("You already have a confirmed shift at this time.")
         )
     try:
         return await _take_seat_or_ticket(shift_id, volunteer.id, key, existing)
@@ -106,7 +110,7 @@ async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
         if replayed is not None:
             return replayed
         raise DomainError(
-            ErrorCode.ALREADY_SIGNED_UP, "You have already signed up for this shift."
+            ErrorCode.ALREADY_SIGNED_UP, N_("You have already signed up for this shift.")
         ) from None
 
 
@@ -148,11 +152,11 @@ async def _signup_for_manager(actor: Actor, signup_id: int) -> Signup:
     actor.require_volunteer()
     signup = await Signup.get_or_none(id=signup_id).select_related("shift__event")
     if signup is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such sign-up.", ["signupId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such sign-up."), ["signupId"])
     if signup.volunteer_id != actor.id and not await actor.leads(signup.shift.event.team_id):
         if await actor.may_see_personal_data_of(signup.volunteer_id):
-            raise DomainError(ErrorCode.FORBIDDEN, "You may not change this sign-up.")
-        raise DomainError(ErrorCode.NOT_FOUND, "No such sign-up.", ["signupId"])
+            raise DomainError(ErrorCode.FORBIDDEN, N_("You may not change this sign-up."))
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such sign-up."), ["signupId"])
     return signup
 
 
@@ -163,7 +167,7 @@ async def cancel_signup(actor: Actor, signup_id: int) -> Signup:
     if signup.status not in ACTIVE:
         raise DomainError(
             ErrorCode.INVALID_STATE,
-            "Attendance has been recorded; this sign-up cannot be cancelled.",
+            N_("Attendance has been recorded; this sign-up cannot be cancelled."),
         )
     now = clock.now()
     async with in_transaction():
@@ -229,7 +233,7 @@ async def change_capacity(actor: Actor, shift_id: int, capacity: int) -> Shift:
     v.raise_if_any()
     shift = await Shift.get_or_none(id=shift_id).select_related("event")
     if shift is None or not await actor.may_see_event(shift.event):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such shift.", ["shiftId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
     await actor.require_leader(shift.event.team_id)
     async with in_transaction():
         shift = await Shift.filter(id=shift_id).select_for_update().get()
@@ -239,8 +243,11 @@ async def change_capacity(actor: Actor, shift_id: int, capacity: int) -> Shift:
         if not changed:
             raise DomainError(
                 ErrorCode.CAPACITY_BELOW_CONFIRMED,
-                f"{shift.seats_taken} volunteers are already confirmed; "
-                "cancel sign-ups before lowering the capacity below that.",
+                N_(
+                    "%(n)s volunteers are already confirmed; "
+                    "cancel sign-ups before lowering the capacity below that.",
+                    n=shift.seats_taken,
+                ),
                 ["capacity"],
             )
         await promote_waitlist(shift_id)

@@ -21,8 +21,10 @@ from tortoise.functions import Count, Sum
 from api.domain.actors import Actor
 from api.domain.catalog import _subtree_ids as subtree_ids
 from api.domain.errors import DomainError, ErrorCode
+from api.domain.labels import kind_label
 from api.domain.signups import SEAT_HOLDING
 from api.infra import clock
+from api.infra.i18n import DEFAULT_LANGUAGE, N_, gettext
 from api.models import (
     Community,
     Event,
@@ -94,9 +96,9 @@ async def team_stats(
 ) -> Stats:
     actor.require_volunteer()
     if not await Team.exists(id=team_id):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such team."), ["teamId"])
     if not await may_see_team_stats(actor, team_id):
-        raise DomainError(ErrorCode.FORBIDDEN, "Only this team's leaders may see its figures.")
+        raise DomainError(ErrorCode.FORBIDDEN, N_("Only this team's leaders may see its figures."))
     return await compute(Q(team_id=team_id), since, until)
 
 
@@ -105,7 +107,7 @@ async def community_stats(
 ) -> Stats:
     actor.require_admin()
     if not await Community.exists(id=community_id):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such community."), ["communityId"])
     places = Subquery(subtree_ids(community_id))
     where = Q(community_id__in=places) | Q(
         community_id__isnull=True, team__community_id__in=Subquery(subtree_ids(community_id))
@@ -164,21 +166,47 @@ async def compute(where: Q, since: datetime | None, until: datetime | None) -> S
     return stats
 
 
-def as_rows(stats: Stats) -> list[list[str]]:
-    """The figures as CSV rows: section, key, value."""
+def _(message: str) -> str:
+    """Marks a message id for extraction; translated when the rows are made."""
+    return message
+
+
+CSV_WORDS = {
+    "section": _("Section"),
+    "key": _("Item"),
+    "value": _("Value"),
+    "summary": _("Summary"),
+    "events_held": _("Events held"),
+    "volunteers_mobilized": _("Volunteers mobilized"),
+    "hours_served": _("Hours served"),
+    "seats_taken": _("Seats taken"),
+    "attendance_rate": _("Attendance rate"),
+    "no_show_rate": _("No-show rate"),
+    "events_by_kind": _("Events by kind"),
+    "events_by_month": _("Events by month"),
+    "busiest_volunteers": _("Busiest volunteers"),
+}
+
+
+def as_rows(stats: Stats, language: str = DEFAULT_LANGUAGE) -> list[list[str]]:
+    """The figures as CSV rows (section, item, value), their words in `language`."""
+    t = {key: gettext(message, language) for key, message in CSV_WORDS.items()}
     rows = [
-        ["section", "key", "value"],
-        ["summary", "events_held", str(stats.events_held)],
-        ["summary", "volunteers_mobilized", str(stats.volunteers_mobilized)],
-        ["summary", "hours_served", f"{stats.hours_served:g}"],
-        ["summary", "seats_taken", str(stats.seats_taken)],
-        ["summary", "attendance_rate", _rate(stats.attendance_rate)],
-        ["summary", "no_show_rate", _rate(stats.no_show_rate)],
+        [t["section"], t["key"], t["value"]],
+        [t["summary"], t["events_held"], str(stats.events_held)],
+        [t["summary"], t["volunteers_mobilized"], str(stats.volunteers_mobilized)],
+        [t["summary"], t["hours_served"], f"{stats.hours_served:g}"],
+        [t["summary"], t["seats_taken"], str(stats.seats_taken)],
+        [t["summary"], t["attendance_rate"], _rate(stats.attendance_rate)],
+        [t["summary"], t["no_show_rate"], _rate(stats.no_show_rate)],
     ]
-    rows += [["events_by_kind", str(k.kind), str(k.count)] for k in stats.events_by_kind]
-    rows += [["events_by_month", m.month, str(m.count)] for m in stats.events_by_month]
     rows += [
-        ["busiest_volunteers", b.display_name, f"{b.hours:g}"] for b in stats.busiest_volunteers
+        [t["events_by_kind"], kind_label(k.kind, language), str(k.count)]
+        for k in stats.events_by_kind
+    ]
+    rows += [[t["events_by_month"], m.month, str(m.count)] for m in stats.events_by_month]
+    rows += [
+        [t["busiest_volunteers"], b.display_name, f"{b.hours:g}"] for b in stats.busiest_volunteers
     ]
     return rows
 

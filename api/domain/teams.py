@@ -7,6 +7,7 @@ from tortoise.transactions import in_transaction
 
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
+from api.infra.i18n import N_
 from api.models import Community, Team, TeamMembership, TeamRole, Volunteer
 
 
@@ -20,17 +21,17 @@ async def create_team(
 ) -> Team:
     actor.require_admin()
     v = Validator()
-    clean_name = v.text(name, "name", max_length=100, label="The team name")
+    clean_name = v.text(name, "name", max_length=100, label=N_("The team name"))
     clean_description = v.text(
-        description, "description", max_length=2000, required=False, label="The description"
+        description, "description", max_length=2000, required=False, label=N_("The description")
     )
     leader_ids = list(dict.fromkeys(leader_ids or []))
-    v.check(len(leader_ids) <= 20, "At most 20 leaders.", "leaderIds")
+    v.check(len(leader_ids) <= 20, N_("At most %(n)s leaders.", n=20), "leaderIds")
     v.raise_if_any()
     if community_id is not None and not await Community.exists(id=community_id):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such community."), ["communityId"])
     if leader_ids and await Volunteer.filter(id__in=leader_ids).count() != len(leader_ids):
-        raise DomainError(ErrorCode.NOT_FOUND, "A leader was not found.", ["leaderIds"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("A leader was not found."), ["leaderIds"])
     async with in_transaction():
         team = await Team.create(
             name=clean_name, description=clean_description or "", community_id=community_id
@@ -45,7 +46,7 @@ async def join_team(actor: Actor, team_id: int) -> Team:
     volunteer = actor.require_volunteer()
     team = await Team.get_or_none(id=team_id)
     if team is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such team."), ["teamId"])
     try:
         await TeamMembership.get_or_create(team=team, volunteer=volunteer)
     except IntegrityError:

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from api.domain.errors import DomainError, ErrorCode
 from api.infra import clock
+from api.infra.i18n import N_, Text
 from api.models import ThrottleFailure
 
 
-async def check(keys: list[str], limit: int, window: timedelta, what: str) -> None:
+async def check(keys: list[str], limit: int, window: timedelta, what: str | Text) -> None:
     since = clock.now() - window
     for key in keys:
         failures = await ThrottleFailure.filter(key=key, created_at__gte=since).count()
@@ -19,7 +20,11 @@ async def check(keys: list[str], limit: int, window: timedelta, what: str) -> No
             minutes = max(int(window.total_seconds() // 60), 1)
             raise DomainError(
                 ErrorCode.RATE_LIMITED,
-                f"Too many failed {what}. Please wait up to {minutes} minutes and try again.",
+                N_(
+                    "Too many failed %(what)s. Please wait up to %(n)s minutes and try again.",
+                    what=what,
+                    n=minutes,
+                ),
             )
 
 

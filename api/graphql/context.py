@@ -20,6 +20,8 @@ class Context:
     response: Response | None
     actor: Actor
     loaders: Loaders = field(default_factory=Loaders)
+    #: The language the caller asked for (`Accept-Language`, or the page's), None if none.
+    language: str | None = None
 
     def start_session(self, volunteer: Volunteer) -> None:
         self.actor = Actor(volunteer=volunteer)

@@ -6,19 +6,25 @@ import strawberry
 from graphql import GraphQLError
 
 from api.domain.errors import DomainError, ValidationErrors
+from api.graphql.context import Info
 from api.http.errors import PublicError
+from api.infra.i18n import SOURCE_LANGUAGE, Text
 
 
 @strawberry.type(description="An expected failure: the client switches on `code`.")
 class UserError:
     code: str
     field: list[str] | None
-    message: str
+    text: strawberry.Private[Text]
+
+    @strawberry.field
+    def message(self, info: Info) -> str:
+        return self.text.render(info.context.language or SOURCE_LANGUAGE)
 
 
 def user_errors_from(exc: DomainError | ValidationErrors) -> list[UserError]:
     errors = exc.errors if isinstance(exc, ValidationErrors) else [exc]
-    return [UserError(code=str(e.code), field=e.field, message=e.message) for e in errors]
+    return [UserError(code=str(e.code), field=e.field, text=e.text) for e in errors]
 
 
 def should_mask(error: GraphQLError) -> bool:

@@ -34,12 +34,13 @@ async def execute_operation(
     actor: Actor,
     request: Request | None = None,
     response: Response | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The operation's `data`, executed with the caller's identity."""
+    """The operation's `data`, executed with the caller's identity (texts in `language`)."""
     result = await schema.execute(
         operation(name),
         variable_values=variables or {},
-        context_value=Context(request=request, response=response, actor=actor),
+        context_value=Context(request=request, response=response, actor=actor, language=language),
         operation_name=name,
     )
     if result.errors:

@@ -14,19 +14,27 @@ from api.domain import stats as domain_stats
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, empty_connection, paginate
 from api.graphql.types import Event, EventKind, Node, NotificationKind, Volunteer, _gid
+from api.infra.i18n import render_stored
 
 
 @strawberry.type(description="Something the volunteer was told: a promotion, a change, a reminder.")
 class Notification(Node):
     id: strawberry.ID = _gid("Notification")
     kind: NotificationKind  # type: ignore[valid-type]
-    message: str
     created_at: datetime
     read_at: datetime | None
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Notification)
+
+    @strawberry.field
+    def message(self, root: Parent[models.Notification], info: Info) -> str:
+        # Stored as a message id with parameters: in the language asked for, else the
+        # recipient's (only the recipient sees it).
+        volunteer = info.context.actor.volunteer
+        language = info.context.language or (volunteer.language if volunteer else None)
+        return render_stored(root.message, language)
 
     @strawberry.field(description="The event it is about, if any.")
     async def event(self, root: Parent[models.Notification], info: Info) -> Event | None:

@@ -15,12 +15,15 @@ from strawberry.types import ExecutionResult
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.http.actor import actor_for
+from api.http.language import asked_language
 
 
 class LinliGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         actor = await actor_for(request, unsafe_method=request.method == "POST")
-        return Context(request=request, response=response, actor=actor)
+        return Context(
+            request=request, response=response, actor=actor, language=asked_language(request)
+        )
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:

@@ -45,6 +45,8 @@ class OutboundMessage:
     message: str
     event_id: int | None
     url: str | None
+    #: The recipient's language, which `message` is written in (zh-CN or en).
+    language: str = "zh-CN"
 
 
 class Channel(Protocol):

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import F, Q
 
 from api.infra import channels, clock
+from api.infra.i18n import DEFAULT_LANGUAGE, render_stored, supported
 from api.models import Notification, Volunteer
 from api.settings import get_settings
 
@@ -61,19 +62,26 @@ async def deliver_pending(limit: int = BATCH) -> int:
     leased = [n for n in due if await _lease(n, now)]
     if not leased:
         return 0
-    phones = dict(
-        await Volunteer.filter(id__in={n.volunteer_id for n in leased}).values_list("id", "phone")
-    )
+    recipients = {
+        pk: (phone, language)
+        for pk, phone, language in await Volunteer.filter(
+            id__in={n.volunteer_id for n in leased}
+        ).values_list("id", "phone", "language")
+    }
     delivered = 0
     for n in leased:
+        # In the recipient's language, and in that one only.
+        phone, language = recipients.get(n.volunteer_id, ("", DEFAULT_LANGUAGE))
+        language = supported(language)
         message = channels.OutboundMessage(
             notification_id=n.id,
             kind=str(n.kind),
             volunteer_id=n.volunteer_id,
-            phone=phones.get(n.volunteer_id, ""),
-            message=n.message,
+            phone=phone,
+            message=render_stored(n.message, language),
             event_id=n.event_id,
             url=event_url(n.event_id),
+            language=language,
         )
         if await channels.deliver(message):
             await Notification.filter(id=n.id).update(delivered_at=clock.now())

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from api.domain import calendar_feed
+from api.http.language import asked_language
 from api.web.exports import not_found, path_id
 
 ICS = "text/calendar; charset=utf-8"
@@ -16,7 +17,7 @@ ICS = "text/calendar; charset=utf-8"
 async def volunteer_calendar(request: Request) -> Response:
     body = await calendar_feed.volunteer_feed(request.path_params["token"])
     if body is None:
-        return not_found()
+        return not_found(request)
     return Response(
         body,
         media_type=ICS,
@@ -26,10 +27,16 @@ async def volunteer_calendar(request: Request) -> Response:
 
 async def team_calendar(request: Request) -> Response:
     team_id = path_id(request, "Team")
-    body = await calendar_feed.team_feed(team_id) if team_id else None
+    # A public feed: `?lang=en`, else `Accept-Language`, else zh-CN.
+    language = request.query_params.get("lang") or asked_language(request) or "zh-CN"
+    body = await calendar_feed.team_feed(team_id, language) if team_id else None
     if body is None:
-        return not_found()
-    return Response(body, media_type=ICS, headers={"Cache-Control": "public, max-age=300"})
+        return not_found(request)
+    return Response(
+        body,
+        media_type=ICS,
+        headers={"Cache-Control": "public, max-age=300", "Vary": "Accept-Language"},
+    )
 
 
 def calendar_routes() -> list[BaseRoute]:

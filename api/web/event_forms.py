@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.domain.events import MAX_SHIFTS
@@ -26,7 +26,7 @@ from api.settings import SHANGHAI
 from api.web import i18n
 from api.web.exports import path_id
 from api.web.pages import KIND_LABELS
-from api.web.rendering import error_message, render, run_operation
+from api.web.rendering import refused, render, run_operation
 
 DEFAULT_START, DEFAULT_END = "09:00", "11:00"
 DEFAULT_CAPACITY = "10"
@@ -43,32 +43,7 @@ FORM_STRINGS = {
     "time": _("Please enter a time like 09:00."),
     "number": _("Please enter a whole number."),
     "kind": _("Please choose what kind of event this is."),
-    "cross_site": _("Cross-site form refused"),
 }
-
-#: The domain's messages for these forms, so that they are shown in the page's language
-#: (the API answers in English; a message not listed here is shown as it is).
-DOMAIN_MESSAGES = (
-    _("The title is required."),
-    _("The title must be at most 200 characters."),
-    _("The description must be at most 5000 characters."),
-    _("The place must be at most 200 characters."),
-    _("The address must be at most 300 characters."),
-    _("The role is required."),
-    _("The role must be at most 100 characters."),
-    _("The end must be after the start."),
-    _("An event or shift may last at most 14 days."),
-    _("Add at least one shift."),
-    _("At most 50 shifts."),
-    _("Capacity must be between 1 and 10000."),
-    _("A shift must lie within its event's times."),
-    _("A series has at most 100 events."),
-    _("This rule gives no dates after the event's start."),
-    _("A series needs COUNT or UNTIL (at most 100 events)."),
-    _("No such community."),
-    _("This event is already over."),
-    _("Only a draft can be published."),
-)
 
 
 def login_redirect(request: Request) -> Response:
@@ -107,17 +82,13 @@ def _whole_number(text: str) -> int | None:
 
 
 def user_errors_by_field(user_errors: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """`userErrors` keyed by their field path joined with dots (`shifts.0.capacity`), in the
-    page's language; errors without a field are under `""`."""
+    """`userErrors` keyed by their field path joined with dots (`shifts.0.capacity`); errors
+    without a field are under `""`. Their messages are in the page's language already (pages
+    run operations in it)."""
     found: dict[str, list[str]] = {}
     for error in user_errors:
         key = ".".join(error.get("field") or [])
-        message = error["message"]
-        if message in DOMAIN_MESSAGES:
-            message = i18n.gettext(message)
-        else:
-            message = error_message(error["code"], message)
-        found.setdefault(key, []).append(message)
+        found.setdefault(key, []).append(error["message"])
     return found
 
 
@@ -259,8 +230,7 @@ async def new_event_page(request: Request) -> Response:
     status_code = 200
     if request.method == "POST":
         if is_cross_site(request):
-            refused = FORM_STRINGS["cross_site"]
-            return PlainTextResponse(i18n.gettext(refused), status_code=403)
+            return refused(request)
         form = await url_encoded_form(request)
         values = _values_from(form)
         if any(name == "add_shift" for name, _value in form):

@@ -7,11 +7,12 @@ import io
 from collections.abc import Iterable, Sequence
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
 from api.domain.errors import DomainError, ErrorCode
 from api.http.errors import PublicError
 from api.http.ids import decode_id
+from api.web.rendering import PAGE_STRINGS, plain_text
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,11 +51,12 @@ def csv_response(rows: Iterable[Sequence[object]], filename: str) -> Response:
     )
 
 
-def error_response(exc: DomainError) -> Response:
-    """403 for anyone who may not see it (anonymous included), 404 for what does not exist."""
+def error_response(request: Request, exc: DomainError) -> Response:
+    """403 for anyone who may not see it (anonymous included), 404 for what does not exist;
+    the reason in the page's language."""
     status = 404 if exc.code == ErrorCode.NOT_FOUND else 403
-    return PlainTextResponse(exc.message, status_code=status)
+    return plain_text(request, exc.text, status)
 
 
-def not_found() -> Response:
-    return PlainTextResponse("Not found", status_code=404)
+def not_found(request: Request) -> Response:
+    return plain_text(request, PAGE_STRINGS["not_found"], 404)

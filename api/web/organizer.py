@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode
 import segno
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.domain import notifications
@@ -25,7 +25,7 @@ from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_forms, i18n
 from api.web.calendar import calendar_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
-from api.web.rendering import operation, render, run_operation
+from api.web.rendering import PAGE_STRINGS, error_message, operation, refused, render, run_operation
 from api.web.roster import roster_routes
 
 ATTENDANCE_STATUSES = ("ATTENDED", "NO_SHOW")
@@ -67,7 +67,7 @@ async def organize_page(request: Request) -> Response:
     if actor.volunteer is None:
         return _login_redirect(request)
     if path_id(request, "Event") is None:
-        return not_found()
+        return not_found(request)
     message = None
     form: dict[str, str] = {}
     form_errors: dict[str, list[str]] = {}
@@ -75,7 +75,7 @@ async def organize_page(request: Request) -> Response:
         form = dict(await event_forms.url_encoded_form(request))
         action = form.get("action", "")
         if action in ("duplicate", "publish") and is_cross_site(request):
-            return PlainTextResponse("Cross-site form refused", status_code=403)
+            return refused(request)
         if action == "duplicate":
             done = await event_forms.duplicate_from_form(request, _event_gid(request), form)
             if isinstance(done, Response):
@@ -138,25 +138,27 @@ def _event_gid(request: Request) -> str:
 
 
 async def _mark_from_form(request: Request) -> str | None:
-    """The page without scripts: a plain form post marks attendance. Returns an error text."""
+    """The page without scripts: a plain form post marks attendance. Returns an error text
+    (in the page's language)."""
+    i18n.language_for(request)
     if is_cross_site(request):
-        return "Cross-site form refused"
+        return i18n.gettext(PAGE_STRINGS["cross_site"])
     # A urlencoded form, read without python-multipart.
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     status = str(form.get("status", ""))
     if status not in ATTENDANCE_STATUSES:
-        return "INVALID_INPUT"
+        return error_message("INVALID_INPUT", "")
     variables: dict[str, Any] = {"signupId": str(form.get("signupId", "")), "status": status}
     hours = str(form.get("hours", "")).strip()
     if hours:
         try:
             variables["hours"] = float(hours)
         except ValueError:
-            return "INVALID_INPUT"
+            return error_message("INVALID_INPUT", "")
     try:
         data = await run_operation(request, "MarkAttendance", variables)
-    except RuntimeError as exc:
-        return str(exc)
+    except RuntimeError:  # an id that is not one of ours
+        return error_message("NOT_FOUND", "")
     errors = data["markAttendance"]["userErrors"]
     return errors[0]["message"] if errors else None
 
@@ -180,7 +182,7 @@ async def _figures(request: Request, kind: str) -> tuple[Actor, Any, domain_stat
     actor = await actor_for(request)
     pk = path_id(request, kind)
     if pk is None:
-        return not_found()
+        return not_found(request)
     since, until = _period(request)
     try:
         if kind == "Team":
@@ -192,7 +194,7 @@ async def _figures(request: Request, kind: str) -> tuple[Actor, Any, domain_stat
     except DomainError as exc:
         if actor.volunteer is None and request.url.path.endswith("/dashboard"):
             return _login_redirect(request)
-        return error_response(exc)
+        return error_response(request, exc)
     return actor, owner, figures
 
 
@@ -276,7 +278,8 @@ async def dashboard_csv(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     _, owner, figures = found
-    return csv_response(domain_stats.as_rows(figures), f"{kind.lower()}-{owner.id}-stats.csv")
+    rows = domain_stats.as_rows(figures, i18n.language_for(request))
+    return csv_response(rows, f"{kind.lower()}-{owner.id}-stats.csv")
 
 
 def organizer_routes() -> list[BaseRoute]:

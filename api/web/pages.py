@@ -16,13 +16,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from api.domain import preferences
+from api.domain.labels import KIND_LABELS, kind_label, status_label
+from api.http.actor import actor_for
 from api.http.cross_site import is_cross_site
 from api.http.sessions import end_session
 from api.infra import clock
 from api.settings import SHANGHAI
 from api.web import i18n
 from api.web.assets import asset_routes
-from api.web.rendering import error_message, render, run_operation, templates
+from api.web.rendering import plain_text, refused, render, run_operation, templates
 
 PAGE_SIZE = 20
 MY_SHIFTS_LIMIT = 100
@@ -32,39 +35,6 @@ MY_NOTIFICATIONS_LIMIT = 20
 def _(message: str) -> str:
     """Marks a string for extraction; translated when rendered."""
     return message
-
-
-KIND_LABELS: dict[str, str] = {
-    "HAIRCUT": _("Free haircuts"),
-    "CLINIC": _("Health clinic"),
-    "FIRE_DRILL": _("Fire drill"),
-    "LEGAL_AID": _("Legal aid"),
-    "ANTI_FRAUD": _("Anti-fraud talk"),
-    "TUTORING": _("Tutoring"),
-    "REPAIR": _("Repairs"),
-    "CLEANUP": _("Clean-up"),
-    "PATROL": _("Patrol"),
-    "MEETING": _("Meeting"),
-    "OTHER": _("Other"),
-}
-STATUS_LABELS: dict[str, str] = {
-    "CONFIRMED": _("Signed up"),
-    "WAITLISTED": _("On the waitlist"),
-    "CANCELLED": _("Cancelled"),
-    "ATTENDED": _("Attended"),
-    "NO_SHOW": _("Did not come"),
-    "DRAFT": _("Draft"),
-    "PUBLISHED": _("Open"),
-    "COMPLETED": _("Finished"),
-}
-
-
-def kind_label(kind: str) -> str:
-    return i18n.gettext(KIND_LABELS.get(kind, KIND_LABELS["OTHER"]))
-
-
-def status_label(status: str) -> str:
-    return i18n.gettext(STATUS_LABELS.get(status, status))
 
 
 templates.env.globals.update(
@@ -219,7 +189,7 @@ async def my_actions(request: Request) -> Response:
     """Sign-up, cancel and check-in forms posted without scripts (or before the page's
     script has loaded): the same operations the scripts send, then back to the page."""
     if is_cross_site(request):
-        return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+        return refused(request)
     form = await _url_encoded_form(request)
     referer = urlsplit(request.headers.get("referer", ""))
     back = safe_next(referer.path if referer.netloc == request.url.netloc else "", "/me")
@@ -231,7 +201,7 @@ async def my_actions(request: Request) -> Response:
         key = form.get("idempotencyKey") or f"form-{uuid.uuid4()}"
         name, variables = "SignUp", {"shiftId": form["shiftId"], "idempotencyKey": key}
     else:
-        return Response("Nothing to do", status_code=400, media_type="text/plain")
+        return plain_text(request, _("Nothing to do."), 400)
     data = await run_operation(request, name, variables)
     errors = next(iter(data.values()))["userErrors"]
     if errors:
@@ -261,7 +231,7 @@ async def login_page(request: Request) -> Response:
         values = {k: str(v) for k, v in form.items() if k != "password"}
         next_url = safe_next(str(form.get("next") or ""), "/me")
         if is_cross_site(request):
-            return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+            return refused(request)
         redirect = RedirectResponse(next_url, status_code=303)
         variables = {"phone": str(form.get("phone", "")), "password": str(form.get("password", ""))}
         if action == "register":
@@ -273,7 +243,7 @@ async def login_page(request: Request) -> Response:
         if not payload["userErrors"]:
             return redirect
         errors[action] = [
-            {"field": (e["field"] or [""])[-1], "message": error_message(e["code"], e["message"])}
+            {"field": (e["field"] or [""])[-1], "message": e["message"]}
             for e in payload["userErrors"]
         ]
     viewer = (await run_operation(request, "Viewer"))["viewer"]
@@ -293,12 +263,16 @@ async def logout(request: Request) -> Response:
 
 
 async def choose_language(request: Request) -> Response:
+    """The language switch: the pages' language (cookie) and, for someone logged in, the
+    language of their notices, reminders, SMS and calendar feed."""
     tag = request.path_params["tag"]
     response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     if tag in i18n.LANGUAGES:
         response.set_cookie(
             i18n.LANG_COOKIE, tag, max_age=365 * 24 * 3600, samesite="lax", path="/"
         )
+        if not is_cross_site(request):  # another site's link changes no account
+            await preferences.set_language(await actor_for(request), tag)
     return response
 
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.templating import Jinja2Templates
 
 from api.graphql.operations import execute_operation, operation
@@ -106,8 +106,29 @@ def script_strings() -> dict[str, str]:
 
 
 def error_message(code: str, fallback: str) -> str:
-    """A user error in the page's language (the API's own messages are English)."""
+    """The words for an error code in the page's language (`fallback` for an unknown code)."""
     return i18n.gettext(SCRIPT_STRINGS[code]) if code in SCRIPT_STRINGS else fallback
+
+
+PAGE_STRINGS = {
+    "cross_site": _("Cross-site form refused."),
+    "not_found": _("Not found."),
+}
+
+
+def plain_text(request: Request, message: str | i18n.Text, status_code: int) -> Response:
+    """A short answer (an error page for a file or a form post) in the page's language."""
+    language = i18n.language_for(request)
+    return PlainTextResponse(
+        i18n.render(message, language),
+        status_code=status_code,
+        headers={"Content-Language": language, "Vary": "Cookie"},
+    )
+
+
+def refused(request: Request) -> Response:
+    """403 for a form posted from another site."""
+    return plain_text(request, PAGE_STRINGS["cross_site"], 403)
 
 
 def _notice(code: str | None) -> str | None:
@@ -123,7 +144,14 @@ async def run_operation(
     response: Response | None = None,
 ) -> dict[str, Any]:
     actor = await actor_for(request)
-    return await execute_operation(name, variables, actor=actor, request=request, response=response)
+    return await execute_operation(
+        name,
+        variables,
+        actor=actor,
+        request=request,
+        response=response,
+        language=i18n.language_for(request),  # userErrors and notices in the page's language
+    )
 
 
 def render(

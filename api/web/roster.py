@@ -8,24 +8,33 @@ from starlette.routing import BaseRoute, Route
 
 from api.domain import roster as domain_roster
 from api.domain.errors import DomainError
+from api.domain.labels import status_label
 from api.http.actor import actor_for
 from api.settings import SHANGHAI
+from api.web import i18n
 from api.web.exports import csv_response, error_response, not_found, path_id
 
-#: Chinese first: the sheet is opened by the community's staff (name, phone, role, status,
-#: checked-in time, hours).
-HEADER = ["姓名", "手机号", "岗位", "状态", "签到时间", "时长"]
+
+def _(message: str) -> str:
+    """Marks a string for extraction; translated when the file is made."""
+    return message
+
+
+#: The columns, in the page's language (zh-CN unless the switch says otherwise): the sheet is
+#: opened by the community's staff.
+HEADER = [_("Name"), _("Phone"), _("Role"), _("Status"), _("Checked in at"), _("Hours")]
 
 
 async def roster_csv(request: Request) -> Response:
     event_id = path_id(request, "Event")
     if event_id is None:
-        return not_found()
+        return not_found(request)
     try:
         event, lines = await domain_roster.roster(await actor_for(request), event_id)
     except DomainError as exc:
-        return error_response(exc)
-    rows: list[list[object]] = [list(HEADER)]
+        return error_response(request, exc)
+    language = i18n.language_for(request)
+    rows: list[list[object]] = [[i18n.gettext(column) for column in HEADER]]
     for line in lines:
         checked_in = (
             line.checked_in_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
@@ -33,7 +42,8 @@ async def roster_csv(request: Request) -> Response:
             else ""
         )
         hours = "" if line.hours is None else f"{line.hours:g}"
-        rows.append([line.name, line.phone, line.role, str(line.status), checked_in, hours])
+        status = status_label(line.status, language)
+        rows.append([line.name, line.phone, line.role, status, checked_in, hours])
     day = event.starts_at.astimezone(SHANGHAI).strftime("%Y%m%d")
     return csv_response(rows, f"roster-{event.id}-{day}.csv")
 

@@ -13,6 +13,7 @@ from api.domain import events, notifications, scheduling, signups
 from api.domain.actors import Actor
 from api.http.ids import encode_id
 from api.infra import channels, clock
+from api.infra.i18n import render_stored
 from api.jobs import delivery, scheduler
 from api.models import DomainEvent, Notification, NotificationKind
 from tests import factories
@@ -60,7 +61,7 @@ async def test_promotion_notifies_once(database, recorder) -> None:
     note = await Notification.get(volunteer_id=second.id)
     assert note.kind == NotificationKind.PROMOTED_FROM_WAITLIST
     assert note.event_id == event.id
-    assert "候补" in note.message
+    assert "候补" in render_stored(note.message, "zh-CN")  # stored as id + parameters
     assert [m.volunteer_id for m in recorder.sent] == [second.id]
     assert recorder.sent[0].phone == second.phone
 
@@ -75,7 +76,7 @@ async def test_two_dispatchers_concurrently_make_one_notification_each(database,
         (first.id, NotificationKind.EVENT_CANCELLED),
         (second.id, NotificationKind.EVENT_CANCELLED),
     ]
-    assert all("台风预警" in n.message for n in rows)
+    assert all("台风预警" in render_stored(n.message, "zh-CN") for n in rows)
     assert sum(await asyncio.gather(*(delivery.deliver_pending() for _ in range(4)))) == 2
     assert len(recorder.sent) == 2
     assert await DomainEvent.filter(processed_at__isnull=True).count() == 0

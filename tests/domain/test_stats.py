@@ -135,9 +135,9 @@ async def test_dashboard_pages_and_csv(client) -> None:
     export = await client.get(f"/teams/{team.id}/dashboard.csv")
     assert export.status_code == 200 and export.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
-    assert ["summary", "events_held", "2"] in rows
-    assert ["summary", "hours_served", "3.5"] in rows
-    assert ["busiest_volunteers", "阿明", "3.5"] in rows
+    assert ["概况", "已举办活动", "2"] in rows  # in the page's language, zh-CN first
+    assert ["概况", "服务时长", "3.5"] in rows
+    assert ["最活跃的志愿者", "阿明", "3.5"] in rows
     assert (await client.get(f"/communities/{district.id}/dashboard")).status_code == 403
     factories.log_in_as(client, await factories.volunteer("管理员", admin=True))
     page = await client.get(f"/communities/{district.id}/dashboard")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from api.domain import notifications
 from api.http.ids import encode_id
+from api.infra.i18n import render_stored
 from api.models import Event, Notification, NotificationKind, Shift, Signup, SignupStatus
 from api.settings import SHANGHAI
 from tests import factories
@@ -101,7 +102,7 @@ async def test_time_and_place_change_moves_shifts_and_notifies(client) -> None:
     await notifications.dispatch_pending()
     changed = await Notification.filter(kind=NotificationKind.EVENT_CHANGED)
     assert [n.volunteer_id for n in changed] == [v.id]
-    assert "社区活动中心" in changed[0].message
+    assert "社区活动中心" in render_stored(changed[0].message, "zh-CN")
 
 
 async def test_series_edit_following_and_cancel_rest(client) -> None:

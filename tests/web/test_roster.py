@@ -59,8 +59,8 @@ async def test_roster_for_leader_and_admin(client, who: str) -> None:
     body = rows[1:]
     assert [r[0] for r in body] == ["'=张三", "李四"]  # never a formula in Excel
     assert body[0][1] == came.phone and body[1][1] == waiting.phone
-    assert body[0][3] == "ATTENDED" and body[0][5] == "1.5"
-    assert body[1][3] == "WAITLISTED" and body[1][4] == "" and body[1][5] == ""
+    assert body[0][3] == "已签到" and body[0][5] == "1.5"  # the status in words
+    assert body[1][3] == "候补中" and body[1][4] == "" and body[1][5] == ""
 
 
 async def test_roster_of_missing_event(client) -> None:

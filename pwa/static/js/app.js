@@ -107,7 +107,7 @@ async function graphql(op, variables) {
   const response = await fetch("/graphql", {
     method: "POST",
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: { "Content-Type": "application/json", Accept: "application/json", "Accept-Language": document.documentElement.lang },
     body: JSON.stringify({ query: operations[op], variables, operationName: op }),
   });
   const body = await response.json();

@@ -46,7 +46,7 @@ document.addEventListener("submit", async (e) => {
     const response = await fetch("/graphql", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "Accept-Language": document.documentElement.lang },
       body: JSON.stringify({ query: item.query, variables, operationName: item.op }),
     });
     if (response.status >= 500) throw new Error(String(response.status));

@@ -48,7 +48,9 @@
     return fetch("/graphql", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      // userErrors in the page's language (the service worker sends the browser's)
+      headers: Object.assign({ "Content-Type": "application/json", Accept: "application/json" },
+        scope.document ? { "Accept-Language": scope.document.documentElement.lang } : {}),
       body: JSON.stringify({ query: item.query, variables: item.variables, operationName: item.op })
     }).then(function (response) {
       if (response.status >= 500 || response.status === 408 || response.status === 429) {
