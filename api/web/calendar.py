@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from api.domain import calendar_feed
-from api.http.language import asked_language
+from api.http.language import LANG_COOKIE, asked_language
 from api.web.exports import not_found, path_id
 
 ICS = "text/calendar; charset=utf-8"
@@ -27,15 +27,21 @@ async def volunteer_calendar(request: Request) -> Response:
 
 async def team_calendar(request: Request) -> Response:
     team_id = path_id(request, "Team")
-    # A public feed: `?lang=en`, else `Accept-Language`, else zh-CN.
-    language = request.query_params.get("lang") or asked_language(request) or "zh-CN"
+    # A public feed: `?lang=` (the pages' links carry it), else the switch's cookie, else
+    # `Accept-Language` (a calendar app), else zh-CN.
+    language = (
+        request.query_params.get("lang")
+        or request.cookies.get(LANG_COOKIE)
+        or asked_language(request)
+        or "zh-CN"
+    )
     body = await calendar_feed.team_feed(team_id, language) if team_id else None
     if body is None:
         return not_found(request)
     return Response(
         body,
         media_type=ICS,
-        headers={"Cache-Control": "public, max-age=300", "Vary": "Accept-Language"},
+        headers={"Cache-Control": "public, max-age=300", "Vary": "Accept-Language, Cookie"},
     )
 
 

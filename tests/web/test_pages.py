@@ -197,7 +197,7 @@ async def test_every_page_shows_the_unread_badge_and_my_page_lists_notifications
 async def test_add_to_calendar_links(client: httpx.AsyncClient) -> None:
     team = await factories.team()
     event = await factories.event(team)
-    team_feed = f'href="/teams/{encode_id("Team", team.id)}/calendar.ics"'
+    team_feed = f'href="/teams/{encode_id("Team", team.id)}/calendar.ics?lang=zh-CN"'
     assert team_feed in (await client.get(f"/events/{encode_id('Event', event.id)}")).text
     assert team_feed in (await client.get(f"/teams/{encode_id('Team', team.id)}")).text
     log_in_as(client, await factories.volunteer())
