@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from api.infra.i18n import DEFAULT_LANGUAGE, gettext, supported
 from api.settings import PROJECT_ROOT
 
 PWA_DIR = PROJECT_ROOT / "pwa"
@@ -123,13 +124,25 @@ async def service_worker(request: Request) -> Response:
     )
 
 
-def web_app_manifest() -> dict[str, object]:
+def _(message: str) -> str:
+    """Marks a string for extraction; translated when the manifest is made."""
+    return message
+
+
+MANIFEST_STRINGS = {
+    "name": _("Linli · neighbourhood volunteering"),
+    "short_name": _("Linli"),
+    "description": _("Sign up for volunteering in your community; see your shifts and hours."),
+}
+
+
+def web_app_manifest(language: str = DEFAULT_LANGUAGE) -> dict[str, object]:
+    """The manifest in a language (the pages link the one of their own language)."""
+    words = {key: gettext(message, language) for key, message in MANIFEST_STRINGS.items()}
     return {
         "id": "/",
-        "name": "邻里 · 社区志愿服务",
-        "short_name": "邻里",
-        "description": "报名社区志愿活动，查看我的班次和服务时长。",
-        "lang": "zh-CN",
+        **words,
+        "lang": language,
         "dir": "ltr",
         "start_url": "/?source=pwa",
         "scope": "/",
@@ -162,8 +175,9 @@ def web_app_manifest() -> dict[str, object]:
 
 
 async def manifest(request: Request) -> Response:
+    language = supported(request.query_params.get("lang"))
     return Response(
-        json.dumps(web_app_manifest(), ensure_ascii=False),
+        json.dumps(web_app_manifest(language), ensure_ascii=False),
         media_type="application/manifest+json",
         headers={"Cache-Control": "no-cache"},
     )

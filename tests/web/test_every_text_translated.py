@@ -269,6 +269,9 @@ async def _walk(client: httpx.AsyncClient, language: str) -> None:
     walk.page("team", await client.get(f"/teams/{team_id}"))
     walk.page("login", await client.get("/login"))
     walk.page("offline", await client.get("/offline"))
+    app = (await client.get(f"/manifest.webmanifest?lang={language}")).json()
+    assert app["lang"] == language
+    walk.check("manifest", "\n".join([app["name"], app["short_name"], app["description"]]))
     walk.page("404 page", await client.get("/events/99999"), 404)
     walk.page("404 team", await client.get("/teams/nonsense"), 404)
     walk.page("roster 403", await client.get(f"/events/{w['event'].id}/roster.csv"), 403)
