@@ -243,3 +243,20 @@ async def test_reminders_in_the_recipients_language(database) -> None:
     assert texts[chinese.id].startswith("提醒：Clinic（岗位1）将于 ")
     assert "约 2 小时后" in texts[chinese.id]
     assert isinstance(loads((await Notification.first()).message), Text)  # type: ignore[union-attr]
+
+
+async def test_an_account_made_in_english_gets_english_notices(client) -> None:
+    gql = GraphQLClient(client)
+    made = """mutation { register(input: {phone: "13912345678", password: "long enough pw",
+               displayName: "Pat"}) { volunteer { id } userErrors { code } } }"""
+    assert (await gql(made, **{"Accept-Language": "en"}))["data"]["register"]["userErrors"] == []
+    assert (await Volunteer.get(phone="13912345678")).language == "en"
+    client.cookies.clear()
+    client.cookies.set("linli_lang", "en")  # the English page, without scripts
+    form = {"action": "register", "phone": "13912345679", "password": "long enough pw",
+            "displayName": "Sam"}  # fmt: skip
+    assert (await client.post("/login", data=form)).status_code == 303
+    assert (await Volunteer.get(phone="13912345679")).language == "en"
+    client.cookies.clear()
+    assert (await gql(made.replace("678", "670")))["data"]["register"]["userErrors"] == []
+    assert (await Volunteer.get(phone="13912345670")).language == "zh-CN"  # the default

@@ -265,7 +265,9 @@ async def _walk(client: httpx.AsyncClient, language: str) -> None:
     as_(None)
     walk.page("start", await client.get("/"))
     walk.page("event", await client.get(f"/events/{event_id}"))
-    walk.page("cancelled event", await client.get(f"/events/{encode_id('Event', w['cancelled'].id)}"))
+    walk.page(
+        "cancelled event", await client.get(f"/events/{encode_id('Event', w['cancelled'].id)}")
+    )
     walk.page("team", await client.get(f"/teams/{team_id}"))
     walk.page("login", await client.get("/login"))
     walk.page("offline", await client.get("/offline"))
@@ -337,7 +339,10 @@ async def _walk(client: httpx.AsyncClient, language: str) -> None:
     # A team leader ---------------------------------------------------------------------
     as_(w["leader"])
     walk.page("organize", await client.get(f"/events/{event_id}/organize"))
-    walk.page("past organize", await client.get(f"/events/{encode_id('Event', w['cancelled'].id)}/organize"))
+    walk.page(
+        "past organize",
+        await client.get(f"/events/{encode_id('Event', w['cancelled'].id)}/organize"),
+    )
     walk.page("dashboard", await client.get(f"/teams/{team_id}/dashboard"))
     walk.page("dashboard csv", await client.get(f"/teams/{team_id}/dashboard.csv"))
     walk.page("roster", await client.get(f"/events/{event_id}/roster.csv"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from api.domain import accounts
+from api.domain import accounts, preferences
 from api.graphql.context import Info
 from api.graphql.mutations.payloads import AuthPayload, attempt
 
@@ -29,6 +29,8 @@ class AccountMutations:
         )
         if volunteer is not None:
             info.context.start_session(volunteer)
+            if info.context.language:  # notices in the language the account was made in
+                await preferences.set_language(info.context.actor, info.context.language)
         return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Logs in with phone and password (session cookie).")
