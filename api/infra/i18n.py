@@ -136,10 +136,12 @@ class Text:
         if not self.params:
             return template
         values = {name: _render_param(value, tag) for name, value in self.params.items()}
-        try:
-            return template % values
-        except (KeyError, ValueError, TypeError):  # a broken translation: the id still reads
-            return self.msgid % values
+        for pattern in (template, self.msgid):  # a broken translation: the id still reads
+            try:
+                return pattern % values
+            except (KeyError, ValueError, TypeError):
+                continue
+        return template
 
     def __str__(self) -> str:
         return self.render(SOURCE_LANGUAGE)
@@ -173,6 +175,8 @@ class Text:
             cut = max(1, len(value) - (len(encoded) - max_length) - 1)
             text = Text(text.msgid, {**text.params, longest: value[:cut] + "…"}, text.plural)
             encoded = json.dumps(text.as_data(), ensure_ascii=False, separators=(",", ":"))
+        if max_length is not None and len(encoded) > max_length:  # never more than the column
+            return self.render(SOURCE_LANGUAGE)[:max_length]
         return encoded
 
 
