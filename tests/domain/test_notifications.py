@@ -61,6 +61,9 @@ async def test_promotion_notifies_once(database, recorder) -> None:
     note = await Notification.get(volunteer_id=second.id)
     assert note.kind == NotificationKind.PROMOTED_FROM_WAITLIST
     assert note.event_id == event.id
+    # It names the outbox row it came from.
+    promotion = await DomainEvent.get(kind="PROMOTED_FROM_WAITLIST")
+    assert note.source_event_id == promotion.id and note.source == f"event:{promotion.id}"
     assert "候补" in note.message
     assert [m.volunteer_id for m in recorder.sent] == [second.id]
     assert recorder.sent[0].phone == second.phone
@@ -77,6 +80,8 @@ async def test_two_dispatchers_concurrently_make_one_notification_each(database,
         (second.id, NotificationKind.EVENT_CANCELLED),
     ]
     assert all("台风预警" in n.message for n in rows)
+    cancelled = await DomainEvent.get(kind="EVENT_CANCELLED")
+    assert {n.source_event_id for n in rows} == {cancelled.id}
     assert sum(await asyncio.gather(*(delivery.deliver_pending() for _ in range(4)))) == 2
     assert len(recorder.sent) == 2
     assert await DomainEvent.filter(processed_at__isnull=True).count() == 0
