@@ -22,6 +22,7 @@ from api.settings import Settings, get_settings
 
 log = logging.getLogger("linli.scheduler")
 
+
 @dataclass(frozen=True)
 class TickResult:
     notifications: int
