@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode
 import segno
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.domain import notifications
@@ -19,7 +19,7 @@ from api.domain import stats as domain_stats
 from api.domain.actors import Actor
 from api.domain.errors import DomainError
 from api.http.actor import actor_for
-from api.http.cross_site import is_cross_site
+from api.http.cross_site import refuse_cross_site
 from api.models import Community, Team
 from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_forms, i18n
@@ -72,10 +72,10 @@ async def organize_page(request: Request) -> Response:
     form: dict[str, str] = {}
     form_errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        if refused := refuse_cross_site(request):
+            return refused
         form = dict(await event_forms.url_encoded_form(request))
         action = form.get("action", "")
-        if action in ("duplicate", "publish") and is_cross_site(request):
-            return PlainTextResponse("Cross-site form refused", status_code=403)
         if action == "duplicate":
             done = await event_forms.duplicate_from_form(request, _event_gid(request), form)
             if isinstance(done, Response):
@@ -139,8 +139,6 @@ def _event_gid(request: Request) -> str:
 
 async def _mark_from_form(request: Request) -> str | None:
     """The page without scripts: a plain form post marks attendance. Returns an error text."""
-    if is_cross_site(request):
-        return "Cross-site form refused"
     # A urlencoded form, read without python-multipart.
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     status = str(form.get("status", ""))

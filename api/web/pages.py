@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.http.cross_site import is_cross_site
+from api.http.cross_site import refuse_cross_site
 from api.http.sessions import end_session
 from api.infra import clock
 from api.settings import SHANGHAI
@@ -203,10 +203,10 @@ async def my_page(request: Request) -> Response:
 
 async def mark_notifications_read(request: Request) -> Response:
     """The "mark all read" button without scripts: a plain form post, then back to `/me`."""
-    response = RedirectResponse("/me#notifications", status_code=303)
-    if not is_cross_site(request):
-        await run_operation(request, "MarkNotificationsRead")
-    return response
+    if refused := refuse_cross_site(request):
+        return refused
+    await run_operation(request, "MarkNotificationsRead")
+    return RedirectResponse("/me#notifications", status_code=303)
 
 
 def _checkin_link(request: Request) -> dict[str, str] | None:
@@ -218,8 +218,8 @@ def _checkin_link(request: Request) -> dict[str, str] | None:
 async def my_actions(request: Request) -> Response:
     """Sign-up, cancel and check-in forms posted without scripts (or before the page's
     script has loaded): the same operations the scripts send, then back to the page."""
-    if is_cross_site(request):
-        return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+    if refused := refuse_cross_site(request):
+        return refused
     form = await _url_encoded_form(request)
     referer = urlsplit(request.headers.get("referer", ""))
     back = safe_next(referer.path if referer.netloc == request.url.netloc else "", "/me")
@@ -260,8 +260,8 @@ async def login_page(request: Request) -> Response:
         action = "register" if form.get("action") == "register" else "login"
         values = {k: str(v) for k, v in form.items() if k != "password"}
         next_url = safe_next(str(form.get("next") or ""), "/me")
-        if is_cross_site(request):
-            return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+        if refused := refuse_cross_site(request):
+            return refused
         redirect = RedirectResponse(next_url, status_code=303)
         variables = {"phone": str(form.get("phone", "")), "password": str(form.get("password", ""))}
         if action == "register":
@@ -286,9 +286,10 @@ async def login_page(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    if refused := refuse_cross_site(request):
+        return refused
     response = RedirectResponse("/", status_code=303)
-    if not is_cross_site(request):
-        end_session(response)
+    end_session(response)
     return response
 
 
