@@ -14,13 +14,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.domain import notifications
 from api.domain import stats as domain_stats
 from api.domain.actors import Actor
 from api.domain.errors import DomainError
 from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
-from api.models import Community, Team
 from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_forms, i18n
 from api.web.calendar import calendar_routes
@@ -42,10 +40,6 @@ def qr_svg(url: str) -> Markup:
 
 
 _login_redirect = event_forms.login_redirect
-
-
-async def _unread(actor: Actor) -> int | None:
-    return await notifications.unread_count(actor.id) if actor.id else None
 
 
 def _group(signups: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -182,11 +176,10 @@ async def _figures(request: Request, kind: str) -> tuple[Actor, Any, domain_stat
     since, until = _period(request)
     try:
         if kind == "Team":
-            owner: Any = await Team.get_or_none(id=pk)
-            figures = await domain_stats.team_stats(actor, pk, since, until)
+            owner: Any
+            owner, figures = await domain_stats.team_with_stats(actor, pk, since, until)
         else:
-            owner = await Community.get_or_none(id=pk)
-            figures = await domain_stats.community_stats(actor, pk, since, until)
+            owner, figures = await domain_stats.community_with_stats(actor, pk, since, until)
     except DomainError as exc:
         if actor.volunteer is None and request.url.path.endswith("/dashboard"):
             return _login_redirect(request)
@@ -248,17 +241,15 @@ async def dashboard_page(request: Request) -> Response:
     found = await _figures(request, kind)
     if isinstance(found, Response):
         return found
-    actor, owner, figures = found
+    _, owner, figures = found
     query = f"?{request.url.query}" if request.url.query else ""
+    viewer = (await run_operation(request, "Viewer"))["viewer"]  # with the unread badge
     i18n.use_language(i18n.language_for(request))  # the charts' labels are made before render()
     return render(
         request,
         "organizer/dashboard.html",
         {
-            "viewer": {"id": actor.id, "displayName": actor.volunteer.display_name}
-            if actor.volunteer
-            else None,
-            "unread_count": await _unread(actor),
+            "viewer": viewer,
             "owner": owner,
             "kind": kind,
             "figures": figures,

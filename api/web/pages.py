@@ -16,7 +16,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from api.domain import signups, teams
+from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
+from api.http.ids import decode_id
 from api.http.sessions import end_session
 from api.infra import clock
 from api.settings import SHANGHAI
@@ -165,9 +168,11 @@ async def team_page(request: Request) -> Response:
     data, team = await _node_page(request, "TeamPage", "Team", first=PAGE_SIZE)
     if team is None:
         return not_found(request, data.get("viewer"))
-    viewer = data["viewer"]
-    is_member = bool(viewer) and any(t["id"] == team["id"] for t in viewer["teams"])
-    return render(request, "team.html", {"viewer": viewer, "team": team, "is_member": is_member})
+    _, team_pk = decode_id(team["id"])
+    is_member = await teams.is_member(await actor_for(request), team_pk)
+    return render(
+        request, "team.html", {"viewer": data["viewer"], "team": team, "is_member": is_member}
+    )
 
 
 async def my_page(request: Request) -> Response:
@@ -181,10 +186,8 @@ async def my_page(request: Request) -> Response:
     upcoming: list[dict[str, Any]] = []
     past: list[dict[str, Any]] = []
     for signup in viewer["signups"]["nodes"]:
-        shift = signup["shift"]
-        ends = datetime.fromisoformat(shift["endsAt"])
-        is_open = signup["status"] in ("CONFIRMED", "WAITLISTED") and ends >= now
-        (upcoming if is_open else past).append(signup)
+        ends = datetime.fromisoformat(signup["shift"]["endsAt"])
+        (upcoming if signups.is_upcoming(signup["status"], ends, now) else past).append(signup)
     upcoming.sort(key=lambda s: s["shift"]["startsAt"])
     past.sort(key=lambda s: s["shift"]["startsAt"], reverse=True)
     return render(
