@@ -53,9 +53,10 @@ def place_text(value: Any) -> str | Text:
     return value or N_("no place given")
 
 
-async def create(source: str, drafts: list[Draft]) -> int:
+async def create(source: str, drafts: list[Draft], source_event_id: int | None = None) -> int:
     """Creates the notifications of one source that do not exist yet (one per recipient), in
-    one insert; returns how many it made."""
+    one insert; returns how many it made. `source_event_id` is the outbox row they come from
+    (none for reminders)."""
     if not drafts:
         return 0
     wanted = {d.volunteer_id: d for d in drafts}
@@ -74,6 +75,7 @@ async def create(source: str, drafts: list[Draft]) -> int:
             kind=d.kind,
             message=stored(d.message),
             event_id=d.event_id,
+            source_event_id=source_event_id,
         )
         for volunteer_id, d in wanted.items()
         if volunteer_id in recipients
@@ -159,7 +161,7 @@ async def dispatch_pending(limit: int = BATCH) -> int:
     for row in rows:
         if not await _claim(row, now):
             continue  # another worker has it
-        made += await create(f"event:{row.id}", await drafts_for(row))
+        made += await create(f"event:{row.id}", await drafts_for(row), source_event_id=row.id)
         await DomainEvent.filter(id=row.id).update(processed_at=clock.now())
     return made
 

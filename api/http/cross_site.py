@@ -1,10 +1,43 @@
-"""Cross-site requests: a browser request from another site must not act with the user's cookie."""
+"""Cross-site requests: a browser request from another site must not act with the user's cookie.
+
+`is_cross_site` is the test; `refuse_cross_site` is the one refusal every state-changing page
+route gives (a form posted from another site, a log-out triggered by another page…): 403, as
+JSON for a caller that asks for JSON, else a short page. GraphQL does not refuse: there the
+cookie simply does not count (`api.http.actor`), as the public contract says.
+"""
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import urlparse
 
 from starlette.requests import HTTPConnection
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from api.http.language import api_language, page_language
+from api.infra.i18n import gettext
+
+CROSS_SITE_CODE = "CROSS_SITE_REQUEST"
+
+
+def _(message: str) -> str:
+    """Marks a string for extraction; translated when the refusal is made."""
+    return message
+
+
+# In the catalogs like every text: the page in the page's language, JSON in the API's.
+_MESSAGE = _("This request came from another site and was refused. Please try again on Linli.")
+_BRAND = _("Linli")
+
+
+def _page(language: str) -> str:
+    brand, message = escape(gettext(_BRAND, language)), escape(gettext(_MESSAGE, language))
+    return (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>403 · {brand}</title></head><body>"
+        f'<h1>403</h1><p>{message}</p><p><a href="/">{brand}</a></p></body></html>'
+    )
 
 
 def is_cross_site(request: HTTPConnection) -> bool:
@@ -15,3 +48,28 @@ def is_cross_site(request: HTTPConnection) -> bool:
     if origin and origin != "null":
         return urlparse(origin).netloc != request.headers.get("host", "")
     return origin == "null"
+
+
+def _wants_json(request: HTTPConnection) -> bool:
+    accept = request.headers.get("accept", "")
+    content_type = request.headers.get("content-type", "")
+    return "application/json" in accept or content_type.startswith("application/json")
+
+
+def refuse_cross_site(request: HTTPConnection) -> Response | None:
+    """The refusal to send when ``request`` comes from another site, else None:
+
+    if refused := refuse_cross_site(request):
+        return refused
+    """
+    if not is_cross_site(request):
+        return None
+    headers = {"Cache-Control": "no-store"}
+    if _wants_json(request):
+        # The shape of a GraphQL error, which is what JSON clients of this site already read.
+        message = gettext(_MESSAGE, api_language(request))
+        error = {"message": message, "extensions": {"code": CROSS_SITE_CODE}}
+        return JSONResponse({"errors": [error]}, status_code=403, headers=headers)
+    language = page_language(request)
+    headers["Content-Language"] = language
+    return HTMLResponse(_page(language), status_code=403, headers=headers)

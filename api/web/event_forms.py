@@ -19,14 +19,14 @@ from starlette.routing import BaseRoute, Route
 
 from api.domain.events import MAX_SHIFTS
 from api.http.actor import actor_for
-from api.http.cross_site import is_cross_site
+from api.http.cross_site import refuse_cross_site
 from api.http.ids import encode_id
 from api.infra import clock
 from api.settings import SHANGHAI
 from api.web import i18n
 from api.web.exports import path_id
 from api.web.pages import KIND_LABELS
-from api.web.rendering import refused, render, run_operation
+from api.web.rendering import render, run_operation
 
 DEFAULT_START, DEFAULT_END = "09:00", "11:00"
 DEFAULT_CAPACITY = "10"
@@ -229,8 +229,8 @@ async def new_event_page(request: Request) -> Response:
     errors: dict[str, list[str]] = {}
     status_code = 200
     if request.method == "POST":
-        if is_cross_site(request):
-            return refused(request)
+        if refused := refuse_cross_site(request):
+            return refused
         form = await url_encoded_form(request)
         values = _values_from(form)
         if any(name == "add_shift" for name, _value in form):

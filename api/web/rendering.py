@@ -111,7 +111,6 @@ def error_message(code: str, fallback: str) -> str:
 
 
 PAGE_STRINGS = {
-    "cross_site": _("Cross-site form refused."),
     "not_found": _("Not found."),
 }
 
@@ -124,11 +123,6 @@ def plain_text(request: Request, message: str | i18n.Text, status_code: int) -> 
         status_code=status_code,
         headers={"Content-Language": language, "Vary": "Cookie"},
     )
-
-
-def refused(request: Request) -> Response:
-    """403 for a form posted from another site."""
-    return plain_text(request, PAGE_STRINGS["cross_site"], 403)
 
 
 def _notice(code: str | None) -> str | None:
