@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from api.http.actor import actor_for
 from api.http.language import LANG_COOKIE, page_language
 from api.infra.i18n import (
     DEFAULT_LANGUAGE,
@@ -23,6 +24,7 @@ from api.infra.i18n import (
     gettext,
     ngettext,
     render,
+    supported,
     translations,
     use_language,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "gettext",
     "language_for",
     "ngettext",
+    "person_language_for",
     "render",
     "translations",
     "use_language",
@@ -48,7 +51,18 @@ __all__ = [
 
 
 def language_for(request: HTTPConnection) -> str:
-    """The page's language (the switch's cookie, else zh-CN); also made current."""
-    language = page_language(request)
+    """The page's language (the switch's cookie, else the logged-in person's language once
+    `person_language_for` found it, else zh-CN); also made current."""
+    language = getattr(request.state, "linli_language", None) or page_language(request)
     use_language(language)
     return language
+
+
+async def person_language_for(request: HTTPConnection) -> str:
+    """`language_for`, knowing who is asking: without a choice on this browser, a logged-in
+    person reads the pages in their own language (`Volunteer.language`, chosen elsewhere)."""
+    if request.cookies.get(LANG_COOKIE) not in LANGUAGES:
+        volunteer = (await actor_for(request)).volunteer
+        if volunteer is not None:
+            request.state.linli_language = supported(volunteer.language)
+    return language_for(request)

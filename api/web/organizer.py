@@ -267,7 +267,7 @@ async def dashboard_csv(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     _, owner, figures = found
-    rows = domain_stats.as_rows(figures, i18n.language_for(request))
+    rows = domain_stats.as_rows(figures, await i18n.person_language_for(request))
     return csv_response(rows, f"{kind.lower()}-{owner.id}-stats.csv")
 
 

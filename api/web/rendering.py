@@ -144,7 +144,8 @@ async def run_operation(
         actor=actor,
         request=request,
         response=response,
-        language=i18n.language_for(request),  # userErrors and notices in the page's language
+        # userErrors and notices in the page's language
+        language=await i18n.person_language_for(request),
     )
 
 

@@ -33,7 +33,7 @@ async def roster_csv(request: Request) -> Response:
         event, lines = await domain_roster.roster(await actor_for(request), event_id)
     except DomainError as exc:
         return error_response(request, exc)
-    language = i18n.language_for(request)
+    language = await i18n.person_language_for(request)
     rows: list[list[object]] = [[i18n.gettext(column) for column in HEADER]]
     for line in lines:
         checked_in = (

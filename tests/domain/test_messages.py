@@ -260,3 +260,14 @@ async def test_an_account_made_in_english_gets_english_notices(client) -> None:
     client.cookies.clear()
     assert (await gql(made.replace("678", "670")))["data"]["register"]["userErrors"] == []
     assert (await Volunteer.get(phone="13912345670")).language == "zh-CN"  # the default
+
+
+async def test_pages_follow_the_persons_language_until_this_browser_chooses(client) -> None:
+    someone = await factories.volunteer("Someone")
+    await Volunteer.filter(id=someone.id).update(language="en")  # chosen on another phone
+    factories.log_in_as(client, someone)
+    assert '<html lang="en">' in (await client.get("/me")).text
+    client.cookies.set("linli_lang", "zh-CN")  # this browser's own choice wins
+    assert '<html lang="zh-CN">' in (await client.get("/me")).text
+    factories.log_in_as(client, None)
+    assert '<html lang="zh-CN">' in (await client.get("/")).text  # anonymous: zh-CN
