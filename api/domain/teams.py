@@ -54,6 +54,13 @@ async def join_team(actor: Actor, team_id: int) -> Team:
     return team
 
 
+async def is_member(actor: Actor, team_id: int) -> bool:
+    """Whether the actor belongs to the team (as a member or as one of its leaders)."""
+    if actor.volunteer is None:
+        return False
+    return await TeamMembership.exists(team_id=team_id, volunteer_id=actor.volunteer.id)
+
+
 def all_teams() -> QuerySet[Team]:
     """Every team: the list of teams is public."""
     return Team.all()

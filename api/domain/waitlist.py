@@ -34,9 +34,3 @@ async def waitlist_positions(signup_ids: list[int]) -> dict[int, int]:
 def has_position(signup: Signup) -> bool:
     """Only a WAITLISTED sign-up has a place in the waitlist."""
     return signup.status == SignupStatus.WAITLISTED
-
-
-async def waitlist_position(signup: Signup) -> int | None:
-    if not has_position(signup):
-        return None
-    return (await waitlist_positions([signup.id])).get(signup.id)
