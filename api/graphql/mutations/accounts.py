@@ -31,7 +31,7 @@ class AccountMutations:
             info.context.start_session(volunteer)
             if info.context.language:  # notices in the language the account was made in
                 await preferences.set_language(info.context.actor, info.context.language)
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(description="Logs in with phone and password (session cookie).")
     async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
@@ -40,7 +40,7 @@ class AccountMutations:
         )
         if volunteer is not None:
             info.context.start_session(volunteer)
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(description="Ends the session; true when there was one.")
     def log_out(self, info: Info) -> bool:

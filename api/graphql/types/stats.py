@@ -1,0 +1,100 @@
+"""The figures behind the organizers' dashboard: what a team or a community achieved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api import models
+from api.domain import stats as domain_stats
+from api.graphql.context import Info
+from api.graphql.types.enums import EventKind
+from api.graphql.types.refs import VolunteerRef
+
+
+@strawberry.type
+class EventKindCount:
+    kind: EventKind
+    count: int
+
+
+@strawberry.type
+class MonthCount:
+    month: str = strawberry.field(description='A calendar month in Asia/Shanghai, "2026-03".')
+    count: int
+
+
+@strawberry.type
+class VolunteerHours:
+    display_name: str
+    hours: float
+    shifts: int = strawberry.field(description="Sign-ups credited with hours.")
+    volunteer_id: strawberry.Private[int]
+
+    @strawberry.field(graphql_type=VolunteerRef | None)
+    async def volunteer(self, info: Info) -> models.Volunteer | None:
+        return await info.context.loaders.volunteer.load(self.volunteer_id)
+
+
+@strawberry.type(
+    description="What a team or a community achieved: events held (published or completed, "
+    "already started), volunteers who attended, hours from the ledger, and rates over the "
+    "seats taken on those events."
+)
+class ServiceStats:
+    events_held: int
+    events_by_kind: list[EventKindCount]
+    events_by_month: list[MonthCount]
+    volunteers_mobilized: int = strawberry.field(description="Distinct volunteers who attended.")
+    hours_served: float
+    seats_taken: int
+    attendance_rate: float | None = strawberry.field(description="Attended / seats taken.")
+    no_show_rate: float | None = strawberry.field(description="No-shows / seats taken.")
+    busiest_volunteers: list[VolunteerHours] = strawberry.field(description="Top 10 by hours.")
+
+    @classmethod
+    def of(cls, figures: domain_stats.Stats) -> ServiceStats:
+        return cls(
+            events_held=figures.events_held,
+            events_by_kind=[
+                EventKindCount(kind=k.kind, count=k.count) for k in figures.events_by_kind
+            ],
+            events_by_month=[
+                MonthCount(month=m.month, count=m.count) for m in figures.events_by_month
+            ],
+            volunteers_mobilized=figures.volunteers_mobilized,
+            hours_served=figures.hours_served,
+            seats_taken=figures.seats_taken,
+            attendance_rate=figures.attendance_rate,
+            no_show_rate=figures.no_show_rate,
+            busiest_volunteers=[
+                VolunteerHours(
+                    display_name=b.display_name,
+                    hours=b.hours,
+                    shifts=b.shifts,
+                    volunteer_id=b.volunteer_id,
+                )
+                for b in figures.busiest_volunteers
+            ],
+        )
+
+
+async def team_stats(
+    info: Info, team_id: int, since: datetime | None, until: datetime | None
+) -> ServiceStats | None:
+    """A team's figures for its leaders and admins; None for everyone else."""
+    actor = info.context.actor
+    if not await domain_stats.may_see_team_stats(actor, team_id):
+        return None
+    return ServiceStats.of(await domain_stats.team_stats(actor, team_id, since, until))
+
+
+async def community_stats(
+    info: Info, community_id: int, since: datetime | None, until: datetime | None
+) -> ServiceStats | None:
+    """A place's figures (with the places below it) for admins; None for everyone else."""
+    actor = info.context.actor
+    if not domain_stats.may_see_community_stats(actor):
+        return None
+    return ServiceStats.of(await domain_stats.community_stats(actor, community_id, since, until))
