@@ -29,6 +29,12 @@ class Settings:
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
+    # Sign-up journeys: a volunteer's own cancellation closes this many minutes before the
+    # start; within `late_cancel_hours` it is recorded as late; events close themselves
+    # `close_events_after_hours` after they end.
+    cancel_cutoff_minutes: int = 0
+    late_cancel_hours: int = 24
+    close_events_after_hours: int = 6
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,4 +72,7 @@ def get_settings() -> Settings:
         secret_key=_secret_key(data_dir),
         public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
         data_dir=data_dir,
+        cancel_cutoff_minutes=int(os.environ.get("LINLI_CANCEL_CUTOFF_MINUTES", "0")),
+        late_cancel_hours=int(os.environ.get("LINLI_LATE_CANCEL_HOURS", "24")),
+        close_events_after_hours=int(os.environ.get("LINLI_CLOSE_EVENTS_AFTER_HOURS", "6")),
     )

@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     CHECK_IN_CLOSED = "CHECK_IN_CLOSED"
     NOT_SIGNED_UP = "NOT_SIGNED_UP"
     INVALID_STATE = "INVALID_STATE"
+    CANCELLATION_CLOSED = "CANCELLATION_CLOSED"
 
 
 class DomainError(Exception):

@@ -1,6 +1,7 @@
 """The background scheduler inside the server: every ~30 seconds it turns the outbox into
-notifications, makes the reminders that are due, and sends what is pending on the outbound
-channels (new notifications, and retries of failed deliveries).
+notifications, makes the reminders that are due, sends what is pending on the outbound
+channels (new notifications, and retries of failed deliveries), and closes events that ended
+some hours ago (no-shows recorded).
 
 Every worker runs one; the work is claimed row by row in the database, so several of them (or
 a restart) never send anything twice. ``LINLI_SCHEDULER=off`` disables it (e.g. when a
@@ -17,7 +18,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import notifications, reminders
+from api.domain import closing, notifications, reminders
 from api.jobs import delivery
 
 log = logging.getLogger("linli.scheduler")
@@ -47,6 +48,10 @@ async def tick() -> TickResult:
         delivered = await delivery.deliver_pending()
     except Exception:
         log.exception("delivering notifications failed")
+    try:
+        await closing.close_finished_events()
+    except Exception:
+        log.exception("closing finished events failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 import strawberry
 
 from api import models
-from api.domain import events, signups, teams
+from api.domain import closing, events, signups, teams
 from api.domain.events import EventDraft, ShiftDraft
 from api.graphql.context import Info
 from api.graphql.mutations.payloads import EventPayload, ShiftPayload, TeamPayload, attempt
@@ -140,6 +140,18 @@ class OrganizingMutations:
     async def publish_event(self, info: Info, input: EventIdInput) -> EventPayload:
         event, errors = await attempt(
             lambda: events.publish_event(
+                info.context.actor, decode_id_of(input.event_id, "Event", "eventId")
+            )
+        )
+        return EventPayload(event=event, user_errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Leaders and admins: closes an event that has started (COMPLETED); "
+        "confirmed sign-ups nobody marked become NO_SHOW, attended ones keep their hours."
+    )
+    async def complete_event(self, info: Info, input: EventIdInput) -> EventPayload:
+        event, errors = await attempt(
+            lambda: closing.complete_event(
                 info.context.actor, decode_id_of(input.event_id, "Event", "eventId")
             )
         )
