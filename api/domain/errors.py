@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     NOT_SIGNED_UP = "NOT_SIGNED_UP"
     INVALID_STATE = "INVALID_STATE"
     CANCELLATION_CLOSED = "CANCELLATION_CLOSED"
+    SHIFT_FULL = "SHIFT_FULL"
 
 
 class DomainError(Exception):

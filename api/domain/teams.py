@@ -46,8 +46,9 @@ async def join_team(actor: Actor, team_id: int) -> Team:
     team = await Team.get_or_none(id=team_id)
     if team is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+    role = TeamRole.PENDING if team.join_approval else TeamRole.MEMBER
     try:
-        await TeamMembership.get_or_create(team=team, volunteer=volunteer)
+        await TeamMembership.get_or_create(team=team, volunteer=volunteer, defaults={"role": role})
     except IntegrityError:
         pass  # joined twice at once: once is enough
     return team

@@ -21,6 +21,7 @@ from api.models import (
     Signup,
     Team,
     TeamMembership,
+    TeamRole,
     Volunteer,
 )
 
@@ -44,7 +45,9 @@ async def _shifts_by_event(event_ids: Sequence[int]) -> list[list[Shift]]:
 
 async def _member_counts(team_ids: Sequence[int]) -> list[int]:
     rows = (
-        await TeamMembership.filter(team_id__in=set(team_ids))
+        await TeamMembership.filter(
+            team_id__in=set(team_ids), role__in=(TeamRole.LEADER, TeamRole.MEMBER)
+        )
         .annotate(n=Count("id"))
         .group_by("team_id")
         .values_list("team_id", "n")
