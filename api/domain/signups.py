@@ -138,11 +138,6 @@ async def _take_seat_or_ticket(
         seated = await Shift.filter(id=shift_id, seats_taken__lt=F("capacity")).update(
             seats_taken=F("seats_taken") + 1
         )
-        # Checked again under the volunteer's lock: two overlapping sign-ups sent at once
-        # cannot both confirm (the loser's seat is given back by the rollback).
-        await _lock_volunteer(volunteer_id)
-        if await holds_overlapping_seat(volunteer_id, shift):
-            raise _schedule_conflict()
         if seated:
             fields: dict[str, Any] = dict(
                 status=SignupStatus.CONFIRMED, waitlist_ticket=None, confirmed_at=now
@@ -155,6 +150,12 @@ async def _take_seat_or_ticket(
             fields = dict(
                 status=SignupStatus.WAITLISTED, waitlist_ticket=ticket[0], confirmed_at=None
             )
+        # Checked again under the volunteer's lock, taken after the shift row's (one order
+        # everywhere, so no deadlock): two overlapping sign-ups sent at once cannot both
+        # confirm, and the loser's seat or ticket is given back by the rollback.
+        await _lock_volunteer(volunteer_id)
+        if await holds_overlapping_seat(volunteer_id, shift):
+            raise _schedule_conflict()
         if cancelled is None:
             return await Signup.create(
                 shift_id=shift_id, volunteer_id=volunteer_id, idempotency_key=key, **fields

@@ -52,3 +52,73 @@ async def join_team(actor: Actor, team_id: int) -> Team:
     except IntegrityError:
         pass  # joined twice at once: once is enough
     return team
+
+
+async def update_team(
+    actor: Actor,
+    team_id: int,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    community_id: int | None = None,
+) -> Team:
+    """Admins (and the team's leaders) change its name, description or place."""
+    await actor.require_leader(team_id)
+    team = await Team.get_or_none(id=team_id)
+    if team is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+    v = Validator()
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = v.text(name, "name", max_length=100, label="The team name")
+    if description is not None:
+        changes["description"] = (
+            v.text(
+                description, "description", max_length=2000, required=False, label="The description"
+            )
+            or ""
+        )
+    v.raise_if_any()
+    if community_id is not None:
+        if not await Community.exists(id=community_id):
+            raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
+        changes["community_id"] = community_id
+    if changes:
+        await Team.filter(id=team_id).update(**changes)
+    return await Team.get(id=team_id)
+
+
+async def assign_leader(actor: Actor, team_id: int, volunteer_id: int) -> Team:
+    """Admins make anyone a leader of a team (joining them to it if needed)."""
+    actor.require_admin()
+    team = await Team.get_or_none(id=team_id)
+    if team is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+    if not await Volunteer.exists(id=volunteer_id):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such volunteer.", ["volunteerId"])
+    try:
+        membership, created = await TeamMembership.get_or_create(
+            team_id=team_id, volunteer_id=volunteer_id, defaults={"role": TeamRole.LEADER}
+        )
+    except IntegrityError:
+        membership, created = (
+            await TeamMembership.get(team_id=team_id, volunteer_id=volunteer_id),
+            False,
+        )
+    if not created and membership.role != TeamRole.LEADER:
+        await TeamMembership.filter(id=membership.id).update(role=TeamRole.LEADER)
+    return team
+
+
+async def set_admin(actor: Actor, volunteer_id: int, is_admin: bool) -> Volunteer:
+    """Admins grant or withdraw admin rights; the last admin stays one."""
+    actor.require_admin()
+    person = await Volunteer.get_or_none(id=volunteer_id)
+    if person is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such volunteer.", ["volunteerId"])
+    if not is_admin and person.is_admin:
+        others = await Volunteer.filter(is_admin=True).exclude(id=person.id).exists()
+        if not others:
+            raise DomainError(ErrorCode.INVALID_STATE, "Linli needs at least one administrator.")
+    await Volunteer.filter(id=person.id).update(is_admin=is_admin)
+    return await Volunteer.get(id=person.id)

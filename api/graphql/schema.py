@@ -17,6 +17,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.errors import should_mask
 from api.graphql.mutations.accounts import AccountMutations
+from api.graphql.mutations.admin import AdminMutations
 from api.graphql.mutations.attendance import AttendanceMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
@@ -36,6 +37,7 @@ Mutation = merge_types(
         OrganizerMutations,
         TeamMemberMutations,
         AttendanceMutations,
+        AdminMutations,
     ),
 )
 
