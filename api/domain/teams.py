@@ -122,3 +122,10 @@ async def set_admin(actor: Actor, volunteer_id: int, is_admin: bool) -> Voluntee
             raise DomainError(ErrorCode.INVALID_STATE, "Linli needs at least one administrator.")
     await Volunteer.filter(id=person.id).update(is_admin=is_admin)
     return await Volunteer.get(id=person.id)
+
+
+async def is_member(actor: Actor, team_id: int) -> bool:
+    """Whether the actor belongs to the team (as a member or as one of its leaders)."""
+    if actor.volunteer is None:
+        return False
+    return await TeamMembership.exists(team_id=team_id, volunteer_id=actor.volunteer.id)
