@@ -210,3 +210,18 @@ async def test_closing_refuses_a_future_event_and_strangers(database):
     else:
         raise AssertionError("a stranger closed the event")
     assert (await Event.get(id=event.id)).status == EventStatus.PUBLISHED
+
+
+async def test_the_event_page_knows_which_shifts_clash_with_mine(database):
+    team = await factories.team()
+    start = factories.soon()
+    mine = await _shift(await factories.event(team, starts_at=start))
+    event = await factories.event(team, starts_at=start + timedelta(hours=1), capacities=(3, 3))
+    clashing = await Shift.filter(event_id=event.id).order_by("id")
+    later = await _shift(await factories.event(team, starts_at=start + timedelta(hours=5)))
+    volunteer = await factories.volunteer()
+    await _confirmed(volunteer, mine)
+    actor = Actor(volunteer=volunteer)
+    found = await signups.clashing_shift_ids(actor, [mine, *clashing, later])
+    assert found == {s.id for s in clashing}  # not the one I hold, not the later one
+    assert await signups.clashing_shift_ids(Actor(), [mine, *clashing]) == set()
