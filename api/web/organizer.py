@@ -23,6 +23,7 @@ from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_forms, i18n
 from api.web.calendar import calendar_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
+from api.web.hours_report import hours_report_routes
 from api.web.rendering import operation, render, run_operation
 from api.web.roster import roster_routes
 
@@ -278,4 +279,5 @@ def organizer_routes() -> list[BaseRoute]:
         *event_forms.event_form_routes(),
         *calendar_routes(),
         *roster_routes(),
+        *hours_report_routes(),
     ]

@@ -127,3 +127,41 @@ async def test_the_hours_report_has_totals_and_provenance(database):
         ErrorCode.INVALID_INPUT,
     )
     assert encode_id("Team", team.id)
+
+
+async def test_the_hours_report_downloads_as_csv_and_xlsx(client, database):
+    import io
+
+    from openpyxl import load_workbook
+
+    admin, leader = (
+        await factories.volunteer("管理员", admin=True),
+        await factories.volunteer("队长"),
+    )
+    worker = await factories.volunteer("=张芳")  # a name that looks like a formula
+    team = await factories.team(leaders=(leader,))
+    start = factories.soon()
+    shift = await Shift.get(event_id=(await factories.event(team, starts_at=start)).id)
+    signup = await signups.sign_up(Actor(volunteer=worker), shift.id, "k")
+    clock.set_clock(lambda: start + timedelta(hours=1))
+    await checkin.mark_attendance(Actor(volunteer=leader), signup.id, SignupStatus.ATTENDED, None)
+    day = start.astimezone(SHANGHAI).date().isoformat()
+    query = f"?from={day}&to={day}"
+
+    factories.log_in_as(client, admin)
+    answer = await client.get(f"/admin/hours.csv{query}")
+    assert answer.status_code == 200
+    text = answer.content.decode("utf-8")
+    assert text.startswith("\ufeff姓名,手机号,服务日期")
+    assert "'=张芳" in text and "组织者登记" in text and "队长" in text
+
+    book = load_workbook(io.BytesIO((await client.get(f"/admin/hours.xlsx{query}")).content))
+    assert [c.value for c in book["汇总"][2]] == ["'=张芳", worker.phone, 2.0, 1]
+
+    assert (await client.get("/admin/hours.csv?from=2026-13-01")).status_code == 400
+    factories.log_in_as(client, leader)
+    assert (await client.get(f"/admin/hours.csv{query}")).status_code == 403
+    team_query = f"{query}&team={encode_id('Team', team.id)}"
+    assert (await client.get(f"/admin/hours.csv{team_query}")).status_code == 200
+    factories.log_in_as(client, None)
+    assert (await client.get(f"/admin/hours.xlsx{team_query}")).status_code == 403
