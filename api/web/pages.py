@@ -181,7 +181,9 @@ async def my_page(request: Request) -> Response:
     )
     viewer = data["viewer"]
     if viewer is None:
-        return RedirectResponse("/login?next=/me", status_code=303)
+        # The QR code's link (`/me?shift=…&code=…`) survives the log-in: back here after it.
+        here = "/me" + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
     now = clock.now()
     upcoming: list[dict[str, Any]] = []
     past: list[dict[str, Any]] = []
