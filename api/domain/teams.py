@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from api.domain.actors import Actor
@@ -124,8 +125,29 @@ async def set_admin(actor: Actor, volunteer_id: int, is_admin: bool) -> Voluntee
     return await Volunteer.get(id=person.id)
 
 
+#: Roles of people in a team (PENDING asked to join and waits for a leader).
+MEMBER_ROLES = (TeamRole.LEADER, TeamRole.MEMBER)
+
+
 async def is_member(actor: Actor, team_id: int) -> bool:
     """Whether the actor belongs to the team (as a member or as one of its leaders)."""
     if actor.volunteer is None:
         return False
-    return await TeamMembership.exists(team_id=team_id, volunteer_id=actor.volunteer.id)
+    return await TeamMembership.exists(
+        team_id=team_id, volunteer_id=actor.volunteer.id, role__in=MEMBER_ROLES
+    )
+
+
+def all_teams() -> QuerySet[Team]:
+    """Every team: the list of teams is public."""
+    return Team.all()
+
+
+async def teams_of(actor: Actor, volunteer_id: int) -> list[Team]:
+    """The teams a volunteer belongs to, oldest first, for the volunteer, their team leaders
+    and admins; empty for anyone else."""
+    if not await actor.may_see_personal_data_of(volunteer_id):
+        return []
+    return await Team.filter(
+        memberships__volunteer_id=volunteer_id, memberships__role__in=MEMBER_ROLES
+    ).order_by("id")

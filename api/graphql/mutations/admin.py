@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import strawberry
 
+from api import models
 from api.domain import places, teams
 from api.graphql.context import Info
 from api.graphql.errors import UserError
-from api.graphql.mutations.payloads import AuthPayload, TeamPayload, attempt
-from api.graphql.types import Community
+from api.graphql.mutations.payloads import AuthPayload, TeamPayload, answer
+from api.graphql.types.refs import CommunityRef
 from api.http.ids import decode_id_of
 
 
 @strawberry.type
 class CommunityPayload:
-    community: Community | None
+    community: models.Community | None = strawberry.field(graphql_type=CommunityRef | None)
     user_errors: list[UserError]
+
+    @classmethod
+    def of(
+        cls, community: models.Community | None, user_errors: list[UserError]
+    ) -> CommunityPayload:
+        return cls(community=community, user_errors=user_errors)
 
 
 @strawberry.input
@@ -68,66 +75,66 @@ def _community(global_id: strawberry.ID | None, field: str) -> int | None:
 class AdminMutations:
     @strawberry.mutation(description="Admins: adds a place to the tree.")
     async def add_community(self, info: Info, input: AddCommunityInput) -> CommunityPayload:
-        place, errors = await attempt(
+        return await answer(
+            CommunityPayload.of,
             lambda: places.add_place(
                 info.context.actor, input.name, _community(input.parent_id, "parentId")
-            )
+            ),
         )
-        return CommunityPayload(community=place, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Admins: renames a place.")
     async def rename_community(self, info: Info, input: RenameCommunityInput) -> CommunityPayload:
-        place, errors = await attempt(
+        return await answer(
+            CommunityPayload.of,
             lambda: places.rename_place(
                 info.context.actor,
                 decode_id_of(input.community_id, "Community", "communityId"),
                 input.name,
-            )
+            ),
         )
-        return CommunityPayload(community=place, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Admins: moves a compound to another community.")
     async def move_compound(self, info: Info, input: MoveCompoundInput) -> CommunityPayload:
-        place, errors = await attempt(
+        return await answer(
+            CommunityPayload.of,
             lambda: places.move_compound(
                 info.context.actor,
                 decode_id_of(input.community_id, "Community", "communityId"),
                 decode_id_of(input.parent_id, "Community", "parentId"),
-            )
+            ),
         )
-        return CommunityPayload(community=place, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Admins and the team's leaders: name, description, place.")
     async def update_team(self, info: Info, input: UpdateTeamInput) -> TeamPayload:
-        team, errors = await attempt(
+        return await answer(
+            TeamPayload.of,
             lambda: teams.update_team(
                 info.context.actor,
                 decode_id_of(input.team_id, "Team", "teamId"),
                 name=input.name,
                 description=input.description,
                 community_id=_community(input.community_id, "communityId"),
-            )
+            ),
         )
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Admins: makes someone a leader of a team.")
     async def assign_team_leader(self, info: Info, input: AssignTeamLeaderInput) -> TeamPayload:
-        team, errors = await attempt(
+        return await answer(
+            TeamPayload.of,
             lambda: teams.assign_leader(
                 info.context.actor,
                 decode_id_of(input.team_id, "Team", "teamId"),
                 decode_id_of(input.volunteer_id, "Volunteer", "volunteerId"),
-            )
+            ),
         )
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Admins: grants or withdraws admin rights.")
     async def set_admin(self, info: Info, input: SetAdminInput) -> AuthPayload:
-        person, errors = await attempt(
+        return await answer(
+            AuthPayload.of,
             lambda: teams.set_admin(
                 info.context.actor,
                 decode_id_of(input.volunteer_id, "Volunteer", "volunteerId"),
                 input.is_admin,
-            )
+            ),
         )
-        return AuthPayload(volunteer=person, user_errors=errors)  # type: ignore[arg-type]

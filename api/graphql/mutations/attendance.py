@@ -7,7 +7,7 @@ import strawberry
 from api.domain import announcements, attendance
 from api.graphql.context import Info
 from api.graphql.errors import UserError
-from api.graphql.mutations.payloads import SignupPayload, attempt
+from api.graphql.mutations.payloads import SignupPayload, answer, attempt
 from api.http.ids import decode_id_of
 
 
@@ -52,15 +52,15 @@ class AttendanceMutations:
         "is made for a new phone number, marked as added by you); needs a free seat."
     )
     async def add_walk_in(self, info: Info, input: AddWalkInInput) -> SignupPayload:
-        signup, errors = await attempt(
+        return await answer(
+            SignupPayload.of,
             lambda: attendance.add_walk_in(
                 info.context.actor,
                 decode_id_of(input.shift_id, "Shift", "shiftId"),
                 input.phone,
                 input.name,
-            )
+            ),
         )
-        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Leaders and admins: every confirmed sign-up attended.")
     async def mark_all_present(

@@ -8,7 +8,7 @@ import strawberry
 
 from api.domain import members
 from api.graphql.context import Info
-from api.graphql.mutations.payloads import TeamPayload, attempt
+from api.graphql.mutations.payloads import TeamPayload, answer
 from api.http.ids import decode_id_of
 from api.models import TeamRole as TeamRoleModel
 
@@ -63,49 +63,53 @@ class TeamMemberMutations:
         "(a team keeps at least one leader)."
     )
     async def set_team_role(self, info: Info, input: SetTeamRoleInput) -> TeamPayload:
-        team, errors = await attempt(
+        return await answer(
+            TeamPayload.of,
             lambda: members.set_role(
                 info.context.actor, *_ids(input), TeamRoleModel(input.role.value)
-            )
+            ),
         )
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Leaders and admins: lets an applicant in.")
     async def approve_team_member(self, info: Info, input: TeamMemberInput) -> TeamPayload:
-        team, errors = await attempt(lambda: members.approve(info.context.actor, *_ids(input)))
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
+        return await answer(
+            TeamPayload.of, lambda: members.approve(info.context.actor, *_ids(input))
+        )
 
     @strawberry.mutation(
         description="Leaders and admins: removes a member or turns down an applicant; "
         "they are told."
     )
     async def remove_team_member(self, info: Info, input: TeamMemberInput) -> TeamPayload:
-        team, errors = await attempt(lambda: members.remove(info.context.actor, *_ids(input)))
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
+        return await answer(
+            TeamPayload.of, lambda: members.remove(info.context.actor, *_ids(input))
+        )
 
     @strawberry.mutation(description="Leaves a team (its last leader cannot).")
     async def leave_team(self, info: Info, input: TeamIdInput) -> TeamPayload:
-        team, errors = await attempt(
-            lambda: members.leave(info.context.actor, decode_id_of(input.team_id, "Team", "teamId"))
+        return await answer(
+            TeamPayload.of,
+            lambda: members.leave(
+                info.context.actor, decode_id_of(input.team_id, "Team", "teamId")
+            ),
         )
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Leaders and admins: adds a registered neighbour by phone.")
     async def invite_to_team(self, info: Info, input: InviteToTeamInput) -> TeamPayload:
-        team, errors = await attempt(
+        return await answer(
+            TeamPayload.of,
             lambda: members.invite(
                 info.context.actor, decode_id_of(input.team_id, "Team", "teamId"), input.phone
-            )
+            ),
         )
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Leaders and admins: whether joining needs approval.")
     async def set_team_join_approval(
         self, info: Info, input: SetTeamJoinApprovalInput
     ) -> TeamPayload:
-        team, errors = await attempt(
+        return await answer(
+            TeamPayload.of,
             lambda: members.set_join_approval(
                 info.context.actor, decode_id_of(input.team_id, "Team", "teamId"), input.required
-            )
+            ),
         )
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
