@@ -96,14 +96,14 @@ async def holds_overlapping_seat(volunteer_id: int, shift: Shift) -> bool:
     )
 
 
-async def clashing_shift_ids(actor: Actor, shifts: list[Shift]) -> set[int]:
-    """Which of these shifts overlap one the viewer is CONFIRMED on (another shift): the
+async def clashing_shift_ids(volunteer_id: int | None, shifts: Sequence[Shift]) -> set[int]:
+    """Which of these shifts overlap one the volunteer is CONFIRMED on (another shift): the
     event page marks them before a tap, as the sign-up would answer SCHEDULE_CONFLICT.
     One query for the whole page."""
-    if actor.volunteer is None or not shifts:
+    if volunteer_id is None or not shifts:
         return set()
     held = await Signup.filter(
-        volunteer_id=actor.volunteer.id,
+        volunteer_id=volunteer_id,
         status=SignupStatus.CONFIRMED,
         shift__starts_at__lt=max(s.ends_at for s in shifts),
         shift__ends_at__gt=min(s.starts_at for s in shifts),

@@ -153,6 +153,32 @@ async def test_the_qr_link_keeps_shift_and_code_through_the_log_in(
     assert 'data-action="CheckIn"' in page.text and 'value="123456"' in page.text
 
 
+async def test_the_event_page_marks_a_shift_that_clashes_with_mine(
+    client: httpx.AsyncClient,
+) -> None:
+    from datetime import timedelta
+
+    from api.domain import signups
+    from api.domain.actors import Actor
+
+    team = await factories.team()
+    start = factories.soon()
+    held = await factories.event(team, title="消防演练", starts_at=start)
+    other = await factories.event(team, title="义剪", starts_at=start + timedelta(hours=1))
+    volunteer = await factories.volunteer()
+    await signups.sign_up(Actor(volunteer=volunteer), (await held.shifts.all())[0].id, "k")
+    log_in_as(client, volunteer)
+    page = await client.get(f"/events/{encode_id('Event', other.id)}")
+    assert "与您已报名的岗位时间冲突" in page.text
+    mine = await client.get(f"/events/{encode_id('Event', held.id)}")
+    assert "与您已报名的岗位时间冲突" not in mine.text
+    log_in_as(client, None)
+    assert (
+        "与您已报名的岗位时间冲突"
+        not in (await client.get(f"/events/{encode_id('Event', other.id)}")).text
+    )
+
+
 async def test_team_page_lists_its_events_and_offers_to_join(client: httpx.AsyncClient) -> None:
     team = await factories.team("东园消防志愿队")
     await factories.event(team, title="消防演练")
