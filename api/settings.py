@@ -29,6 +29,14 @@ class Settings:
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
+    # --- Throttles behind proxies (issue 9) --------------------------------------------------
+    # `login_failures_per_phone` counts one phone *from one address*; beyond this many failures
+    # for one phone from all addresses together, password log-in also needs an SMS code.
+    login_failures_per_phone_before_code: int = 10
+    # LINLI_TRUSTED_PROXIES: addresses/networks whose X-Forwarded-For/-Proto uvicorn believes
+    # (its forwarded_allow_ips, "*" for any); empty: none, the socket's peer is the client.
+    trusted_proxies: str = ""
+    # -----------------------------------------------------------------------------------------
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,4 +74,5 @@ def get_settings() -> Settings:
         secret_key=_secret_key(data_dir),
         public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
         data_dir=data_dir,
+        trusted_proxies=os.environ.get("LINLI_TRUSTED_PROXIES", "").strip(),
     )

@@ -12,7 +12,8 @@ Configuration (environment):
 
 * ``LINLI_NOTIFY_CHANNELS``: comma-separated channel names, default ``log``
   (``webhook`` is added automatically when ``LINLI_WEBHOOK_URL`` is set);
-* ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: the site's secret key),
+* ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: generated once into the data
+  directory, shown by ``linli secrets show``; never the site's secret key),
   ``LINLI_WEBHOOK_RETRIES`` (default 4), ``LINLI_WEBHOOK_TIMEOUT`` seconds (default 10).
 """
 
@@ -31,7 +32,7 @@ from typing import Protocol
 
 import httpx
 
-from api.settings import get_settings
+from api.infra.keys import webhook_secret
 
 log = logging.getLogger("linli.notify")
 
@@ -136,7 +137,7 @@ def configured_channels() -> list[Channel]:
         channels.append(
             WebhookChannel(
                 url,
-                os.environ.get("LINLI_WEBHOOK_SECRET") or get_settings().secret_key,
+                webhook_secret(),
                 retries=int(os.environ.get("LINLI_WEBHOOK_RETRIES", "4")),
                 timeout=float(os.environ.get("LINLI_WEBHOOK_TIMEOUT", "10")),
             )
