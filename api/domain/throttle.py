@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
@@ -80,6 +81,8 @@ async def attempt(limits: Sequence[Limit], what: str) -> Attempt:
     limit's error (in the order given) and leaves nothing recorded when it is refused.
 
     Must not run inside a transaction: the rows must be committed before they are counted."""
+    if isinstance(ThrottleFailure._meta.db, TransactionalDBClient):
+        raise RuntimeError("throttle.attempt must run outside a transaction")
     at = clock.now()
     row_ids: list[int] = []
     for limit in limits:
