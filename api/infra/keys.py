@@ -23,7 +23,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from api.settings import get_settings
+from api.settings import Settings, get_settings
 
 log = logging.getLogger("linli.keys")
 
@@ -94,13 +94,15 @@ def _generated(data_dir: Path, name: str) -> tuple[str, bool]:
     return value, True
 
 
-def shared_secret(env_var: str, file_name: str) -> str:
-    """A secret shared with an outside party: `env_var` when set, else generated once into the
-    data directory. Never the master key."""
-    settings = get_settings()
-    configured = os.environ.get(env_var, "").strip()
-    if configured:
-        value = configured
+def shared_secret(
+    env_var: str, configured: str | None, file_name: str, settings: Settings | None = None
+) -> str:
+    """A secret shared with an outside party: `configured` (from `env_var`, read in
+    `api.settings`) when set, else generated once into the data directory as `file_name`.
+    Never the master key."""
+    settings = settings or get_settings()
+    if configured and configured.strip():
+        value = configured.strip()
     else:
         value, created = _generated(settings.data_dir, file_name)
         if created:
@@ -120,9 +122,12 @@ WEBHOOK_SECRET_ENV = "LINLI_WEBHOOK_SECRET"
 WEBHOOK_SECRET_FILE = "webhook_secret"
 
 
-def webhook_secret() -> str:
+def webhook_secret(settings: Settings | None = None) -> str:
     """The HMAC secret of the webhook channel (`X-Linli-Signature`)."""
-    return shared_secret(WEBHOOK_SECRET_ENV, WEBHOOK_SECRET_FILE)
+    settings = settings or get_settings()
+    return shared_secret(
+        WEBHOOK_SECRET_ENV, settings.configured_webhook_secret, WEBHOOK_SECRET_FILE, settings
+    )
 
 
 #: What `linli secrets show` prints: name → how to get it (other gateways add theirs here).

@@ -100,6 +100,7 @@ async def test_the_webhook_secret_is_generated_apart_and_signs_deliveries(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
     monkeypatch.setenv("LINLI_WEBHOOK_URL", "https://gateway.example/linli")
+    get_settings.cache_clear()
     [webhook] = [c for c in channels.configured_channels() if isinstance(c, WebhookChannel)]
     stored = data_dir / keys.WEBHOOK_SECRET_FILE
     assert stored.read_text() == webhook.secret
@@ -136,9 +137,11 @@ def test_a_configured_webhook_secret_is_used_but_never_the_master_key(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
     monkeypatch.setenv("LINLI_WEBHOOK_SECRET", "gateway-secret-from-the-operator-2026")
+    get_settings.cache_clear()
     assert keys.webhook_secret() == "gateway-secret-from-the-operator-2026"
     assert not (data_dir / keys.WEBHOOK_SECRET_FILE).exists()
     monkeypatch.setenv("LINLI_WEBHOOK_SECRET", get_settings().secret_key)
+    get_settings.cache_clear()
     with pytest.raises(keys.SecretConfigError):
         keys.webhook_secret()
     with pytest.raises(SystemExit) as exited:
