@@ -28,11 +28,13 @@ def decode_id(global_id: str) -> tuple[str, int]:
 def decode_id_of(global_id: str, expected: str, field: str) -> int:
     """The primary key of an id of the expected type (for mutation inputs)."""
     from api.domain.errors import InvalidInput
+    from api.infra.i18n import N_
 
+    problem = N_("Not a valid %(type)s id.", type=expected)
     try:
         type_name, pk = decode_id(global_id)
     except PublicError:
-        raise InvalidInput(f"Not a valid {expected} id.", [field]) from None
+        raise InvalidInput(problem, [field]) from None
     if type_name != expected:
-        raise InvalidInput(f"Not a valid {expected} id.", [field])
+        raise InvalidInput(problem, [field])
     return pk

@@ -22,7 +22,7 @@ def _(message: str) -> str:
 
 #: The columns, in the page's language (zh-CN unless the switch says otherwise): the sheet is
 #: opened by the community's staff.
-HEADER = [_("Name"), _("Phone"), _("Role"), _("Status"), _("Checked in at"), _("Hours")]
+HEADER = [_("Volunteer name"), _("Phone"), _("Role"), _("Status"), _("Checked in at"), _("Hours")]
 
 
 async def roster_csv(request: Request) -> Response:

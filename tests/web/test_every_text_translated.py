@@ -36,7 +36,7 @@ from tests.conftest import GraphQLClient
 from tests.domain.test_notifications import Recorder
 
 #: Words that are the same in every language: the brand, the switch, codes people type.
-EVERY_LANGUAGE = {"Linli", "English", "QR", "CSV", "RRULE", "COUNT", "UNTIL", "DTSTART"}
+EVERY_LANGUAGE = {"Linli", "English", "QR", "CSV", "Excel", "RRULE", "COUNT", "UNTIL", "DTSTART"}
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "label"}
@@ -347,6 +347,8 @@ async def _walk(client: httpx.AsyncClient, language: str) -> None:
     walk.page("dashboard csv", await client.get(f"/teams/{team_id}/dashboard.csv"))
     walk.page("roster", await client.get(f"/events/{event_id}/roster.csv"))
     walk.page("new event", await client.get(f"/teams/{team_id}/events/new"))
+    walk.page("members", await client.get(f"/teams/{team_id}/members"))
+    walk.page("team hours", await client.get(f"/admin/hours.csv?team={team_id}"))
     bad_event = [
         ("title", ""),
         ("kind", "HAIRCUT"),
@@ -378,5 +380,8 @@ async def _walk(client: httpx.AsyncClient, language: str) -> None:
     district = encode_id("Community", w["district"].id)
     walk.page("community dashboard", await client.get(f"/communities/{district}/dashboard"))
     walk.page("community csv", await client.get(f"/communities/{district}/dashboard.csv"))
+    walk.page("admin console", await client.get("/admin"))
+    walk.page("hours report", await client.get("/admin/hours.csv"))
+    walk.page("hours report, bad date", await client.get("/admin/hours.csv?from=soon"), 400)
 
     assert walk.problems == [], "\n".join(walk.problems)
