@@ -26,6 +26,7 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 4000
     max_page_size: int = 100
+    max_query_cost: int = 25_000
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
@@ -66,4 +67,5 @@ def get_settings() -> Settings:
         secret_key=_secret_key(data_dir),
         public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
         data_dir=data_dir,
+        max_query_cost=int(os.environ.get("LINLI_MAX_QUERY_COST", "25000")),
     )

@@ -15,6 +15,7 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
+from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import should_mask
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.organizer import OrganizerMutations
@@ -47,6 +48,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            QueryCostLimiter,
             lambda: MaskErrors(should_mask_error=should_mask),
         ],
     )

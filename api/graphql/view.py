@@ -6,7 +6,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -15,12 +15,17 @@ from strawberry.types import ExecutionResult
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.http.actor import actor_for
+from api.http.security_headers import graphiql_policy
 
 
 class LinliGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         actor = await actor_for(request, unsafe_method=request.method == "POST")
         return Context(request=request, response=response, actor=actor)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        html = self.graphql_ide_html
+        return HTMLResponse(html, headers={"Content-Security-Policy": graphiql_policy(html)})
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:

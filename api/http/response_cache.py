@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.sessions import SESSION_COOKIE
 from api.infra.freshness import catalog_version
+from api.settings import get_settings
 
 MAX_ENTRIES = 512
 MAX_AGE_SECONDS = 5.0
@@ -44,8 +45,10 @@ class Entry:
 
 @lru_cache(maxsize=512)
 def _only_queries(document: str) -> bool:
+    # The token limit applies here too, before anything is parsed in full: a huge document is
+    # refused after `max_tokens` tokens (and then refused again, as cheaply, by the schema).
     try:
-        parsed = parse(document)
+        parsed = parse(document, max_tokens=get_settings().max_tokens)
     except GraphQLError:
         return False
     return all(
@@ -65,7 +68,7 @@ def _request_key(scope: Scope, body: bytes) -> str | None:
     else:
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             return None
         if not isinstance(payload, dict):
             return None
