@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cross_web import HTTPException
@@ -22,6 +23,12 @@ class LinliGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         actor = await actor_for(request, unsafe_method=request.method == "POST")
         return Context(request=request, response=response, actor=actor)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         html = self.graphql_ide_html
