@@ -14,6 +14,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api.graphql.view import make_graphql_app
 from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
+from api.http.serving import BodyTimeout
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
@@ -44,6 +45,7 @@ def create_app(database_url: str | None = None) -> Starlette:
         max_body_size=settings.max_body_size,
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(BodyTimeout),
             Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
         ],
     )

@@ -27,6 +27,12 @@ class Settings:
     max_tokens: int = 4000
     max_page_size: int = 100
     max_query_cost: int = 25_000
+    # The sockets (`linli serve`): seconds to send a request's headers, then its body; seconds
+    # an idle keep-alive connection stays open; connections served at once (more get 503).
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: int = 5
+    max_connections: int = 1000
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
@@ -68,4 +74,8 @@ def get_settings() -> Settings:
         public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
         data_dir=data_dir,
         max_query_cost=int(os.environ.get("LINLI_MAX_QUERY_COST", "25000")),
+        header_timeout=float(os.environ.get("LINLI_HEADER_TIMEOUT", "10")),
+        body_timeout=float(os.environ.get("LINLI_BODY_TIMEOUT", "30")),
+        keep_alive_timeout=int(os.environ.get("LINLI_KEEP_ALIVE_TIMEOUT", "5")),
+        max_connections=int(os.environ.get("LINLI_MAX_CONNECTIONS", "1000")),
     )

@@ -178,7 +178,9 @@ async def publish_event(actor: Actor, event_id: int) -> Event:
         raise DomainError(ErrorCode.INVALID_STATE, "Only a draft can be published.", ["eventId"])
     if event.cancel_reason is not None:
         raise DomainError(
-            ErrorCode.INVALID_STATE, "This draft was cancelled; it cannot be published.", ["eventId"]
+            ErrorCode.INVALID_STATE,
+            "This draft was cancelled; it cannot be published.",
+            ["eventId"],
         )
     if event.ends_at <= clock.now():
         raise DomainError(ErrorCode.INVALID_STATE, "This event is already over.", ["eventId"])

@@ -49,9 +49,10 @@ async def join_team(actor: Actor, team_id: int) -> Team:
     if team is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
     memberships = TeamMembership.filter(volunteer_id=volunteer.id)
-    if await memberships.count() >= MAX_TEAMS_PER_VOLUNTEER and not await memberships.filter(
-        team_id=team_id
-    ).exists():
+    if (
+        await memberships.count() >= MAX_TEAMS_PER_VOLUNTEER
+        and not await memberships.filter(team_id=team_id).exists()
+    ):
         raise DomainError(
             ErrorCode.INVALID_STATE,
             f"A volunteer belongs to at most {MAX_TEAMS_PER_VOLUNTEER} teams.",

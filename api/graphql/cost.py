@@ -80,7 +80,7 @@ class _Costing:
     ) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.variables = variables
+        self.variables = dict(variables)
         self.max_page = get_settings().max_page_size
 
     def selection_set(

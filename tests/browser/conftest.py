@@ -129,8 +129,10 @@ def browser(playwright_instance: Any) -> Iterator[Any]:
 @pytest.fixture
 def context(browser: Any, playwright_instance: Any, server: str) -> Iterator[Any]:
     context = browser.new_context(**phone(playwright_instance), base_url=server)
+    violations = watch_csp(context)
     yield context
     context.close()
+    assert not violations, violations
 
 
 @pytest.fixture
@@ -142,8 +144,10 @@ def persistent_context(playwright_instance: Any, server: str, tmp_path: Path) ->
         base_url=server,
         **phone(playwright_instance),
     )
+    violations = watch_csp(context)
     yield context
     context.close()
+    assert not violations, violations
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
 
 
@@ -190,4 +194,25 @@ def open_shift(context: Any, *, full: bool = False) -> dict[str, Any]:
 
 
 def wait_for_service_worker(page: Any) -> None:
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    # Polled from here: `wait_for_function` evaluates its predicate with `new Function`
+    # inside the page, which the pages' Content-Security-Policy (no 'unsafe-eval') refuses.
+    deadline = time.monotonic() + 15
+    while not page.evaluate("navigator.serviceWorker.controller !== null"):
+        assert time.monotonic() < deadline, "no service worker took control of the page"
+        page.wait_for_timeout(100)
+
+
+def watch_csp(context: Any) -> list[str]:
+    """Collects the Content-Security-Policy violations the context's pages report."""
+    violations: list[str] = []
+
+    def watch(page: Any) -> None:
+        page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+
+    context.on("page", watch)
+    for page in context.pages:
+        watch(page)
+    return violations

@@ -129,7 +129,7 @@ async def test_larger_corrections_are_an_admins_with_a_note_and_the_ledger_keeps
     factories.log_in_as(client, admin)
     no_note = (await gql.ok(mark, {"id": gid, "hours": 8}))["markAttendance"]
     assert no_note["userErrors"] == [{"code": "INVALID_INPUT", "field": ["note"]}]
-    fixed = (await gql.ok(mark, {"id": gid, "hours": 8, "note": "通宵值守，经社区核实"}))
+    fixed = await gql.ok(mark, {"id": gid, "hours": 8, "note": "通宵值守，经社区核实"})
     assert fixed["markAttendance"]["signup"]["hours"] == 8
     ledger = await HoursEntry.filter(signup_id=theirs.id).order_by("id")
     assert [(e.centihours, e.recorded_by_id, e.note) for e in ledger] == [

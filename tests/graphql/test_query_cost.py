@@ -46,7 +46,9 @@ async def test_the_nested_alias_attack_is_refused_before_execution(client, datab
 async def test_answers_report_their_cost(client, database) -> None:
     gql = GraphQLClient(client)
     await factories.event(await factories.team(), capacities=(3,))
-    body = await gql("query($n: Int) { events(first: $n) { nodes { id shifts { id } } } }", {"n": 3})
+    body = await gql(
+        "query($n: Int) { events(first: $n) { nodes { id shifts { id } } } }", {"n": 3}
+    )
     assert "errors" not in body
     # The connection (1), 3 events, 50 shifts each at most.
     assert body["extensions"]["cost"] == 1 + 3 + 3 * 50
