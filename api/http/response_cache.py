@@ -33,6 +33,8 @@ from api.settings import get_settings
 MAX_ENTRIES = 512
 MAX_AGE_SECONDS = 5.0
 MAX_CACHED_BODY = 256 * 1024
+# Longer documents are never cached (nor parsed here): the schema's token limit refuses them.
+MAX_CACHED_QUERY = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def _request_key(scope: Scope, body: bytes) -> str | None:
         query = payload.get("query")
         variables = json.dumps(payload.get("variables") or {}, sort_keys=True)
         operation = payload.get("operationName") or ""
-    if not isinstance(query, str) or not _only_queries(query):
+    if not isinstance(query, str) or len(query) > MAX_CACHED_QUERY or not _only_queries(query):
         return None
     return hashlib.sha256(f"{query}\0{variables}\0{operation}".encode()).hexdigest()
 

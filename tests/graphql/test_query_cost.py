@@ -103,4 +103,10 @@ async def test_a_huge_query_is_refused_by_its_tokens_before_the_cache_parses_it(
     response = await client.post("/graphql", json={"query": huge})
     assert response.status_code == 200
     assert "token" in response.json()["errors"][0]["message"].lower()
+    assert seen == []  # too long to be cached: the cache did not parse it at all
+    # Shorter, but over the token limit: parsed by the cache only up to the limit.
+    long = "{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(1_000)) + " }"
+    assert len(long) < response_cache.MAX_CACHED_QUERY
+    response = await client.post("/graphql", json={"query": long})
+    assert "token" in response.json()["errors"][0]["message"].lower()
     assert seen == [get_settings().max_tokens]
