@@ -17,7 +17,7 @@ from tests import factories
 
 PARAMS = [
     "date", "since", "until", "after", "first", "kind", "community", "q", "next", "shift",
-    "code", "notice", "page", "size", "id", "status",
+    "code", "notice", "page", "size", "id", "status", "from", "to", "team",
 ]  # fmt: skip
 TEXT_VALUES = [
     "", "9999-12-31", "0001-01-01", "2026-02-30", "2026-12-05", "10000-01-01", "-1", "0",
@@ -73,9 +73,10 @@ bodies = st.one_of(
 @pytest.fixture
 async def page_world(client, database):
     leader = await factories.volunteer("组长")
+    admin = await factories.volunteer("管理员", admin=True)
     team = await factories.team(leaders=(leader,))
     await factories.event(team)
-    return client, leader
+    return client, {"leader": leader, "admin": admin}
 
 
 def _fill(path: str, id_value: str) -> str:
@@ -97,16 +98,16 @@ def _fill(path: str, id_value: str) -> str:
     id_value=ids,
     params=st.dictionaries(st.sampled_from(PARAMS), values, max_size=4),
     body=bodies,
-    logged_in=st.booleans(),
+    who=st.sampled_from([None, "leader", "admin"]),
     content_type=st.sampled_from(
         ["application/x-www-form-urlencoded", "application/json", "text/plain; charset=latin-1"]
     ),
 )
 async def test_pages_never_answer_5xx(
-    page_world, route, id_value, params, body, logged_in, content_type
+    page_world, route, id_value, params, body, who, content_type
 ):
-    client, leader = page_world
-    factories.log_in_as(client, leader if logged_in else None)
+    client, people = page_world
+    factories.log_in_as(client, people[who] if who else None)
     path, methods = route
     url = _fill(path, id_value)
     if params:
@@ -135,11 +136,13 @@ async def test_pages_never_answer_5xx(
         "/events/99999999999999999999",
         "/events/%ff%fe",
         "/?after=%ff&community=%00",
+        "/admin/hours.csv?from=9999-12-31&to=9999-12-31",
+        "/admin/hours.xlsx?from=0001-01-01&to=0001-01-02&team=%ff",
     ],
 )
 async def test_known_bad_inputs_answer_a_page_or_a_client_error(page_world, url, caplog):
-    client, leader = page_world
-    factories.log_in_as(client, leader)
+    client, people = page_world
+    factories.log_in_as(client, people["admin"])
     with caplog.at_level(logging.INFO):
         response = await client.get(url)
     assert response.status_code < 500, response.text[:300]
