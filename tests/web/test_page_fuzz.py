@@ -103,9 +103,7 @@ def _fill(path: str, id_value: str) -> str:
         ["application/x-www-form-urlencoded", "application/json", "text/plain; charset=latin-1"]
     ),
 )
-async def test_pages_never_answer_5xx(
-    page_world, route, id_value, params, body, who, content_type
-):
+async def test_pages_never_answer_5xx(page_world, route, id_value, params, body, who, content_type):
     client, people = page_world
     factories.log_in_as(client, people[who] if who else None)
     path, methods = route
