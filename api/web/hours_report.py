@@ -23,7 +23,7 @@ from api.models import HoursMethod
 from api.settings import SHANGHAI
 from api.web import i18n
 from api.web.exports import cell, csv_response, error_response
-from api.web.rendering import plain_text
+from api.web.rendering import parse_day, plain_text
 
 
 def _(message: str) -> str:
@@ -68,10 +68,10 @@ class BadQuery(Exception):
 def _day(raw: str | None, default: date) -> date:
     if not raw:
         return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadQuery(BAD_DATE) from None
+    day = parse_day(raw)
+    if day is None:  # not a date, or beyond the days a page accepts (no overflow below)
+        raise BadQuery(BAD_DATE)
+    return day
 
 
 def _team(raw: str | None) -> int | None:
