@@ -15,6 +15,7 @@ Times are written in UTC (``…Z``), which every calendar client shows in its ow
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +29,7 @@ from api.models import Event, EventStatus, Signup, SignupStatus, Team, Volunteer
 from api.settings import get_settings
 
 TOKEN_BYTES = 24
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")  # secrets.token_urlsafe
 PAST_WINDOW = timedelta(days=90)
 MAX_ITEMS = 1000
 PRODID = "-//Linli//linli 邻里//ZH"
@@ -103,8 +105,8 @@ def _vevent(
 
 async def volunteer_feed(token: str) -> bytes | None:
     """The feed behind a token, or None when no volunteer has it."""
-    if not token or len(token) > 64:
-        return None
+    if not token or len(token) > 64 or not TOKEN_SHAPE.fullmatch(token):
+        return None  # never a token (and no NUL byte sent to PostgreSQL)
     volunteer = await Volunteer.get_or_none(calendar_token=token)
     if volunteer is None:
         return None
