@@ -131,3 +131,27 @@ async def test_the_command_line_lists_and_revokes(database):
     assert found is not None and found.scopes == {"READ_PUBLIC"}
     assert await api_tokens.bearer(secret + "x") is None
     assert timedelta(0) < api_tokens.LAST_USED_GRANULARITY
+
+
+async def test_the_developer_page_makes_lists_and_revokes(client: httpx.AsyncClient, database):
+    volunteer = await factories.volunteer()
+    factories.log_in_as(client, None)
+    assert (await client.get("/me/developer")).status_code == 303
+    factories.log_in_as(client, volunteer)
+    page = await client.get("/me/developer")
+    assert page.status_code == 200 and "开发者" in page.text and "还没有令牌" in page.text
+    made = await client.post(
+        "/me/developer",
+        data={"name": "区大屏", "scopes": ["READ_PUBLIC", "READ_PERSONAL"], "expiresInDays": "30"},
+    )
+    assert made.status_code == 200 and "只显示这一次" in made.text
+    secret = made.text.split('<code class="secret">', 1)[1].split("</code>", 1)[0]
+    assert (await api_tokens.bearer(secret)) is not None
+    bad = await client.post("/me/developer", data={"name": "", "expiresInDays": "x"})
+    assert bad.status_code == 422
+    row = await ApiToken.get(name="区大屏")
+    revoked = await client.post(
+        "/me/developer", data={"action": "revoke", "id": encode_id("ApiToken", row.id)}
+    )
+    assert revoked.status_code == 303
+    assert await api_tokens.bearer(secret) is None
