@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 
 import httpx
-import pytest
 
 from api.domain import events, notifications, scheduling, signups
 from api.domain.actors import Actor
@@ -18,25 +17,6 @@ from api.models import DomainEvent, Notification, NotificationKind
 from tests import factories
 from tests.conftest import GraphQLClient
 from tests.sqlcount import count_sql
-
-
-class Recorder:
-    name = "recorder"
-
-    def __init__(self) -> None:
-        self.sent: list[channels.OutboundMessage] = []
-
-    async def send(self, message: channels.OutboundMessage) -> bool:
-        self.sent.append(message)
-        return True
-
-
-@pytest.fixture
-def recorder():
-    r = Recorder()
-    channels.set_channels([r])
-    yield r
-    channels.set_channels(None)
 
 
 async def _full_shift_with_waitlist():
