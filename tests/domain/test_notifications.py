@@ -15,7 +15,6 @@ from api.infra import channels, clock
 from api.jobs import delivery, scheduler
 from api.models import DomainEvent, Notification, NotificationKind
 from tests import factories
-from tests.conftest import GraphQLClient
 from tests.sqlcount import count_sql
 
 
@@ -239,8 +238,7 @@ def test_channels_from_environment(monkeypatch) -> None:
     assert [c.name for c in channels.configured_channels()] == ["webhook"]
 
 
-async def test_notifications_over_graphql(client, recorder) -> None:
-    gql = GraphQLClient(client)
+async def test_notifications_over_graphql(client, gql, recorder) -> None:
     leader, event, shift, first, second = await _full_shift_with_waitlist()
     await events.cancel_event(leader, event.id, "暴雨")
     await notifications.dispatch_pending()
