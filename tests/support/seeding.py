@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from api.http.ids import encode_id
-from api.models import Volunteer
+from api.models import Shift, Volunteer
 from tests.support import factories
 from tests.support.databases import orm
 
@@ -41,12 +41,12 @@ async def many_volunteers(count: int, first_phone: int = STORM_PHONES) -> list[i
         ],
         batch_size=500,
     )
-    ids = await (
+    rows = await (
         Volunteer.filter(phone__gte=str(first_phone), phone__lt=str(first_phone + count))
         .order_by("phone")
-        .values_list("id", flat=True)
+        .values("id")
     )
-    return [int(i) for i in ids]
+    return [int(r["id"]) for r in rows]
 
 
 async def seed_storm(url: str, volunteers: int, capacity: int) -> StormSetup:
@@ -60,7 +60,7 @@ async def seed_storm(url: str, volunteers: int, capacity: int) -> StormSetup:
             await factories.event(team, title=f"义剪 {i}", starts_at=later + timedelta(days=i))
             for i in range(2)
         ]
-        shift_id = (await event.shifts.all())[0].id
-        other_shift_ids = [(await e.shifts.all())[0].id for e in others]
+        shift_id = (await Shift.get(event_id=event.id)).id
+        other_shift_ids = [(await Shift.get(event_id=e.id)).id for e in others]
         ids = await many_volunteers(volunteers)
         return StormSetup(shift_id, other_shift_ids, ids, admin.id)

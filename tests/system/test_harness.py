@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,8 +26,10 @@ def test_a_traceback_in_the_server_log_fails_the_run(tmp_path: Path) -> None:
     assert server.log_problems() == ["WARNING database is locked"]
 
 
-def _rows(statuses: list[str], seats_taken: int, waitlist_count: int, capacity: int = 2):
-    rows = [
+def _rows(
+    statuses: list[str], seats_taken: int, waitlist_count: int, capacity: int = 2
+) -> ShiftRows:
+    rows: list[dict[str, Any]] = [
         {
             "id": i,
             "volunteer_id": i,
@@ -35,7 +38,7 @@ def _rows(statuses: list[str], seats_taken: int, waitlist_count: int, capacity: 
         }
         for i, s in enumerate(statuses, start=1)
     ]
-    waiting = [r["id"] for r in rows if r["status"] == "WAITLISTED"]
+    waiting = [i for i, s in enumerate(statuses, start=1) if s == "WAITLISTED"]
     positions = {pk: n for n, pk in enumerate(waiting, start=1)}
     return ShiftRows(capacity, seats_taken, waitlist_count, rows, positions)
 
