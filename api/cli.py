@@ -49,13 +49,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from api.demo import neighbourhood as demo
+    from api.demo.load import generate_load
+    from api.demo.neighbourhood import load_demo
 
     async def work() -> None:
-        summary = await demo.load_demo()
+        summary = await load_demo()
         print(summary)
         if args.volunteers or args.events:
-            await demo.generate_load(args.volunteers, args.events)
+            await generate_load(args.volunteers, args.events)
 
     asyncio.run(_with_orm(work))
     return 0

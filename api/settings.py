@@ -1,26 +1,49 @@
-"""Configuration from the environment, in one place."""
+"""Configuration: every ``LINLI_*`` variable is read here and nowhere else.
+
+`load_settings()` turns an environment (``os.environ`` by default) into a `Settings`;
+`get_settings()` is the process's one copy, made on first use. Importing this module (or any
+module of the package) reads and writes nothing: the secret key is generated and stored under
+``data/`` only when something first signs or checks a value with it.
+
+The README's "Configuration" table lists every variable; keep the two in step.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-DEFAULT_DATABASE_URL = "sqlite://data/linli.sqlite3"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+log = logging.getLogger("linli.settings")
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_DATABASE_URL = "sqlite://data/linli.sqlite3"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_DATA_DIR = "data"
+DEFAULT_SCHEDULER_INTERVAL = 30.0
+DEFAULT_REMINDER_HOURS = (24, 2)
+MAX_REMINDER_HOURS = 24 * 14
+DEFAULT_WEBHOOK_RETRIES = 4
+DEFAULT_WEBHOOK_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
-    secret_key: str
-    public_url: str
-    data_dir: Path
+    # Site ------------------------------------------------------------------------------
+    database_url: str = DEFAULT_DATABASE_URL
+    public_url: str = DEFAULT_PUBLIC_URL
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    #: ``LINLI_SECRET_KEY`` as configured; `secret_key` falls back to ``data_dir/secret_key``.
+    configured_secret_key: str | None = field(default=None, repr=False)
+
+    # Request limits (not configurable from the environment) -----------------------------
     max_body_size: int = 256 * 1024
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -30,6 +53,20 @@ class Settings:
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
 
+    # Background work ---------------------------------------------------------------------
+    scheduler_enabled: bool = True
+    scheduler_interval: float = DEFAULT_SCHEDULER_INTERVAL
+    #: Offsets before a confirmed shift at which reminders are made, largest first.
+    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS
+
+    # Outbound channels -------------------------------------------------------------------
+    notify_channels: frozenset[str] = frozenset({"log"})
+    webhook_url: str = ""
+    #: ``LINLI_WEBHOOK_SECRET``; `webhook_signing_key` falls back to the secret key.
+    configured_webhook_secret: str | None = field(default=None, repr=False)
+    webhook_retries: int = DEFAULT_WEBHOOK_RETRIES
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -38,11 +75,18 @@ class Settings:
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @cached_property
+    def secret_key(self) -> str:
+        """The configured key, else the one stored under the data directory (generated and
+        written there the first time it is needed, never on import)."""
+        return self.configured_secret_key or _stored_secret_key(self.data_dir)
 
-def _secret_key(data_dir: Path) -> str:
-    configured = os.environ.get("LINLI_SECRET_KEY")
-    if configured:
-        return configured
+    @property
+    def webhook_signing_key(self) -> str:
+        return self.configured_webhook_secret or self.secret_key
+
+
+def _stored_secret_key(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -58,12 +102,68 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+# Parsing ---------------------------------------------------------------------------------
+
+
+def _flag(raw: str | None, default: bool) -> bool:
+    if raw is None or not raw.strip():
+        return default
+    return raw.strip().lower() not in ("off", "0", "false", "no")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        return max(minimum, float(raw))
+    except ValueError:
+        log.warning("%s=%r is not a number; using %s", name, raw, default)
+        return default
+
+
+def _reminder_hours(raw: str) -> tuple[int, ...]:
+    if not raw.strip():
+        return DEFAULT_REMINDER_HOURS
+    try:
+        hours = {int(part) for part in raw.split(",") if part.strip()}
+    except ValueError:
+        log.warning("LINLI_REMINDER_HOURS=%r is not a list of hours; using 24,2", raw)
+        return DEFAULT_REMINDER_HOURS
+    hours = {h for h in hours if 0 < h <= MAX_REMINDER_HOURS}
+    return tuple(sorted(hours, reverse=True)) or DEFAULT_REMINDER_HOURS
+
+
+def _notify_channels(env: Mapping[str, str], webhook_url: str) -> frozenset[str]:
+    raw = env.get("LINLI_NOTIFY_CHANNELS")
+    if raw is None:  # unset: the log, and the webhook when it has a URL
+        return frozenset({"log", "webhook"} if webhook_url else {"log"})
+    return frozenset(n.strip().lower() for n in raw.split(",") if n.strip())
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings an environment describes (``os.environ`` when none is given)."""
+    env = os.environ if env is None else env
+    webhook_url = env.get("LINLI_WEBHOOK_URL", "").strip()
+    return Settings(
+        database_url=env.get("LINLI_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        public_url=(env.get("LINLI_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+        data_dir=Path(env.get("LINLI_DATA_DIR") or DEFAULT_DATA_DIR),
+        configured_secret_key=env.get("LINLI_SECRET_KEY") or None,
+        scheduler_enabled=_flag(env.get("LINLI_SCHEDULER"), True),
+        scheduler_interval=_number(
+            env, "LINLI_SCHEDULER_INTERVAL", DEFAULT_SCHEDULER_INTERVAL, 1.0
+        ),
+        reminder_hours=_reminder_hours(env.get("LINLI_REMINDER_HOURS", "")),
+        notify_channels=_notify_channels(env, webhook_url),
+        webhook_url=webhook_url,
+        configured_webhook_secret=env.get("LINLI_WEBHOOK_SECRET") or None,
+        webhook_retries=int(_number(env, "LINLI_WEBHOOK_RETRIES", DEFAULT_WEBHOOK_RETRIES, 0)),
+        webhook_timeout=_number(env, "LINLI_WEBHOOK_TIMEOUT", DEFAULT_WEBHOOK_TIMEOUT, 0.1),
+    )
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    data_dir = Path(os.environ.get("LINLI_DATA_DIR", "data"))
-    return Settings(
-        database_url=os.environ.get("LINLI_DATABASE_URL", DEFAULT_DATABASE_URL),
-        secret_key=_secret_key(data_dir),
-        public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
-        data_dir=data_dir,
-    )
+    """The process's settings, read from the environment once."""
+    return load_settings()

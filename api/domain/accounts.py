@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 
 from api.domain import throttle
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.infra.passwords import hash_password, verify_password
+from api.infra.passwords import hash_password, needs_rehash, verify_password
 from api.models import ApiToken, Volunteer
 from api.settings import get_settings
 
@@ -89,7 +89,21 @@ async def log_in(phone: str, password: str, client_address: str) -> Volunteer:
         await throttle.record_failure(keys)
         raise DomainError(ErrorCode.BAD_CREDENTIALS, "Wrong phone number or password.")
     await throttle.clear(keys[:1])
+    await _rehash_if_outdated(volunteer, password)
     return volunteer
+
+
+async def _rehash_if_outdated(volunteer: Volunteer, password: str) -> None:
+    """After a good log-in, a hash made with older argon2 parameters is replaced by one made
+    with the current parameters (the plain password is only known at this moment)."""
+    if not needs_rehash(volunteer.password_hash):
+        return
+    fresh = await asyncio.to_thread(hash_password, password)
+    # Only if it is still the hash just verified (a password change meanwhile wins).
+    await Volunteer.filter(id=volunteer.id, password_hash=volunteer.password_hash).update(
+        password_hash=fresh
+    )
+    volunteer.password_hash = fresh
 
 
 def _digest(token: str) -> str:

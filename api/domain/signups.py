@@ -13,6 +13,7 @@ deadlocking. Invariants (tested with hypothesis):
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -29,6 +30,12 @@ from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Voluntee
 SEAT_HOLDING = (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW)
 ACTIVE = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
 IDEMPOTENCY_KEY_MAX = 100
+
+
+def is_upcoming(status: SignupStatus | str, shift_ends_at: datetime, now: datetime) -> bool:
+    """A sign-up still ahead of the volunteer: confirmed or waitlisted, for a shift that has not
+    ended yet (everything else, attended, cancelled or over, is their past)."""
+    return status in ACTIVE and shift_ends_at >= now
 
 
 def _validate_key(key: str) -> str:

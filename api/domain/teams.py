@@ -51,3 +51,10 @@ async def join_team(actor: Actor, team_id: int) -> Team:
     except IntegrityError:
         pass  # joined twice at once: once is enough
     return team
+
+
+async def is_member(actor: Actor, team_id: int) -> bool:
+    """Whether the actor belongs to the team (as a member or as one of its leaders)."""
+    if actor.volunteer is None:
+        return False
+    return await TeamMembership.exists(team_id=team_id, volunteer_id=actor.volunteer.id)

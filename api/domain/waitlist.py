@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tortoise.connection import connections
 
-from api.models import Signup, SignupStatus
+from api.models import SignupStatus
 
 
 async def waitlist_positions(signup_ids: list[int]) -> dict[int, int]:
@@ -29,9 +29,3 @@ async def waitlist_positions(signup_ids: list[int]) -> dict[int, int]:
     values.extend(signup_ids)
     _, rows = await conn.execute_query(sql, values)
     return {int(row[0]): int(row[1]) for row in rows}
-
-
-async def waitlist_position(signup: Signup) -> int | None:
-    if signup.status != SignupStatus.WAITLISTED:
-        return None
-    return (await waitlist_positions([signup.id])).get(signup.id)
