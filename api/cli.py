@@ -83,11 +83,9 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     from api.domain import accounts
-    from api.domain.accounts import normalize_phone
-    from api.models import Volunteer
 
     async def work() -> int:
-        volunteer = await Volunteer.get_or_none(phone=normalize_phone(args.phone))
+        volunteer = await accounts.volunteer_with_phone(args.phone)
         if volunteer is None:
             print("error: no account with that phone number", file=sys.stderr)
             return 1

@@ -122,3 +122,8 @@ async def volunteer_for_token(token: str) -> Volunteer | None:
         "volunteer"
     )
     return row.volunteer if row else None
+
+
+async def volunteer_with_phone(phone: str) -> Volunteer | None:
+    """The account registered with `phone` (written in any accepted form), if any."""
+    return await Volunteer.get_or_none(phone=normalize_phone(phone))

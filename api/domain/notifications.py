@@ -171,3 +171,10 @@ def listing(actor: Actor, volunteer_id: int, unread_only: bool) -> QuerySet[Noti
 
 async def unread_count(volunteer_id: int) -> int:
     return await Notification.filter(volunteer_id=volunteer_id, read_at__isnull=True).count()
+
+
+async def unread_count_seen_by(actor: Actor, volunteer_id: int | None) -> int:
+    """A volunteer's unread notifications, for that volunteer only (0 for anyone else)."""
+    if actor.id is None or actor.id != volunteer_id:
+        return 0
+    return await unread_count(actor.id)

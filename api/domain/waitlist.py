@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tortoise.connection import connections
 
-from api.models import SignupStatus
+from api.models import Signup, SignupStatus
 
 
 async def waitlist_positions(signup_ids: list[int]) -> dict[int, int]:
@@ -29,3 +29,8 @@ async def waitlist_positions(signup_ids: list[int]) -> dict[int, int]:
     values.extend(signup_ids)
     _, rows = await conn.execute_query(sql, values)
     return {int(row[0]): int(row[1]) for row in rows}
+
+
+def has_position(signup: Signup) -> bool:
+    """Only a WAITLISTED sign-up has a place in the waitlist."""
+    return signup.status == SignupStatus.WAITLISTED
