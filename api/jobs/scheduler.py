@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import notifications, reminders
+from api.domain import notifications, reminders, throttle
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -45,6 +45,10 @@ async def tick() -> TickResult:
         delivered = await delivery.deliver_pending()
     except Exception:
         log.exception("delivering notifications failed")
+    try:
+        await throttle.purge_expired()  # failed attempts no limit counts any more
+    except Exception:
+        log.exception("purging throttle rows failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 
