@@ -48,6 +48,8 @@ class ServerProcess:
 
     health_path = "/healthz"
     workers = 1
+    # A line each worker writes to the log once it serves (None: /healthz answering is enough).
+    ready_line: str | None = None
 
     def __init__(
         self, log_path: Path, *, env: dict[str, str] | None = None, strict: bool = True
@@ -58,6 +60,7 @@ class ServerProcess:
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._log_start = 0
 
     # --- what to run (subclasses) -------------------------------------------------------------
 
@@ -79,6 +82,7 @@ class ServerProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open while the server runs
         self._log.write(f"--- start port {self.port} workers {self.workers}\n".encode())
         self._log.flush()
+        self._log_start = self._log.tell()
         self.process = subprocess.Popen(
             self.command(),
             cwd=ROOT,
@@ -104,17 +108,14 @@ class ServerProcess:
         raise ServerError(f"the server did not become healthy:\n{self.log()}")
 
     def _all_workers_up(self) -> bool:
-        """With several workers, wait until each has started (and opened its database)."""
-        if self.workers <= 1 or self.process is None:
+        """Every worker has started its application (and opened its database): each wrote
+        `ready_line` to the log since this start."""
+        if self.ready_line is None:
             return True
-        try:
-            out = subprocess.run(
-                ["pgrep", "-g", str(self.process.pid)], capture_output=True, text=True
-            ).stdout
-        except FileNotFoundError:
-            return True
-        # the supervisor, plus a resource tracker (multiprocessing spawn), plus the workers
-        return len(out.split()) >= self.workers + 1
+        with open(self.log_path, "rb") as log:
+            log.seek(self._log_start)
+            started = log.read().decode(errors="replace").count(self.ready_line)
+        return started >= self.workers
 
     def log(self) -> str:
         try:
@@ -195,11 +196,12 @@ class LinliServer(ServerProcess):
         self.workers = workers
         self.scheduler = scheduler
 
+    # uvicorn says so once per worker (at --log-level info; `linli serve` has no access log)
+    ready_line = "Application startup complete."
+
     def command(self) -> list[str]:
-        return linli_command("serve", "--workers", str(self.workers), "--port", str(self.port)) + [
-            "--log-level",
-            "warning",
-        ]
+        port, workers = str(self.port), str(self.workers)
+        return linli_command("serve", "--workers", workers, "--port", port, "--log-level", "info")
 
     def env(self) -> dict[str, str]:
         env = {
