@@ -31,14 +31,20 @@ def normalize_phone(phone: str) -> str:
     return digits
 
 
-def _validate_new_account(phone: str, password: str, display_name: str) -> tuple[str, str]:
-    v = Validator()
+def checked_phone(v: Validator, phone: str, field: str = "phone") -> str:
+    """The phone number in its stored form; a problem is noted in `v`."""
     phone = normalize_phone(phone)
     v.check(
         bool(PHONE_RE.match(phone)),
         "Enter an 11-digit mainland mobile number, e.g. 13800000000.",
-        "phone",
+        field,
     )
+    return phone
+
+
+def _validate_new_account(phone: str, password: str, display_name: str) -> tuple[str, str]:
+    v = Validator()
+    phone = checked_phone(v, phone)
     v.check(
         PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX,
         f"The password must be {PASSWORD_MIN}–{PASSWORD_MAX} characters long.",

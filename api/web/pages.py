@@ -25,7 +25,7 @@ from api.infra import clock
 from api.settings import SHANGHAI
 from api.web import i18n
 from api.web.assets import asset_routes
-from api.web.rendering import error_message, render, run_operation, templates
+from api.web.rendering import error_message, parse_day, render, run_operation, templates
 
 PAGE_SIZE = 20
 MY_SHIFTS_LIMIT = 100
@@ -83,10 +83,10 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
 
 def _day_bounds(day: str) -> tuple[str, str] | None:
-    try:
-        start = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(), SHANGHAI)
-    except ValueError:
+    chosen = parse_day(day)
+    if chosen is None:
         return None
+    start = datetime.combine(chosen, time(), SHANGHAI)
     return start.isoformat(), (start + timedelta(days=1)).isoformat()
 
 
@@ -181,7 +181,9 @@ async def my_page(request: Request) -> Response:
     )
     viewer = data["viewer"]
     if viewer is None:
-        return RedirectResponse("/login?next=/me", status_code=303)
+        # The QR code's link (`/me?shift=…&code=…`) survives the log-in: back here after it.
+        here = "/me" + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
     now = clock.now()
     upcoming: list[dict[str, Any]] = []
     past: list[dict[str, Any]] = []
@@ -233,6 +235,8 @@ async def my_actions(request: Request) -> Response:
     elif form.get("shiftId"):
         key = form.get("idempotencyKey") or f"form-{uuid.uuid4()}"
         name, variables = "SignUp", {"shiftId": form["shiftId"], "idempotencyKey": key}
+    elif form.get("teamId"):  # "加入团队" without scripts
+        name, variables = "JoinTeam", {"teamId": form["teamId"]}
     else:
         return Response("Nothing to do", status_code=400, media_type="text/plain")
     data = await run_operation(request, name, variables)
