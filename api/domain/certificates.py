@@ -204,7 +204,7 @@ async def _issuing_scope(actor: Actor, volunteer_id: int) -> set[int] | None:
 
 
 async def _community_path(community_id: int | None) -> str:
-    """"某某街道 某某社区": the team's community and the places above it."""
+    """ "某某街道 某某社区": the team's community and the places above it."""
     names: list[str] = []
     seen: set[int] = set()
     while community_id is not None and community_id not in seen and len(names) < 5:
@@ -237,9 +237,7 @@ async def _issuer(volunteer_id: int, entries: list[Entry], scope: set[int] | Non
     return await Team.get_or_none(id=membership.team_id) if membership else None
 
 
-async def issue_certificate(
-    actor: Actor, volunteer_id: int, start: date, end: date
-) -> Certificate:
+async def issue_certificate(actor: Actor, volunteer_id: int, start: date, end: date) -> Certificate:
     issuer = actor.require_volunteer()
     check = Validator()
     check.check(end >= start, "The period must end on or after its start.", "to")
@@ -360,7 +358,7 @@ async def verify(number: str, client_address: str) -> Verification | None:
     await throttle.attempt(
         [
             throttle.Limit(
-                f"certificate:verify:{client_address}",
+                f"certificate:verify:{client_address[:64]}",
                 VERIFICATIONS_PER_ADDRESS,
                 VERIFICATION_WINDOW,
                 message="Too many look-ups from your address. Please wait a few minutes.",

@@ -89,7 +89,7 @@ def _cn_date(day: date) -> str:
 def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
     """The QR code as filled squares (vector: sharp at any zoom, scanned from paper)."""
     code = segno.make(url, error="m", micro=False)
-    rows = list(code.matrix_iter(scale=1, border=4))
+    rows = [list(row) for row in code.matrix_iter(scale=1, border=4)]
     module = size / len(rows)
     pdf.set_fill_color(255, 255, 255)
     pdf.rect(x, y, size, size, style="F")
@@ -122,12 +122,16 @@ def certificate_pdf(doc: CertificateDocument) -> bytes:
     pdf.set_font(FAMILY, size=22)
     pdf.cell(width, 14, "志愿服务记录证明", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, size=10)
-    pdf.cell(width, 6, f"证明编号：{doc.number}", align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        width, 6, f"证明编号：{doc.number}", align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.ln(4)
     if doc.revoked_note:
         pdf.set_text_color(180, 0, 0)
         pdf.set_font(FAMILY, size=14)
-        pdf.multi_cell(width, 8, doc.revoked_note, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(
+            width, 8, doc.revoked_note, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         pdf.set_text_color(0, 0, 0)
         pdf.ln(2)
 

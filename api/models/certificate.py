@@ -43,7 +43,10 @@ class Certificate(Model):
     issued_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
     revoked_by: fields.ForeignKeyNullableRelation[Volunteer] = fields.ForeignKeyField(
-        "models.Volunteer", related_name="certificates_revoked", null=True, on_delete=fields.SET_NULL
+        "models.Volunteer",
+        related_name="certificates_revoked",
+        null=True,
+        on_delete=fields.SET_NULL,
     )
     revoked_by_id: int | None
     revoke_reason = fields.CharField(max_length=200, default="")
