@@ -15,6 +15,7 @@ import segno
 from fontTools.ttLib import TTCollection
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
+from fpdf.fonts import FontFace
 
 #: (file, family name of the face wanted inside a collection).
 FONT_CANDIDATES = (
@@ -154,7 +155,7 @@ def certificate_pdf(doc: CertificateDocument) -> bytes:
         text_align=("CENTER", "CENTER", "LEFT", "LEFT", "RIGHT"),
         line_height=7,
         first_row_as_headings=True,
-        headings_style=None,
+        headings_style=FontFace(emphasis="", fill_color=(226, 239, 232)),
     ) as table:
         table.row(["序号", "服务日期", "服务活动", "服务岗位", "时长(小时)"])
         for i, service in enumerate(doc.services, start=1):
