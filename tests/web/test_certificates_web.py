@@ -79,7 +79,10 @@ async def test_issue_verify_and_revoke_over_graphql(client: httpx.AsyncClient) -
     n, certificate = await issued(client)
     assert certificate["hours"] == 3.75
     assert [e["event"] for e in certificate["entries"]] == ["反诈宣传", "义剪服务"]
-    assert certificate["issuer"] == {"teamName": "巾帼志愿者服务队", "communityName": "东园镇 尊湖小区"}
+    assert certificate["issuer"] == {
+        "teamName": "巾帼志愿者服务队",
+        "communityName": "东园镇 尊湖小区",
+    }
     public = get_settings().public_url
     assert certificate["verifyUrl"] == f"{public}/verify/{certificate['number']}"
     assert re.fullmatch(r"LL-\d{4}-[A-Z2-9]{16}", str(certificate["number"]))
@@ -88,7 +91,9 @@ async def test_issue_verify_and_revoke_over_graphql(client: httpx.AsyncClient) -
     log_in_as(client, None)  # anyone may verify
     found = (await graphql.ok(VERIFY, {"n": certificate["number"]}))["verifyCertificate"]
     assert found["valid"] and found["maskedName"] == "张*芳" and found["hours"] == 3.75
-    assert (await graphql.ok(VERIFY, {"n": "LL-2026-AAAAAAAAAAAAAAAA"}))["verifyCertificate"] is None
+    assert (await graphql.ok(VERIFY, {"n": "LL-2026-AAAAAAAAAAAAAAAA"}))[
+        "verifyCertificate"
+    ] is None
     # Nothing else personal can even be asked for.
     asked = await graphql(VERIFY.replace("maskedName", "maskedName volunteer { id }"), {"n": "x"})
     assert "errors" in asked
@@ -258,7 +263,10 @@ async def test_hours_added_later_do_not_change_the_pdf_figures(client: httpx.Asy
     signup = await Signup.filter(status=SignupStatus.ATTENDED).first()
     assert signup is not None
     await HoursEntry.create(
-        signup=signup, volunteer_id=signup.volunteer_id, centihours=500, method=HoursMethod.CORRECTION
+        signup=signup,
+        volunteer_id=signup.volunteer_id,
+        centihours=500,
+        method=HoursMethod.CORRECTION,
     )
     log_in_as(client, n["管理员"])
     node = "query($id: ID!) { node(id: $id) { ... on Certificate { hours entries { hours } } } }"
