@@ -55,6 +55,23 @@ def tool(name: str) -> str:
     return found
 
 
+def read_pdf(
+    pdf: Path, pdftotext: str, pdffonts: str, pdftoppm: str, zbarimg: str
+) -> tuple[str, str, str]:
+    """The PDF's text, its font list, and what its first page's QR code says."""
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True)
+    fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True)
+    prefix = pdf.with_suffix("")
+    subprocess.run(
+        [pdftoppm, "-r", "200", "-png", "-f", "1", "-l", "1", str(pdf), str(prefix)], check=True
+    )
+    page = sorted(pdf.parent.glob(f"{prefix.name}*.png"))[0]
+    decoded = subprocess.run(
+        [zbarimg, "--quiet", "--raw", str(page)], capture_output=True, text=True
+    )
+    return text.stdout, fonts.stdout, decoded.stdout.strip()
+
+
 async def issued(client: httpx.AsyncClient) -> tuple[dict[str, object], dict[str, object]]:
     n = await neighbourhood()
     fang, haircut = n["张小芳"], n["haircut"]
@@ -122,8 +139,7 @@ async def test_issue_verify_and_revoke_over_graphql(client: httpx.AsyncClient) -
 async def test_the_pdf_reads_right_embeds_a_cjk_subset_and_its_qr_code_verifies(
     client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    pdftotext, pdffonts, pdftoppm = tool("pdftotext"), tool("pdffonts"), tool("pdftoppm")
-    zbarimg = tool("zbarimg")
+    tools = [tool(name) for name in ("pdftotext", "pdffonts", "pdftoppm", "zbarimg")]
     n, certificate = await issued(client)
     fang = n["张小芳"]
     assert isinstance(fang, Volunteer)
@@ -134,15 +150,14 @@ async def test_the_pdf_reads_right_embeds_a_cjk_subset_and_its_qr_code_verifies(
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(response.content)
 
-    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True)
-    assert "志愿服务记录证明" in text.stdout
-    assert "张小芳" in text.stdout and "3.75" in text.stdout
-    assert certificate["number"] in text.stdout
-    assert fang.phone[:3] + "****" + fang.phone[-4:] in text.stdout
-    assert fang.phone not in text.stdout  # the phone is masked
-    assert "巾帼志愿者服务队" in text.stdout and "义剪服务" in text.stdout
+    text, fonts, qr = read_pdf(pdf, *tools)
+    assert "志愿服务记录证明" in text
+    assert "张小芳" in text and "3.75" in text
+    assert certificate["number"] in text
+    assert fang.phone[:3] + "****" + fang.phone[-4:] in text
+    assert fang.phone not in text  # the phone is masked
+    assert "巾帼志愿者服务队" in text and "义剪服务" in text
 
-    fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True).stdout
     rows = [line.split() for line in fonts.splitlines()[2:]]
     assert rows, fonts
     for row in rows:  # name type… emb sub uni: a subset ("ABCDEF+Name"), embedded
@@ -150,12 +165,7 @@ async def test_the_pdf_reads_right_embeds_a_cjk_subset_and_its_qr_code_verifies(
         assert row[-5:-2] == ["yes", "yes", "yes"], fonts
     assert any("CJK" in row[0] or "WenQuanYi" in row[0] for row in rows), fonts
 
-    subprocess.run([pdftoppm, "-r", "200", "-png", str(pdf), str(tmp_path / "page")], check=True)
-    page = sorted(tmp_path.glob("page*.png"))[0]
-    decoded = subprocess.run(
-        [zbarimg, "--quiet", "--raw", str(page)], capture_output=True, text=True
-    )
-    assert decoded.stdout.strip() == certificate["verifyUrl"]
+    assert qr == certificate["verifyUrl"]
 
 
 async def test_who_may_download_the_pdf(client: httpx.AsyncClient) -> None:
