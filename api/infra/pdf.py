@@ -107,10 +107,26 @@ def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
                 c += 1
 
 
+class _Certificate(FPDF):
+    """Each page's foot names the certificate and the page, so loose pages belong together."""
+
+    number = ""
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font(FAMILY, size=8)
+        self.set_text_color(90, 90, 90)
+        self.cell(
+            0, 5, f"证明编号 {self.number} · 第 {self.page_no()} 页 / 共 {{nb}} 页", align=Align.C
+        )
+        self.set_text_color(0, 0, 0)
+
+
 def certificate_pdf(doc: CertificateDocument) -> bytes:
     """The certificate, A4 portrait; the service table runs onto further pages when long."""
     font = find_cjk_font()
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf = _Certificate(orientation="portrait", unit="mm", format="A4")
+    pdf.number = doc.number
     pdf.set_title(f"志愿服务记录证明 {doc.number}")
     pdf.set_lang("zh-CN")
     pdf.set_creator("Linli 邻里")
@@ -144,6 +160,7 @@ def certificate_pdf(doc: CertificateDocument) -> bytes:
         f"兹证明 {doc.volunteer_name}（手机号 {doc.masked_phone}）于 {_cn_date(doc.period_start)}"
         f"至 {_cn_date(doc.period_end)} 期间，在 {organisation} 参加志愿服务，"
         f"累计服务时长 {doc.total_hours} 小时。服务记录如下：",
+        align=Align.L,
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
@@ -182,6 +199,7 @@ def certificate_pdf(doc: CertificateDocument) -> bytes:
         text_width,
         5,
         f"扫描右侧二维码或访问 {doc.verify_url} 即可在线核验本证明的真伪与状态。",
+        align=Align.L,
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
@@ -194,6 +212,7 @@ def certificate_pdf(doc: CertificateDocument) -> bytes:
         4.5,
         "本证明依据民政部《志愿服务记录与证明出具办法》出具，服务记录来源于邻里志愿服务平台的"
         "服务时长记录；手机号已部分隐去。",
+        align=Align.L,
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
