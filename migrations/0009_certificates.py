@@ -9,7 +9,7 @@ from tortoise.indexes import Index
 
 # Certificates of service hours (志愿服务记录证明): one new table, nothing else changes.
 class Migration(migrations.Migration):
-    dependencies = [("models", "0007_journeys")]
+    dependencies = [("models", "0011_api_token_scopes")]
 
     initial = False
 

@@ -309,6 +309,8 @@ async def may_see(actor: Actor, certificate: Certificate) -> bool:
     """The volunteer, their leaders (and the issuing team's), admins."""
     if actor.volunteer is None:
         return False
+    if actor.scopes is not None and "READ_PERSONAL" not in actor.scopes:
+        return False  # an API token without the personal-data scope
     if certificate.team_id is not None and await actor.leads(certificate.team_id):
         return True
     return await actor.may_see_personal_data_of(certificate.volunteer_id)
