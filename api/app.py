@@ -12,12 +12,14 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
+from api.http.graphql_over_http import GraphQLOverHTTP
 from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
 from api.http.serving import BodyTimeout
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
+from api.web.certificates import certificate_routes
 from api.web.health import healthz
 from api.web.organizer import organizer_routes
 from api.web.pages import page_routes
@@ -33,11 +35,16 @@ def create_app(database_url: str | None = None) -> Starlette:
             yield
 
     routes = [
-        Route("/graphql", ResponseCache(graphql_app), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            GraphQLOverHTTP(ResponseCache(graphql_app)),
+            methods=["GET", "POST"],
+        ),
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
         *page_routes(),
         *organizer_routes(),
+        *certificate_routes(),
     ]
     return Starlette(
         routes=routes,

@@ -21,12 +21,15 @@ from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import log_errors, should_mask
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
+from api.graphql.mutations.api_tokens import ApiTokenMutations
 from api.graphql.mutations.attendance import AttendanceMutations
+from api.graphql.mutations.certificates import CertificateMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
 from api.graphql.mutations.signups import SignupMutations
 from api.graphql.mutations.team_members import TeamMemberMutations
 from api.graphql.query import Query
+from api.graphql.scopes import TokenScopes
 from api.graphql.types import (
     Community,
     Event,
@@ -37,6 +40,7 @@ from api.graphql.types import (
     Team,
     Volunteer,
 )
+from api.graphql.types.certificate import Certificate
 from api.settings import get_settings
 
 Mutation = merge_types(
@@ -49,6 +53,8 @@ Mutation = merge_types(
         TeamMemberMutations,
         AttendanceMutations,
         AdminMutations,
+        CertificateMutations,
+        ApiTokenMutations,
     ),
 )
 
@@ -69,12 +75,23 @@ def build_schema() -> strawberry.Schema:
     return LinliSchema(
         query=Query,
         mutation=Mutation,
-        types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer, Notification],
+        types=[
+            Community,
+            Team,
+            Event,
+            EventSeries,
+            Shift,
+            Signup,
+            Volunteer,
+            Notification,
+            Certificate,
+        ],
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            TokenScopes,
             QueryCostLimiter,
             lambda: MaskErrors(should_mask_error=should_mask),
         ],

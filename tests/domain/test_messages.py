@@ -26,7 +26,7 @@ from api.jobs import delivery
 from api.models import Notification, Volunteer
 from tests import factories
 from tests.conftest import GraphQLClient
-from tests.domain.test_notifications import Recorder
+from tests.support.fakes import Recorder
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 LOG_IN = """mutation { logIn(input: {phone: "13800000009", password: "not the password"}) {

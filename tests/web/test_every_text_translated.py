@@ -33,7 +33,7 @@ from api.jobs import delivery
 from api.models import EventKind, Shift, Signup, SignupStatus, Volunteer
 from tests import factories
 from tests.conftest import GraphQLClient
-from tests.domain.test_notifications import Recorder
+from tests.support.fakes import Recorder
 
 #: Words that are the same in every language: the brand, the switch, codes people type.
 EVERY_LANGUAGE = {"Linli", "English", "QR", "CSV", "Excel", "RRULE", "COUNT", "UNTIL", "DTSTART"}
