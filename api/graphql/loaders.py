@@ -9,9 +9,11 @@ from strawberry.dataloader import DataLoader
 from tortoise.functions import Count, Sum
 from tortoise.models import Model
 
-from api.domain import signups
+from api.domain import appointments, signups
 from api.domain.waitlist import waitlist_positions
 from api.models import (
+    Appointment,
+    AppointmentSlot,
     Community,
     Event,
     EventSeries,
@@ -46,6 +48,11 @@ async def shifts_of_events(event_ids: Iterable[int]) -> dict[int, list[Shift]]:
 
 async def _shifts_by_event(event_ids: Sequence[int]) -> list[list[Shift]]:
     grouped = await shifts_of_events(event_ids)
+    return [grouped[i] for i in event_ids]
+
+
+async def _slots_by_event(event_ids: Sequence[int]) -> list[list[AppointmentSlot]]:
+    grouped = await appointments.slots_of_events(list(set(event_ids)))
     return [grouped[i] for i in event_ids]
 
 
@@ -126,6 +133,9 @@ class Loaders:
         self.volunteer_hours = DataLoader(_volunteer_hours)
         self.waitlist_position = DataLoader(_waitlist_positions)
         self.signup_by_volunteer_and_shift = DataLoader(_signups_by_volunteer_and_shift)
+        self.appointment_slot = DataLoader(_by_id(AppointmentSlot))
+        self.appointment = DataLoader(_by_id(Appointment))
+        self.appointment_slots_by_event = DataLoader(_slots_by_event)
         self.clashes = DataLoader(_clashes, cache_key_fn=lambda key: (key[0], key[1].id))
         # `node(id:)`: the loader for each type's global id prefix
         self.by_type: dict[str, DataLoader[int, Any]] = {
@@ -137,4 +147,6 @@ class Loaders:
             "Signup": self.signup,
             "Volunteer": self.volunteer,
             "Notification": self.notification,
+            "AppointmentSlot": self.appointment_slot,
+            "Appointment": self.appointment,
         }

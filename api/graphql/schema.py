@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 from api.graphql.errors import should_mask
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
+from api.graphql.mutations.appointments import AppointmentMutations
 from api.graphql.mutations.attendance import AttendanceMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
@@ -34,6 +35,7 @@ from api.graphql.types import (
     Team,
     Volunteer,
 )
+from api.graphql.types.appointment import Appointment, AppointmentSlot
 from api.settings import get_settings
 
 Mutation = merge_types(
@@ -46,6 +48,7 @@ Mutation = merge_types(
         TeamMemberMutations,
         AttendanceMutations,
         AdminMutations,
+        AppointmentMutations,
     ),
 )
 
@@ -61,7 +64,18 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer, Notification],
+        types=[
+            Community,
+            Team,
+            Event,
+            EventSeries,
+            Shift,
+            Signup,
+            Volunteer,
+            Notification,
+            AppointmentSlot,
+            Appointment,
+        ],
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -10,7 +10,15 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import connections
 
-WATCHED_TABLES = ("event", "shift", "team", "team_membership", "community", "event_series")
+WATCHED_TABLES = (
+    "event",
+    "shift",
+    "team",
+    "team_membership",
+    "community",
+    "event_series",
+    "appointment_slot",
+)
 
 
 async def catalog_version() -> int | None:
