@@ -28,6 +28,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -432,6 +433,28 @@ def appointments_of(actor: Actor, volunteer_id: int) -> QuerySet[Appointment] | 
 
 def resident_label(appointment: Appointment, display_name: str | None) -> str:
     return appointment.resident_name or display_name or ""
+
+
+# Figures -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaceCount:
+    place: str  # the resident's compound, else the event's place; "" when neither is known
+    count: int
+
+
+async def served_counts(event_ids: Any) -> list[tuple[str, str, int]]:
+    """Residents served at the given events (a subquery of ids): (kind, place, count) rows,
+    counted in the database. The place is the compound the leader wrote down, else the
+    event's community."""
+    rows = (
+        await Appointment.filter(event_id__in=event_ids, status=AppointmentStatus.SERVED)
+        .annotate(n=Count("id"))
+        .group_by("event__kind", "compound__name", "event__community__name")
+        .values_list("event__kind", "compound__name", "event__community__name", "n")
+    )
+    return [(str(kind), compound or place or "", int(n)) for kind, compound, place, n in rows]
 
 
 # Reminders -----------------------------------------------------------------------------
