@@ -431,6 +431,17 @@ def appointments_of(actor: Actor, volunteer_id: int) -> QuerySet[Appointment] | 
     return Appointment.filter(resident_id=volunteer_id)
 
 
+async def appointment_of(actor: Actor, event_id: int) -> Appointment | None:
+    """The actor's own appointment at an event (booked or served), if any."""
+    if actor.id is None:
+        return None
+    return (
+        await Appointment.filter(resident_id=actor.id, event_id=event_id, status__in=HOLDING)
+        .order_by("starts_at")
+        .first()
+    )
+
+
 def resident_label(appointment: Appointment, display_name: str | None) -> str:
     return appointment.resident_name or display_name or ""
 

@@ -212,6 +212,15 @@ class Event(Node):
         return await info.context.loaders.appointment_slots_by_event.load(root.id)  # type: ignore[no-any-return]
 
     @strawberry.field(
+        description="The viewer's own appointment at this event (booked or served), if any.",
+        graphql_type=AppointmentRef | None,
+    )
+    async def viewer_appointment(
+        self, root: Parent[models.Event], info: Info
+    ) -> models.Appointment | None:
+        return await appointments.appointment_of(info.context.actor, root.id)
+
+    @strawberry.field(
         description="Whether leaders may book this service as a home visit (上门服务)."
     )
     def offers_home_visits(self, root: Parent[models.Event]) -> bool:
