@@ -431,15 +431,13 @@ def appointments_of(actor: Actor, volunteer_id: int) -> QuerySet[Appointment] | 
     return Appointment.filter(resident_id=volunteer_id)
 
 
-async def appointment_of(actor: Actor, event_id: int) -> Appointment | None:
-    """The actor's own appointment at an event (booked or served), if any."""
-    if actor.id is None:
-        return None
-    return (
-        await Appointment.filter(resident_id=actor.id, event_id=event_id, status__in=HOLDING)
-        .order_by("starts_at")
-        .first()
-    )
+async def appointments_at(resident_id: int, event_ids: list[int]) -> dict[int, Appointment]:
+    """A resident's own appointment (booked or served) at each of these events, one query."""
+    found: dict[int, Appointment] = {}
+    rows = Appointment.filter(resident_id=resident_id, event_id__in=event_ids, status__in=HOLDING)
+    for appointment in await rows.order_by("-starts_at"):
+        found[appointment.event_id] = appointment  # the earliest wins
+    return found
 
 
 def resident_label(appointment: Appointment, display_name: str | None) -> str:

@@ -56,6 +56,16 @@ async def _slots_by_event(event_ids: Sequence[int]) -> list[list[AppointmentSlot
     return [grouped[i] for i in event_ids]
 
 
+async def _viewer_appointments(keys: Sequence[tuple[int, int]]) -> list[Appointment | None]:
+    """(resident, event) → the resident's appointment there; one query per resident."""
+    found: dict[tuple[int, int], Appointment] = {}
+    for resident_id in {r for r, _ in keys}:
+        events = [e for r, e in keys if r == resident_id]
+        mine = await appointments.appointments_at(resident_id, events)
+        found.update(((resident_id, e), a) for e, a in mine.items())
+    return [found.get(key) for key in keys]
+
+
 async def _member_counts(team_ids: Sequence[int]) -> list[int]:
     rows = (
         await TeamMembership.filter(
@@ -136,6 +146,7 @@ class Loaders:
         self.appointment_slot = DataLoader(_by_id(AppointmentSlot))
         self.appointment = DataLoader(_by_id(Appointment))
         self.appointment_slots_by_event = DataLoader(_slots_by_event)
+        self.appointment_at_event = DataLoader(_viewer_appointments)
         self.clashes = DataLoader(_clashes, cache_key_fn=lambda key: (key[0], key[1].id))
         # `node(id:)`: the loader for each type's global id prefix
         self.by_type: dict[str, DataLoader[int, Any]] = {

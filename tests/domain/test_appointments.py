@@ -441,3 +441,19 @@ async def test_drafts_and_started_slots_take_no_bookings(client, database):
     assert hidden["bookAppointment"]["userErrors"][0]["code"] == "NOT_FOUND"
     bad = await gql.ok(BOOK, {"slot": "nonsense", "key": "k3"})
     assert bad["bookAppointment"]["userErrors"][0]["code"] == "INVALID_INPUT"
+
+
+async def test_cancelling_the_event_cancels_appointments_and_tells_residents(client, database):
+    from api.domain import events, notifications
+
+    leader, event, slots = await _haircut(places=2)
+    resident = await factories.volunteer("居民")
+    await appointments.book(_actor(resident), slots[0].id, "k")
+    await events.cancel_event(_actor(leader), event.id, "下雨")
+    mine = await Appointment.get(resident_id=resident.id)
+    assert mine.status == AppointmentStatus.CANCELLED
+    await slots[0].refresh_from_db()
+    assert slots[0].places_taken == 0
+    await notifications.dispatch_pending()
+    told = await Notification.get(volunteer_id=resident.id)
+    assert told.kind == NotificationKind.EVENT_CANCELLED

@@ -209,7 +209,7 @@ class Event(Node):
     async def appointment_slots(
         self, root: Parent[models.Event], info: Info
     ) -> list[models.AppointmentSlot]:
-        return await info.context.loaders.appointment_slots_by_event.load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders.appointment_slots_by_event.load(root.id)
 
     @strawberry.field(
         description="The viewer's own appointment at this event (booked or served), if any.",
@@ -218,7 +218,10 @@ class Event(Node):
     async def viewer_appointment(
         self, root: Parent[models.Event], info: Info
     ) -> models.Appointment | None:
-        return await appointments.appointment_of(info.context.actor, root.id)
+        actor = info.context.actor
+        if actor.volunteer is None:
+            return None
+        return await info.context.loaders.appointment_at_event.load((actor.volunteer.id, root.id))
 
     @strawberry.field(
         description="Whether leaders may book this service as a home visit (上门服务)."
