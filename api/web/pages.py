@@ -159,8 +159,16 @@ async def event_page(request: Request) -> Response:
     data, event = await _node_page(request, "EventPage", "Event")
     if event is None:
         return not_found(request, data.get("viewer"))
+    # The booking form carries its idempotency key: a double tap makes one appointment.
     return render(
-        request, "event.html", {"viewer": data["viewer"], "event": event, "nav": "events"}
+        request,
+        "event.html",
+        {
+            "viewer": data["viewer"],
+            "event": event,
+            "nav": "events",
+            "booking_key": f"form-{uuid.uuid4()}",
+        },
     )
 
 

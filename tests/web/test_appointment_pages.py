@@ -48,10 +48,16 @@ async def test_a_resident_books_on_the_event_page_and_cancels_in_me(client, data
     log_in_as(client, resident)
     page = await client.get(f"/events/{encode_id('Event', event.id)}")
     assert page.text.count('name="slotId"') == 4  # four free half-hours, no script needed
-    answer = await _post(
-        client, "/me", slotId=encode_id("AppointmentSlot", slots[1].id), note="坐轮椅"
-    )
-    assert answer.status_code == 303
+    key = page.text.split('name="idempotencyKey" value="')[1].split('"')[0]
+    for _ in range(2):  # a double tap: one appointment
+        answer = await _post(
+            client,
+            "/me",
+            slotId=encode_id("AppointmentSlot", slots[1].id),
+            note="坐轮椅",
+            idempotencyKey=key,
+        )
+        assert answer.status_code == 303 and "notice" not in answer.headers["location"]
     mine = await Appointment.get(resident_id=resident.id)
     assert (mine.slot_id, mine.status, mine.note) == (
         slots[1].id,
@@ -149,3 +155,22 @@ def factories_shanghai():
     from api.settings import SHANGHAI
 
     return SHANGHAI
+
+
+async def test_the_team_dashboard_counts_residents_served(client, database):
+    from datetime import timedelta
+
+    from api.infra import clock
+
+    leader, event, slots = await _haircut(places=2)
+    resident = await factories.volunteer("居民")
+    mine = await appointments.book(Actor(volunteer=resident), slots[0].id, "k")
+    await appointments.mark_served(Actor(volunteer=leader), mine.id)
+    clock.set_clock(lambda: event.starts_at + timedelta(hours=1))
+    log_in_as(client, leader)
+    page = await client.get(f"/teams/{encode_id('Team', event.team_id)}/dashboard")
+    assert page.status_code == 200
+    assert "服务居民" in page.text and "义剪" in page.text
+    csv = await client.get(f"/teams/{encode_id('Team', event.team_id)}/dashboard.csv")
+    assert "residents_served,1" in csv.text.replace("\r", "")
+    assert "residents_served_by_kind,HAIRCUT,1" in csv.text.replace("\r", "")
