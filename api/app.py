@@ -13,6 +13,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
 from api.http.response_cache import ResponseCache
+from api.http.security_headers import SecurityHeaders
+from api.http.serving import BodyTimeout
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
@@ -41,5 +43,9 @@ def create_app(database_url: str | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         max_body_size=settings.max_body_size,
-        middleware=[Middleware(GZipMiddleware, minimum_size=512)],  # pages and assets, gzipped
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyTimeout),
+            Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
+        ],
     )

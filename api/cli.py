@@ -8,7 +8,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api.infra import db
+from api.infra import db, files
+from api.settings import get_settings
 
 
 def _progress(event: str, app_label: str, name: str) -> None:
@@ -26,6 +27,7 @@ async def _with_orm(work: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    files.keep_private(get_settings())
     asyncio.run(db.migrate(progress=_progress))
     print("Database is up to date.")
     return 0
@@ -48,6 +50,9 @@ def proxy_options() -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.http.serving import uvicorn_options
+
+    files.keep_private(get_settings())  # and every file this process creates from now on
     asyncio.run(db.migrate(progress=_progress))  # once, before any worker starts
     print(f"Linli on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     uvicorn.run(
@@ -58,6 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=False,
         **proxy_options(),
+        **uvicorn_options(),
     )
     return 0
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from graphql import lexicographic_sort_schema, print_schema
+from graphql import GraphQLError, lexicographic_sort_schema, print_schema
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -15,7 +17,8 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
-from api.graphql.errors import should_mask
+from api.graphql.cost import QueryCostLimiter
+from api.graphql.errors import log_errors, should_mask
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
 from api.graphql.mutations.appointments import AppointmentMutations
@@ -53,6 +56,11 @@ Mutation = merge_types(
 )
 
 
+class LinliSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        log_errors(errors)
+
+
 def build_schema() -> strawberry.Schema:
     settings = get_settings()
     # The limit rules are built once: ValidationCache keys on the rule classes, so a rule
@@ -61,7 +69,7 @@ def build_schema() -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
-    return strawberry.Schema(
+    return LinliSchema(
         query=Query,
         mutation=Mutation,
         types=[
@@ -81,6 +89,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            QueryCostLimiter,
             lambda: MaskErrors(should_mask_error=should_mask),
         ],
     )
