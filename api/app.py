@@ -12,6 +12,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
+from api.http.graphql_over_http import GraphQLOverHTTP
 from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
 from api.http.serving import BodyTimeout
@@ -33,7 +34,11 @@ def create_app(database_url: str | None = None) -> Starlette:
             yield
 
     routes = [
-        Route("/graphql", ResponseCache(graphql_app), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            GraphQLOverHTTP(ResponseCache(graphql_app)),
+            methods=["GET", "POST"],
+        ),
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
         *page_routes(),

@@ -407,10 +407,15 @@ async def mark_served(actor: Actor, appointment_id: int) -> Appointment:
 # Who sees what -------------------------------------------------------------------------
 
 
+def reads_personal(actor: Actor) -> bool:
+    """A session, or an API token with the READ_PERSONAL scope."""
+    return actor.volunteer is not None and (actor.scopes is None or "READ_PERSONAL" in actor.scopes)
+
+
 async def may_see_details(actor: Actor, appointment: Appointment, team_id: int | None) -> bool:
     """Names, phones, addresses and notes: the resident, the leaders of the event's team
-    (`team_id`) and admins."""
-    if actor.volunteer is None:
+    (`team_id`) and admins (an API token: with READ_PERSONAL)."""
+    if not reads_personal(actor):
         return False
     if appointment.resident_id is not None and appointment.resident_id == actor.id:
         return True
@@ -419,14 +424,14 @@ async def may_see_details(actor: Actor, appointment: Appointment, team_id: int |
 
 async def bookings_of_event(actor: Actor, event: Event) -> QuerySet[Appointment] | None:
     """The event's bookings in time order (leaders and admins; None for anyone else)."""
-    if actor.volunteer is None or not await actor.leads(event.team_id):
+    if not reads_personal(actor) or not await actor.leads(event.team_id):
         return None
     return Appointment.filter(event_id=event.id, status__in=HOLDING)
 
 
 def appointments_of(actor: Actor, volunteer_id: int) -> QuerySet[Appointment] | None:
     """A resident's own appointments (the resident only)."""
-    if actor.id is None or actor.id != volunteer_id:
+    if not reads_personal(actor) or actor.id != volunteer_id:
         return None
     return Appointment.filter(resident_id=volunteer_id)
 

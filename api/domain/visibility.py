@@ -27,7 +27,7 @@ async def may_see(actor: Actor, obj: Any) -> bool:
         team_id = (await Event.get(id=obj.event_id)).team_id
         return actor.volunteer is not None and (
             obj.resident_id == actor.id or await actor.leads(team_id)
-        )
+        )  # its personal fields ask appointments.may_see_details (scopes included)
     if isinstance(obj, Notification):
         return actor.id is not None and actor.id == obj.volunteer_id
     return True  # communities, teams, series: public

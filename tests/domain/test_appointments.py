@@ -360,13 +360,27 @@ async def test_privacy_for_every_kind_of_caller(client, database):
     for who in (None, member):
         factories.log_in_as(client, who)
         assert (await gql.ok(APPOINTMENT, {"id": appointment_id}))["node"] is None
-    # An API token's owner is no different from the person: a token of the member sees nothing.
-    factories.log_in_as(client, None)
-    from api.domain.accounts import create_api_token  # noqa: PLC0415
+    # API tokens: the member's token sees nothing; the leader's needs READ_PERSONAL.
+    from api.domain import api_tokens
 
-    token = await create_api_token(member, "dashboard")
-    body = await gql(APPOINTMENT, {"id": appointment_id}, Authorization=f"Bearer {token}")
+    factories.log_in_as(client, None)
+
+    async def token(who, *scopes: api_tokens.ApiScope) -> str:
+        return (await api_tokens.create_token_for(who, "dashboard", list(scopes), None))[0]
+
+    public = api_tokens.ApiScope.READ_PUBLIC
+    personal = api_tokens.ApiScope.READ_PERSONAL
+    as_member = await token(member, public, personal)
+    body = await gql(APPOINTMENT, {"id": appointment_id}, Authorization=f"Bearer {as_member}")
     assert body["data"]["node"] is None
+    public_only = await token(leader, public)
+    body = await gql(DETAILS, {"id": gid("Event", event.id)}, Authorization=f"Bearer {public_only}")
+    assert body["data"]["node"]["appointments"] is None
+    with_personal = await token(leader, public, personal)
+    body = await gql(
+        DETAILS, {"id": gid("Event", event.id)}, Authorization=f"Bearer {with_personal}"
+    )
+    assert body["data"]["node"]["appointments"]["nodes"][0]["residentName"] == "张居民"
 
 
 async def test_served_marking_counts_on_the_dashboard(client, database):

@@ -219,7 +219,7 @@ class Event(Node):
         self, root: Parent[models.Event], info: Info
     ) -> models.Appointment | None:
         actor = info.context.actor
-        if actor.volunteer is None:
+        if actor.volunteer is None or not appointments.reads_personal(actor):
             return None
         return await info.context.loaders.appointment_at_event.load((actor.volunteer.id, root.id))
 
