@@ -77,7 +77,7 @@ def _day(raw: str | None, default: date) -> date:
 def _team(raw: str | None) -> int | None:
     if not raw:
         return None
-    if raw.isdigit() and 0 < int(raw) < 2**31:
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
         return int(raw)
     try:
         kind, pk = decode_id(raw)
