@@ -13,12 +13,14 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
 from api.http.response_cache import ResponseCache
+from api.http.unavailable import ServiceUnavailableMiddleware
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
 from api.web.health import healthz
 from api.web.organizer import organizer_routes
 from api.web.pages import page_routes
+from api.web.unavailable import unavailable_page
 
 
 def create_app(database_url: str | None = None) -> Starlette:
@@ -41,5 +43,13 @@ def create_app(database_url: str | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         max_body_size=settings.max_body_size,
-        middleware=[Middleware(GZipMiddleware, minimum_size=512)],  # pages and assets, gzipped
+        middleware=[
+            # outermost: database faults and overrun deadlines answer 503 + Retry-After
+            Middleware(
+                ServiceUnavailableMiddleware,
+                page=unavailable_page,
+                deadline=settings.request_deadline_seconds,
+            ),
+            Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
+        ],
     )

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_DATABASE_URL = "sqlite://data/linli.sqlite3"
@@ -29,6 +30,20 @@ class Settings:
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
+
+    # --- operations: deadlines, health, logs (LINLI_* variables read in `_operations()`) ---
+    #: a request that has not started answering after this many seconds answers 503
+    request_deadline_seconds: float = 20.0
+    #: PostgreSQL: the server cancels a statement after this long (`statement_timeout`)
+    db_statement_timeout_seconds: float = 10.0
+    #: PostgreSQL: the client gives up on a command (and a connection attempt) after this long
+    db_command_timeout_seconds: float = 15.0
+    #: /readyz: each probe's deadline, and the free disk space below which it says not ready
+    ready_timeout_seconds: float = 2.0
+    min_free_disk_bytes: int = 100 * 1024 * 1024
+    #: one JSON line per request (the access log); `LINLI_ACCESS_LOG=off` silences it
+    access_log: bool = True
+    log_format: str = "json"
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,4 +81,29 @@ def get_settings() -> Settings:
         secret_key=_secret_key(data_dir),
         public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
         data_dir=data_dir,
+        **_operations(),
     )
+
+
+def _float_env(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def _operations() -> dict[str, Any]:
+    """The operations block of `Settings`, from LINLI_* variables (see the README)."""
+    return {
+        "request_deadline_seconds": _float_env("LINLI_REQUEST_DEADLINE", 20.0),
+        "db_statement_timeout_seconds": _float_env("LINLI_DB_STATEMENT_TIMEOUT", 10.0),
+        "db_command_timeout_seconds": _float_env("LINLI_DB_COMMAND_TIMEOUT", 15.0),
+        "ready_timeout_seconds": _float_env("LINLI_READY_TIMEOUT", 2.0),
+        "min_free_disk_bytes": int(_float_env("LINLI_MIN_FREE_DISK_MB", 100.0) * 1024 * 1024),
+        "access_log": os.environ.get("LINLI_ACCESS_LOG", "on").strip().lower()
+        not in ("off", "0", "false", "no"),
+        "log_format": "text"
+        if os.environ.get("LINLI_LOG_FORMAT", "json").strip().lower() == "text"
+        else "json",
+    }

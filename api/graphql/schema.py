@@ -23,6 +23,7 @@ from api.graphql.mutations.signups import SignupMutations
 from api.graphql.organizer_types import Notification
 from api.graphql.query import Query
 from api.graphql.types import Community, Event, EventSeries, Shift, Signup, Team, Volunteer
+from api.graphql.unavailable import ServiceUnavailableErrors
 from api.settings import get_settings
 
 Mutation = merge_types(
@@ -48,6 +49,7 @@ def build_schema() -> strawberry.Schema:
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: MaskErrors(should_mask_error=should_mask),
+            ServiceUnavailableErrors,  # after MaskErrors: it sees the original errors first
         ],
     )
 

@@ -479,4 +479,4 @@ class Volunteer(Node):
 
         if info.context.actor.id != root.id:
             return None
-        return calendar_feed.feed_url(await calendar_feed.ensure_token(root))
+        return calendar_feed.feed_url(calendar_feed.token_of(root))

@@ -1,0 +1,54 @@
+"""Infrastructure faults during execution become one `SERVICE_UNAVAILABLE` error and HTTP 503.
+
+A resolver that fails because the database is down, too slow, full or read-only is not a bug:
+instead of a masked "Unexpected error." (and partial data), the answer is `data: null` with a
+single error whose `extensions.code` is `SERVICE_UNAVAILABLE`, and — over HTTP — the status
+503 with `Retry-After`, so clients know to retry. Listed after `MaskErrors` (extensions leave
+in reverse order, so this one sees the original errors first)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+
+from api.http.errors import PublicError
+from api.http.unavailable import (
+    SERVICE_UNAVAILABLE,
+    UNAVAILABLE_MESSAGE,
+    unavailable_headers,
+)
+from api.infra.faults import RETRY_AFTER_SECONDS, is_unavailable
+
+
+def unavailable_error() -> GraphQLError:
+    return GraphQLError(
+        UNAVAILABLE_MESSAGE,
+        original_error=PublicError(SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE),
+        extensions={"code": SERVICE_UNAVAILABLE, "retryAfter": RETRY_AFTER_SECONDS},
+    )
+
+
+def is_unavailable_error(error: GraphQLError) -> bool:
+    return bool(error.extensions and error.extensions.get("code") == SERVICE_UNAVAILABLE)
+
+
+class ServiceUnavailableErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        if not any(
+            e.original_error is not None and is_unavailable(e.original_error) for e in errors
+        ):
+            return
+        result.data = None  # type: ignore[union-attr]
+        result.errors = [unavailable_error()]  # type: ignore[union-attr]
+        response = getattr(self.execution_context.context, "response", None)
+        if isinstance(response, Response):
+            response.status_code = 503
+            response.headers.update(unavailable_headers())
