@@ -17,7 +17,7 @@ from api.http.unavailable import ServiceUnavailableMiddleware
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
-from api.web.health import healthz
+from api.web.health import healthz, readyz
 from api.web.organizer import organizer_routes
 from api.web.pages import page_routes
 from api.web.unavailable import unavailable_page
@@ -36,6 +36,7 @@ def create_app(database_url: str | None = None) -> Starlette:
         Route("/graphql", ResponseCache(graphql_app), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
         *page_routes(),
         *organizer_routes(),
     ]

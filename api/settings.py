@@ -33,7 +33,7 @@ class Settings:
 
     # --- operations: deadlines, health, logs (LINLI_* variables read in `_operations()`) ---
     #: a request that has not started answering after this many seconds answers 503
-    request_deadline_seconds: float = 20.0
+    request_deadline_seconds: float = 30.0
     #: PostgreSQL: the server cancels a statement after this long (`statement_timeout`)
     db_statement_timeout_seconds: float = 10.0
     #: PostgreSQL: the client gives up on a command (and a connection attempt) after this long
@@ -96,7 +96,7 @@ def _float_env(name: str, default: float) -> float:
 def _operations() -> dict[str, Any]:
     """The operations block of `Settings`, from LINLI_* variables (see the README)."""
     return {
-        "request_deadline_seconds": _float_env("LINLI_REQUEST_DEADLINE", 20.0),
+        "request_deadline_seconds": _float_env("LINLI_REQUEST_DEADLINE", 30.0),
         "db_statement_timeout_seconds": _float_env("LINLI_DB_STATEMENT_TIMEOUT", 10.0),
         "db_command_timeout_seconds": _float_env("LINLI_DB_COMMAND_TIMEOUT", 15.0),
         "ready_timeout_seconds": _float_env("LINLI_READY_TIMEOUT", 2.0),
