@@ -13,7 +13,9 @@ Configuration (environment):
 * ``LINLI_NOTIFY_CHANNELS``: comma-separated channel names, default ``log``
   (``webhook`` is added automatically when ``LINLI_WEBHOOK_URL`` is set);
 * ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: the site's secret key),
-  ``LINLI_WEBHOOK_RETRIES`` (default 4), ``LINLI_WEBHOOK_TIMEOUT`` seconds (default 10).
+  ``LINLI_WEBHOOK_RETRIES`` (default 4), ``LINLI_WEBHOOK_TIMEOUT`` seconds (default 10),
+  ``LINLI_WEBHOOK_BUDGET`` seconds for all attempts of one message together (default 30,
+  well below the delivery lease of 5 minutes, so no other worker re-sends meanwhile).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class WebhookChannel:
         retries: int = 4,
         timeout: float = 10.0,
         backoff: float = 0.5,
+        budget: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -89,10 +92,23 @@ class WebhookChannel:
         self.retries = retries
         self.timeout = timeout
         self.backoff = backoff
+        self.budget = budget
         self.transport = transport
         self.sleep = sleep
 
     async def send(self, message: OutboundMessage) -> bool:
+        try:
+            async with asyncio.timeout(self.budget):
+                return await self._send(message)
+        except TimeoutError:
+            log.error(
+                "webhook gave up on notification %s after %.0f s",
+                message.notification_id,
+                self.budget,
+            )
+            return False
+
+    async def _send(self, message: OutboundMessage) -> bool:
         body = json.dumps(asdict(message), ensure_ascii=False, separators=(",", ":")).encode()
         async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
             for attempt in range(self.retries + 1):
@@ -139,6 +155,7 @@ def configured_channels() -> list[Channel]:
                 os.environ.get("LINLI_WEBHOOK_SECRET") or get_settings().secret_key,
                 retries=int(os.environ.get("LINLI_WEBHOOK_RETRIES", "4")),
                 timeout=float(os.environ.get("LINLI_WEBHOOK_TIMEOUT", "10")),
+                budget=float(os.environ.get("LINLI_WEBHOOK_BUDGET", "30")),
             )
         )
     return channels

@@ -7,11 +7,18 @@ lease ahead and counts the attempt, so no two workers send it at once; a worker 
 mid-send leaves the lease to expire and the row is sent again (gateways get a stable
 ``Idempotency-Key`` per notification). A failed attempt schedules the next one with
 exponential backoff; after `MAX_ATTEMPTS` the row stays undelivered and is logged.
+
+A batch never outlasts its lease: one message gets at most `SEND_BUDGET` on all channels,
+and the batch stops taking new messages after `SEND_WINDOW` (both measured on the monotonic
+clock); what it did not send — also when the worker shuts down (SIGTERM cancels the job) —
+is given back at once, uncounted, for the next round or another worker.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
@@ -24,6 +31,8 @@ log = logging.getLogger("linli.notify")
 
 BATCH = 50
 LEASE = timedelta(minutes=5)
+SEND_WINDOW = LEASE / 2
+SEND_BUDGET = timedelta(minutes=1)
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
@@ -65,24 +74,46 @@ async def deliver_pending(limit: int = BATCH) -> int:
         await Volunteer.filter(id__in={n.volunteer_id for n in leased}).values_list("id", "phone")
     )
     delivered = 0
-    for n in leased:
-        message = channels.OutboundMessage(
-            notification_id=n.id,
-            kind=str(n.kind),
-            volunteer_id=n.volunteer_id,
-            phone=phones.get(n.volunteer_id, ""),
-            message=n.message,
-            event_id=n.event_id,
-            url=event_url(n.event_id),
-        )
-        if await channels.deliver(message):
-            await Notification.filter(id=n.id).update(delivered_at=clock.now())
-            delivered += 1
-            continue
-        attempts = n.delivery_attempts + 1
-        if attempts >= MAX_ATTEMPTS:
-            log.error("notification %s not delivered after %d attempts", n.id, attempts)
-        await Notification.filter(id=n.id).update(
-            next_delivery_at=clock.now() + retry_delay(attempts)
-        )
+    unsent = {n.id for n in leased}
+    stop_at = time.monotonic() + SEND_WINDOW.total_seconds()
+    try:
+        for n in leased:
+            if time.monotonic() > stop_at:
+                break  # the rest goes back before the lease could run out
+            message = channels.OutboundMessage(
+                notification_id=n.id,
+                kind=str(n.kind),
+                volunteer_id=n.volunteer_id,
+                phone=phones.get(n.volunteer_id, ""),
+                message=n.message,
+                event_id=n.event_id,
+                url=event_url(n.event_id),
+            )
+            try:
+                async with asyncio.timeout(SEND_BUDGET.total_seconds()):
+                    sent = await channels.deliver(message)
+            except TimeoutError:
+                log.warning("notification %s: channels took longer than %s", n.id, SEND_BUDGET)
+                sent = False
+            unsent.discard(n.id)
+            if sent:
+                await Notification.filter(id=n.id).update(delivered_at=clock.now())
+                delivered += 1
+                continue
+            attempts = n.delivery_attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                log.error("notification %s not delivered after %d attempts", n.id, attempts)
+            await Notification.filter(id=n.id).update(
+                next_delivery_at=clock.now() + retry_delay(attempts)
+            )
+    finally:
+        if unsent:
+            await release(unsent)
     return delivered
+
+
+async def release(ids: set[int]) -> int:
+    """Gives leased, unsent notifications back: due at once, the attempt not counted."""
+    return await Notification.filter(
+        id__in=list(ids), delivered_at__isnull=True, delivery_attempts__gt=0
+    ).update(next_delivery_at=None, delivery_attempts=F("delivery_attempts") - 1)

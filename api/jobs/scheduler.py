@@ -1,11 +1,18 @@
-"""The background scheduler inside the server: every ~30 seconds it turns the outbox into
-notifications, makes the reminders that are due, and sends what is pending on the outbound
-channels (new notifications, and retries of failed deliveries).
+"""The background jobs inside the server, each running on its own so that a slow gateway
+delays nothing else:
 
-Every worker runs one; the work is claimed row by row in the database, so several of them (or
-a restart) never send anything twice. ``LINLI_SCHEDULER=off`` disables it (e.g. when a
-separate process does the work); ``LINLI_SCHEDULER_INTERVAL`` sets the period in seconds.
-Tests call `tick()` directly with a controlled clock.
+* ``outbox``: turns outbox rows into notifications — woken right after the transaction that
+  wrote a row commits in this worker (`api.infra.wakeups`), so an in-app notice appears at
+  once; otherwise every period (rows written by another worker or process);
+* ``reminders``: makes the reminders that are due, every period;
+* ``delivery``: sends pending notifications on the outbound channels (new ones as soon as
+  they are made, retries when due), every period otherwise.
+
+Every worker runs them; the work is claimed row by row in the database, so several of them
+(or a restart) never send anything twice. On shutdown (SIGTERM) the jobs are cancelled and
+delivery gives back the leases of what it had not sent yet. ``LINLI_SCHEDULER=off`` disables
+them (e.g. when a separate process does the work); ``LINLI_SCHEDULER_INTERVAL`` sets the
+period in seconds. Tests call `tick()` directly with a controlled clock.
 """
 
 from __future__ import annotations
@@ -14,15 +21,25 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from api.domain import notifications, reminders
+from api.infra import wakeups
 from api.jobs import delivery
 
 log = logging.getLogger("linli.scheduler")
 
 DEFAULT_INTERVAL = 30.0
+
+#: Called after every round of a job with (job name, seconds, items done, failed).
+RoundObserver = Callable[[str, float, int, bool], None]
+_observers: list[RoundObserver] = []
+
+
+def observe_rounds(observer: RoundObserver) -> None:
+    _observers.append(observer)
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ class TickResult:
 
 
 async def tick() -> TickResult:
-    """One round of work: outbox → notifications, due reminders, then outbound delivery."""
+    """One round of every job, one after another: outbox, due reminders, outbound delivery."""
     made = reminded = delivered = 0
     try:
         made = await notifications.dispatch_pending()
@@ -61,20 +78,54 @@ def interval() -> float:
         return DEFAULT_INTERVAL
 
 
-async def run_forever(period: float) -> None:
+@dataclass(frozen=True)
+class Job:
+    name: str
+    work: Callable[[], Awaitable[int]]
+    wakeup: wakeups.Wakeup | None = None
+
+
+JOBS = (
+    Job("outbox", notifications.dispatch_pending, wakeups.outbox_written),
+    Job("reminders", reminders.send_due),
+    Job("delivery", delivery.deliver_pending, wakeups.notifications_made),
+)
+
+
+async def run_job(job: Job, period: float) -> None:
+    """Runs `job` until cancelled: again at once while it finds work, else when woken or
+    when the period has passed."""
     while True:
+        started = time.monotonic()
+        done, failed = 0, False
         try:
-            await tick()
+            done = await job.work()
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed round is logged and retried next period
-            log.exception("scheduler tick failed")
-        await asyncio.sleep(period)
+            failed = True
+            log.exception("%s job failed", job.name)
+        seconds = time.monotonic() - started
+        for observer in _observers:
+            observer(job.name, seconds, done, failed)
+        if done and not failed:
+            await asyncio.sleep(0)  # more may be waiting (a full batch): look again
+            continue
+        if job.wakeup is not None:
+            await job.wakeup.wait(period)
+        else:
+            await asyncio.sleep(period)
+
+
+async def run_forever(period: float) -> None:
+    async with asyncio.TaskGroup() as group:
+        for job in JOBS:
+            group.create_task(run_job(job, period), name=f"linli-{job.name}")
 
 
 @contextlib.asynccontextmanager
 async def running() -> AsyncIterator[asyncio.Task[None] | None]:
-    """Runs the scheduler for the lifetime of the block (the app's lifespan)."""
+    """Runs the jobs for the lifetime of the block (the app's lifespan)."""
     if not enabled():
         yield None
         return
