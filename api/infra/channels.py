@@ -47,6 +47,8 @@ class OutboundMessage:
     message: str
     event_id: int | None
     url: str | None
+    #: unique to this notification, even across a restore from a backup (ids are reused)
+    idempotency_key: str = ""
 
 
 class Channel(Protocol):
@@ -117,7 +119,8 @@ class WebhookChannel:
                     "Content-Type": "application/json; charset=utf-8",
                     "X-Linli-Timestamp": timestamp,
                     "X-Linli-Signature": sign(self.secret, timestamp, body),
-                    "Idempotency-Key": f"notification-{message.notification_id}",
+                    "Idempotency-Key": message.idempotency_key
+                    or f"notification-{message.notification_id}",
                 }
                 try:
                     response = await http.post(self.url, content=body, headers=headers)

@@ -5,7 +5,7 @@ A notification is pending until every active channel has taken it (``delivered_a
 worker leases a pending row with one conditional update that moves ``next_delivery_at`` a
 lease ahead and counts the attempt, so no two workers send it at once; a worker that dies
 mid-send leaves the lease to expire and the row is sent again (gateways get a stable
-``Idempotency-Key`` per notification). A failed attempt schedules the next one with
+``Idempotency-Key`` per notification, see `idempotency_key`). A failed attempt schedules the next one with
 exponential backoff; after `MAX_ATTEMPTS` the row stays undelivered and is logged.
 
 A batch never outlasts its lease: one message gets at most `SEND_BUDGET` on all channels,
@@ -17,6 +17,7 @@ is given back at once, uncounted, for the next round or another worker.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from datetime import datetime, timedelta
@@ -41,6 +42,18 @@ LONGEST_RETRY = timedelta(hours=1)
 def retry_delay(attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed attempt: 30 s, 1 min, 2 min, … at most 1 h."""
     return min(FIRST_RETRY * 2 ** max(0, attempts - 1), LONGEST_RETRY)
+
+
+def idempotency_key(notification: Notification) -> str:
+    """The gateway's deduplication key: the same for every attempt of one notification, never
+    the same for two. Ids alone repeat after a restore from a backup (the rows made after the
+    backup are gone, their ids are given again), so the key also carries a digest of the row's
+    creation (its time to the microsecond, recipient and source): a restored database never
+    repeats a key that was already sent, without storing anything."""
+    created = clock.utc(notification.created_at).isoformat(timespec="microseconds")
+    fingerprint = f"{notification.id}|{notification.volunteer_id}|{notification.source}|{created}"
+    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    return f"notification-{notification.id}-{digest}"
 
 
 def _due(now: datetime) -> Q:
@@ -88,6 +101,7 @@ async def deliver_pending(limit: int = BATCH) -> int:
                 message=n.message,
                 event_id=n.event_id,
                 url=event_url(n.event_id),
+                idempotency_key=idempotency_key(n),
             )
             try:
                 async with asyncio.timeout(SEND_BUDGET.total_seconds()):
