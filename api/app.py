@@ -12,12 +12,13 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
+from api.http.observability import RequestObservability
 from api.http.response_cache import ResponseCache
 from api.http.unavailable import ServiceUnavailableMiddleware
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
-from api.web.health import healthz, readyz
+from api.web.health import healthz, metrics_endpoint, readyz
 from api.web.organizer import organizer_routes
 from api.web.pages import page_routes
 from api.web.unavailable import unavailable_page
@@ -37,6 +38,7 @@ def create_app(database_url: str | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
         *page_routes(),
         *organizer_routes(),
     ]
@@ -45,7 +47,9 @@ def create_app(database_url: str | None = None) -> Starlette:
         lifespan=lifespan,
         max_body_size=settings.max_body_size,
         middleware=[
-            # outermost: database faults and overrun deadlines answer 503 + Retry-After
+            # outermost: request id, access log, metrics by route and status
+            Middleware(RequestObservability, routes=routes, access=settings.access_log),
+            # database faults and overrun deadlines answer 503 + Retry-After
             Middleware(
                 ServiceUnavailableMiddleware,
                 page=unavailable_page,

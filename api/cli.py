@@ -57,11 +57,29 @@ def _check_writable() -> None:
             connection.close()
 
 
+def _prepare_metrics_dir(workers: int) -> None:
+    """Several workers share their metrics through files (prometheus-client's multi-process
+    mode): an empty directory, named before the workers start. One worker needs none."""
+    import shutil
+
+    from api.settings import get_settings
+
+    if workers <= 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
+        get_settings().data_dir / "metrics"
+    )
+    shutil.rmtree(directory, ignore_errors=True)  # counters start again with the server
+    os.makedirs(directory, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     asyncio.run(db.migrate(progress=_progress))  # once, before any worker starts
     _check_writable()
+    _prepare_metrics_dir(args.workers)
     print(f"Linli on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     uvicorn.run(
         "api.asgi:app",

@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from api.graphql.errors import should_mask
+from api.graphql.metrics import OperationMetrics
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
@@ -48,6 +49,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            OperationMetrics,  # leaves after the two below: it sees the final errors
             lambda: MaskErrors(should_mask_error=should_mask),
             ServiceUnavailableErrors,  # after MaskErrors: it sees the original errors first
         ],

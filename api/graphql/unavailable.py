@@ -20,7 +20,8 @@ from api.http.unavailable import (
     UNAVAILABLE_MESSAGE,
     unavailable_headers,
 )
-from api.infra.faults import RETRY_AFTER_SECONDS, is_unavailable
+from api.infra import metrics
+from api.infra.faults import RETRY_AFTER_SECONDS, is_unavailable, reason_of
 
 
 def unavailable_error() -> GraphQLError:
@@ -46,6 +47,12 @@ class ServiceUnavailableErrors(SchemaExtension):
             e.original_error is not None and is_unavailable(e.original_error) for e in errors
         ):
             return
+        reasons = sorted(
+            reason_of(e.original_error)
+            for e in errors
+            if e.original_error is not None and is_unavailable(e.original_error)
+        )
+        metrics.DATABASE_ERRORS.labels(reasons[0]).inc()
         result.data = None  # type: ignore[union-attr]
         result.errors = [unavailable_error()]  # type: ignore[union-attr]
         response = getattr(self.execution_context.context, "response", None)

@@ -24,7 +24,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.infra.faults import RETRY_AFTER_SECONDS, is_unavailable, reason_of
+from api.infra import metrics
+from api.infra.faults import RETRY_AFTER_SECONDS, ServiceUnavailable, is_unavailable, reason_of
 
 log = logging.getLogger("linli.http")
 
@@ -114,6 +115,8 @@ class ServiceUnavailableMiddleware:
                 type(exc).__name__,
                 extra={"fault": reason_of(exc)},
             )
+            if not isinstance(exc, ServiceUnavailable):  # (those were counted where raised)
+                metrics.DATABASE_ERRORS.labels(reason_of(exc)).inc()
             if not body_done:
                 body_done = await _drain(receive, received)
             response = self._response(scope)

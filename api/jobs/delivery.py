@@ -131,3 +131,19 @@ async def release(ids: set[int]) -> int:
     return await Notification.filter(
         id__in=list(ids), delivered_at__isnull=True, delivery_attempts__gt=0
     ).update(next_delivery_at=None, delivery_attempts=F("delivery_attempts") - 1)
+
+
+async def queue_depths() -> dict[str, int]:
+    """What waits: outbox rows not yet turned into notifications, notifications not yet
+    delivered (still being tried), and those given up on after `MAX_ATTEMPTS`."""
+    from api.models import DomainEvent
+
+    return {
+        "outbox_backlog": await DomainEvent.filter(processed_at__isnull=True).count(),
+        "notifications_pending": await Notification.filter(
+            delivered_at__isnull=True, delivery_attempts__lt=MAX_ATTEMPTS
+        ).count(),
+        "notifications_undelivered": await Notification.filter(
+            delivered_at__isnull=True, delivery_attempts__gte=MAX_ATTEMPTS
+        ).count(),
+    }

@@ -26,20 +26,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from api.domain import notifications, reminders
-from api.infra import wakeups
+from api.infra import metrics, wakeups
 from api.jobs import delivery
 
 log = logging.getLogger("linli.scheduler")
 
 DEFAULT_INTERVAL = 30.0
-
-#: Called after every round of a job with (job name, seconds, items done, failed).
-RoundObserver = Callable[[str, float, int, bool], None]
-_observers: list[RoundObserver] = []
-
-
-def observe_rounds(observer: RoundObserver) -> None:
-    _observers.append(observer)
 
 
 @dataclass(frozen=True)
@@ -105,9 +97,9 @@ async def run_job(job: Job, period: float) -> None:
         except Exception:  # a failed round is logged and retried next period
             failed = True
             log.exception("%s job failed", job.name)
-        seconds = time.monotonic() - started
-        for observer in _observers:
-            observer(job.name, seconds, done, failed)
+        metrics.SCHEDULER_ROUNDS.labels(job.name, "failed" if failed else "ok").observe(
+            time.monotonic() - started
+        )
         if done and not failed:
             await asyncio.sleep(0)  # more may be waiting (a full batch): look again
             continue

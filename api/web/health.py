@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-from api.infra import health
+from api.infra import health, metrics
 from api.infra.faults import RETRY_AFTER_SECONDS
+from api.jobs import delivery
 from api.settings import get_settings
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -41,3 +42,27 @@ async def readyz(request: Request) -> JSONResponse:
         status_code=503,
         headers={**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+_GAUGES = {
+    "outbox_backlog": "Outbox rows not yet turned into notifications",
+    "notifications_pending": "Notifications not yet delivered on the outbound channels",
+    "notifications_undelivered": "Notifications given up on after the last delivery attempt",
+}
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus text format: every worker's counters and histograms, and the queues in the
+    database counted now (`linli_database_up 0` when they cannot be counted in time)."""
+    gauges: dict[str, tuple[str, float]] = {}
+    try:
+        async with asyncio.timeout(get_settings().ready_timeout_seconds):
+            depths = await delivery.queue_depths()
+    except Exception:  # the process metrics are still worth having
+        gauges["linli_database_up"] = ("1 when the database answered the queue counts", 0)
+    else:
+        gauges["linli_database_up"] = ("1 when the database answered the queue counts", 1)
+        for name, value in depths.items():
+            gauges[f"linli_{name}"] = (_GAUGES[name], value)
+    body, content_type = metrics.exposition(gauges)
+    return Response(body, media_type=content_type, headers=NO_STORE)

@@ -8,6 +8,7 @@ from api.graphql.context import Info
 from api.graphql.mutations.payloads import SignupPayload, attempt
 from api.graphql.types import SignupStatus
 from api.http.ids import decode_id_of
+from api.infra import metrics
 
 
 @strawberry.input
@@ -52,6 +53,8 @@ class SignupMutations:
                 input.idempotency_key,
             )
         )
+        outcome = str(signup.status) if signup is not None else errors[0].code
+        metrics.SIGNUPS.labels(outcome).inc()
         return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Frees the seat and promotes the head of the waitlist.")
