@@ -24,7 +24,7 @@ from api.graphql.mutations.signups import SignupMutations
 from api.graphql.organizer_types import Notification
 from api.graphql.query import Query
 from api.graphql.types import Community, Event, EventSeries, Shift, Signup, Team, Volunteer
-from api.graphql.unavailable import ServiceUnavailableErrors
+from api.graphql.unavailable import LinliSchema, ServiceUnavailableErrors
 from api.settings import get_settings
 
 Mutation = merge_types(
@@ -40,7 +40,7 @@ def build_schema() -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
-    return strawberry.Schema(
+    return LinliSchema(
         query=Query,
         mutation=Mutation,
         types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer, Notification],

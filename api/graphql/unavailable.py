@@ -8,11 +8,14 @@ in reverse order, so this one sees the original errors first)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
+import strawberry
 from graphql import GraphQLError
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from api.http.errors import PublicError
 from api.http.unavailable import (
@@ -22,6 +25,8 @@ from api.http.unavailable import (
 )
 from api.infra import metrics
 from api.infra.faults import RETRY_AFTER_SECONDS, is_unavailable, reason_of
+
+log = logging.getLogger("linli.graphql")
 
 
 def unavailable_error() -> GraphQLError:
@@ -59,3 +64,28 @@ class ServiceUnavailableErrors(SchemaExtension):
         if isinstance(response, Response):
             response.status_code = 503
             response.headers.update(unavailable_headers())
+
+
+class LinliSchema(strawberry.Schema):
+    """Strawberry logs every execution error with its traceback; an infrastructure fault gets
+    one warning line instead (the same fault would otherwise flood the log, once per field)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        faults = [
+            e for e in errors if e.original_error is not None and is_unavailable(e.original_error)
+        ]
+        if faults:
+            original = faults[0].original_error
+            assert original is not None
+            log.warning(
+                "GraphQL %s: database unavailable: %s (%s)",
+                getattr(execution_context, "operation_name", None) or "anonymous",
+                reason_of(original),
+                type(original).__name__,
+                extra={"fault": reason_of(original)},
+            )
+        rest = [e for e in errors if e not in faults]
+        if rest:
+            super().process_errors(rest, execution_context)
