@@ -15,14 +15,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from api.http.ids import encode_id
 from api.infra import db
 from tests import factories, pgcluster
+from tests.conftest import BACKENDS
 from tests.serverproc import LinliServer, cookie_for
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(not pgcluster.available(), reason="PostgreSQL not installed")
+pytestmark = pytest.mark.skipif(
+    not pgcluster.available() or "postgres" not in BACKENDS,
+    reason="PostgreSQL not installed or not among the test backends",
+)
 
 EVENTS = "{ events(first: 5) { nodes { id title } } }"
 SIGN_UP = """mutation($input: SignUpInput!) {
@@ -126,6 +131,7 @@ async def test_postgres_stopped_then_frozen(tmp_path: Path) -> None:
     pgcluster.start(directory)
     try:
         url = pgcluster.create_database(directory, "linli_faults")
+        EXECUTOR_CACHE.clear()  # statements cached for another database's dialect
         await db.migrate(url)
         await db.init_orm(url)
         try:
