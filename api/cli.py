@@ -1,4 +1,5 @@
-"""linli serve | migrate | demo | user create | token create | backup | restore | export-schema"""
+"""linli serve | migrate | demo | user create | token create | secrets show | backup | restore |
+export-schema"""
 
 from __future__ import annotations
 
@@ -74,6 +75,20 @@ def _prepare_metrics_dir(workers: int) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
 
 
+def proxy_options() -> dict[str, Any]:
+    """uvicorn's proxy settings from LINLI_TRUSTED_PROXIES. Unset, no proxy is trusted (not
+    even uvicorn's own default, 127.0.0.1 and ::1): X-Forwarded-For is ignored and the
+    client's address is the socket's peer. Set (e.g. "10.0.0.2,10.0.0.3" or "10.0.0.0/8"),
+    uvicorn takes the client's address and scheme from X-Forwarded-For/-Proto, but only on
+    connections coming from those addresses."""
+    from api.settings import get_settings
+
+    trusted = get_settings().trusted_proxies
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -88,19 +103,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers if args.workers > 1 else None,
         log_level=args.log_level,
         access_log=False,
-        proxy_headers=False,
+        **proxy_options(),
     )
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from api.demo import neighbourhood as demo
+    from api.demo.load import generate_load
+    from api.demo.neighbourhood import load_demo
 
     async def work() -> None:
-        summary = await demo.load_demo()
+        summary = await load_demo()
         print(summary)
         if args.volunteers or args.events:
-            await demo.generate_load(args.volunteers, args.events)
+            await generate_load(args.volunteers, args.events)
 
     asyncio.run(_with_orm(work))
     return 0
@@ -127,11 +143,9 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     from api.domain import accounts
-    from api.domain.accounts import normalize_phone
-    from api.models import Volunteer
 
     async def work() -> int:
-        volunteer = await Volunteer.get_or_none(phone=normalize_phone(args.phone))
+        volunteer = await accounts.volunteer_with_phone(args.phone)
         if volunteer is None:
             print("error: no account with that phone number", file=sys.stderr)
             return 1
@@ -165,6 +179,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"The previous database was kept as {aside}.")
     asyncio.run(db.migrate(progress=_progress))  # an older backup is brought up to date
     print(f"Restored {args.path}. Start the server again.")
+    return 0
+
+
+def cmd_secrets_show(args: argparse.Namespace) -> int:
+    from api.infra import keys
+
+    for name, secret in keys.SHARED_SECRETS.items():
+        try:
+            print(f"{name}={secret()}")
+        except keys.SecretConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -219,6 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("path", type=Path, help="a file written by linli backup")
     restore.set_defaults(func=cmd_restore)
+
+    secrets = sub.add_parser("secrets", help="secrets shared with outside services")
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True)
+    secrets_sub.add_parser(
+        "show", help="print the webhook secret (generated into the data directory when unset)"
+    ).set_defaults(func=cmd_secrets_show)
 
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
         func=cmd_export_schema

@@ -1,27 +1,50 @@
-"""Configuration from the environment, in one place."""
+"""Configuration: every ``LINLI_*`` variable is read here and nowhere else.
+
+`load_settings()` turns an environment (``os.environ`` by default) into a `Settings`;
+`get_settings()` is the process's one copy, made on first use. Importing this module (or any
+module of the package) reads and writes nothing: the secret key is generated and stored under
+``data/`` only when something first signs or checks a value with it.
+
+The README's "Configuration" table lists every variable; keep the two in step.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DEFAULT_DATABASE_URL = "sqlite://data/linli.sqlite3"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+log = logging.getLogger("linli.settings")
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_DATABASE_URL = "sqlite://data/linli.sqlite3"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_DATA_DIR = "data"
+DEFAULT_SCHEDULER_INTERVAL = 30.0
+DEFAULT_REMINDER_HOURS = (24, 2)
+MAX_REMINDER_HOURS = 24 * 14
+DEFAULT_WEBHOOK_RETRIES = 4
+DEFAULT_WEBHOOK_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
-    secret_key: str
-    public_url: str
-    data_dir: Path
+    # Site ------------------------------------------------------------------------------
+    database_url: str = DEFAULT_DATABASE_URL
+    public_url: str = DEFAULT_PUBLIC_URL
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    #: ``LINLI_SECRET_KEY`` as configured; `secret_key` falls back to ``data_dir/secret_key``.
+    configured_secret_key: str | None = field(default=None, repr=False)
+
+    # Request limits (not configurable from the environment) -----------------------------
     max_body_size: int = 256 * 1024
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -30,8 +53,39 @@ class Settings:
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
+    # Sign-up journeys: a volunteer's own cancellation closes this many minutes before the
+    # start; within `late_cancel_hours` it is recorded as late; events close themselves
+    # `close_events_after_hours` after they end.
+    cancel_cutoff_minutes: int = 0
+    late_cancel_hours: int = 24
+    close_events_after_hours: int = 6
 
-    # --- operations: deadlines, health, logs (LINLI_* variables read in `_operations()`) ---
+    # Background work ---------------------------------------------------------------------
+    scheduler_enabled: bool = True
+    scheduler_interval: float = DEFAULT_SCHEDULER_INTERVAL
+    #: Offsets before a confirmed shift at which reminders are made, largest first.
+    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS
+
+    # Outbound channels -------------------------------------------------------------------
+    notify_channels: frozenset[str] = frozenset({"log"})
+    webhook_url: str = ""
+    #: ``LINLI_WEBHOOK_SECRET``; unset, `api.infra.keys.webhook_secret` generates one into the
+    #: data directory. Never the secret key (the gateway's operator could forge sessions).
+    configured_webhook_secret: str | None = field(default=None, repr=False)
+    webhook_retries: int = DEFAULT_WEBHOOK_RETRIES
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+
+    # Throttles and proxies ---------------------------------------------------------------
+    #: `login_failures_per_phone` counts one phone *from one address*; beyond this many
+    #: failures for one phone from all addresses together (more than one address can reach),
+    #: a password alone no longer logs in: CODE_REQUIRED, an SMS code is needed as well.
+    login_failures_per_phone_before_code: int = 10
+    #: ``LINLI_TRUSTED_PROXIES``: addresses/networks whose X-Forwarded-For/-Proto uvicorn
+    #: believes (its ``forwarded_allow_ips``; "*" for any). Empty: none, not even uvicorn's
+    #: default 127.0.0.1: the socket's peer is the client.
+    trusted_proxies: str = ""
+
+    # Operations: deadlines, health, logs (read in `_operations()`) ------------------------
     #: a request that has not started answering after this many seconds answers 503
     request_deadline_seconds: float = 30.0
     #: PostgreSQL: the server cancels a statement after this long (`statement_timeout`)
@@ -44,6 +98,8 @@ class Settings:
     #: one JSON line per request (the access log); `LINLI_ACCESS_LOG=off` silences it
     access_log: bool = True
     log_format: str = "json"
+    #: seconds for all attempts of one message on the webhook (well below the delivery lease)
+    webhook_budget: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -53,11 +109,14 @@ class Settings:
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @cached_property
+    def secret_key(self) -> str:
+        """The configured key, else the one stored under the data directory (generated and
+        written there the first time it is needed, never on import)."""
+        return self.configured_secret_key or _stored_secret_key(self.data_dir)
 
-def _secret_key(data_dir: Path) -> str:
-    configured = os.environ.get("LINLI_SECRET_KEY")
-    if configured:
-        return configured
+
+def _stored_secret_key(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -73,37 +132,88 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    data_dir = Path(os.environ.get("LINLI_DATA_DIR", "data"))
+# Parsing ---------------------------------------------------------------------------------
+
+
+def _flag(raw: str | None, default: bool) -> bool:
+    if raw is None or not raw.strip():
+        return default
+    return raw.strip().lower() not in ("off", "0", "false", "no")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        return max(minimum, float(raw))
+    except ValueError:
+        log.warning("%s=%r is not a number; using %s", name, raw, default)
+        return default
+
+
+def _reminder_hours(raw: str) -> tuple[int, ...]:
+    if not raw.strip():
+        return DEFAULT_REMINDER_HOURS
+    try:
+        hours = {int(part) for part in raw.split(",") if part.strip()}
+    except ValueError:
+        log.warning("LINLI_REMINDER_HOURS=%r is not a list of hours; using 24,2", raw)
+        return DEFAULT_REMINDER_HOURS
+    hours = {h for h in hours if 0 < h <= MAX_REMINDER_HOURS}
+    return tuple(sorted(hours, reverse=True)) or DEFAULT_REMINDER_HOURS
+
+
+def _notify_channels(env: Mapping[str, str], webhook_url: str) -> frozenset[str]:
+    raw = env.get("LINLI_NOTIFY_CHANNELS")
+    if raw is None:  # unset: the log, and the webhook when it has a URL
+        return frozenset({"log", "webhook"} if webhook_url else {"log"})
+    return frozenset(n.strip().lower() for n in raw.split(",") if n.strip())
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings an environment describes (``os.environ`` when none is given)."""
+    env = os.environ if env is None else env
+    webhook_url = env.get("LINLI_WEBHOOK_URL", "").strip()
     return Settings(
-        database_url=os.environ.get("LINLI_DATABASE_URL", DEFAULT_DATABASE_URL),
-        secret_key=_secret_key(data_dir),
-        public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
-        data_dir=data_dir,
-        **_operations(),
+        database_url=env.get("LINLI_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        public_url=(env.get("LINLI_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+        data_dir=Path(env.get("LINLI_DATA_DIR") or DEFAULT_DATA_DIR),
+        configured_secret_key=env.get("LINLI_SECRET_KEY") or None,
+        scheduler_enabled=_flag(env.get("LINLI_SCHEDULER"), True),
+        scheduler_interval=_number(
+            env, "LINLI_SCHEDULER_INTERVAL", DEFAULT_SCHEDULER_INTERVAL, 1.0
+        ),
+        reminder_hours=_reminder_hours(env.get("LINLI_REMINDER_HOURS", "")),
+        notify_channels=_notify_channels(env, webhook_url),
+        webhook_url=webhook_url,
+        configured_webhook_secret=env.get("LINLI_WEBHOOK_SECRET") or None,
+        webhook_retries=int(_number(env, "LINLI_WEBHOOK_RETRIES", DEFAULT_WEBHOOK_RETRIES, 0)),
+        webhook_timeout=_number(env, "LINLI_WEBHOOK_TIMEOUT", DEFAULT_WEBHOOK_TIMEOUT, 0.1),
+        cancel_cutoff_minutes=int(_number(env, "LINLI_CANCEL_CUTOFF_MINUTES", 0, 0)),
+        late_cancel_hours=int(_number(env, "LINLI_LATE_CANCEL_HOURS", 24, 0)),
+        close_events_after_hours=int(_number(env, "LINLI_CLOSE_EVENTS_AFTER_HOURS", 6, 0)),
+        trusted_proxies=env.get("LINLI_TRUSTED_PROXIES", "").strip(),
+        **_operations(env),
     )
 
 
-def _float_env(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return load_settings()
 
 
-def _operations() -> dict[str, Any]:
-    """The operations block of `Settings`, from LINLI_* variables (see the README)."""
+def _operations(env: Mapping[str, str]) -> dict[str, Any]:
+    """The operations block of `Settings` (deadlines, health, logs), from its variables."""
+    log_format = env.get("LINLI_LOG_FORMAT", "json").strip().lower()
     return {
-        "request_deadline_seconds": _float_env("LINLI_REQUEST_DEADLINE", 30.0),
-        "db_statement_timeout_seconds": _float_env("LINLI_DB_STATEMENT_TIMEOUT", 10.0),
-        "db_command_timeout_seconds": _float_env("LINLI_DB_COMMAND_TIMEOUT", 15.0),
-        "ready_timeout_seconds": _float_env("LINLI_READY_TIMEOUT", 2.0),
-        "min_free_disk_bytes": int(_float_env("LINLI_MIN_FREE_DISK_MB", 100.0) * 1024 * 1024),
-        "access_log": os.environ.get("LINLI_ACCESS_LOG", "on").strip().lower()
-        not in ("off", "0", "false", "no"),
-        "log_format": "text"
-        if os.environ.get("LINLI_LOG_FORMAT", "json").strip().lower() == "text"
-        else "json",
+        "request_deadline_seconds": _number(env, "LINLI_REQUEST_DEADLINE", 30.0, 0.1),
+        "db_statement_timeout_seconds": _number(env, "LINLI_DB_STATEMENT_TIMEOUT", 10.0, 0.1),
+        "db_command_timeout_seconds": _number(env, "LINLI_DB_COMMAND_TIMEOUT", 15.0, 0.1),
+        "ready_timeout_seconds": _number(env, "LINLI_READY_TIMEOUT", 2.0, 0.1),
+        "min_free_disk_bytes": int(_number(env, "LINLI_MIN_FREE_DISK_MB", 100.0, 0) * 1024**2),
+        "access_log": _flag(env.get("LINLI_ACCESS_LOG"), True),
+        "log_format": "text" if log_format == "text" else "json",
+        "webhook_budget": _number(env, "LINLI_WEBHOOK_BUDGET", 30.0, 0.1),
     }

@@ -2,9 +2,9 @@
 
 * The volunteer's feed lists every CONFIRMED or ATTENDED shift (and, marked
   ``STATUS:CANCELLED``, shifts of events that were cancelled), one ``VEVENT`` per shift with the
-  stable UID ``shift-<id>@linli``. It is found by an unguessable token
-  (`Volunteer.calendar_token`, or one derived from the id until then) and replaced by `reset_token`, which
-  makes the old URL answer 404.
+  stable UID ``shift-<id>@linli`` and a ``VALARM`` at the nearest reminder offset. It is found by
+  an unguessable token (`Volunteer.calendar_token`, or one derived from the id until then) and
+  replaced by `reset_token`, which makes the old URL answer 404.
 * The team's feed lists its published, completed and cancelled events (UID
   ``event-<id>@linli``) from 90 days ago on.
 
@@ -19,11 +19,11 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar
+from icalendar import Alarm, Calendar
 from icalendar import Event as VEvent
 
 from api.domain.actors import Actor
-from api.infra import clock
+from api.infra import clock, keys
 from api.models import Event, EventStatus, Signup, SignupStatus, Team, Volunteer
 from api.settings import get_settings
 
@@ -49,8 +49,9 @@ def token_of(volunteer: Volunteer) -> str:
 
 
 def _derived_token(volunteer_id: int) -> str:
-    key = get_settings().secret_key.encode()
-    mac = hmac.new(key, f"calendar-feed:{volunteer_id}".encode(), hashlib.sha256).digest()
+    mac = hmac.new(
+        keys.calendar_token_key(), f"calendar-feed:{volunteer_id}".encode(), hashlib.sha256
+    ).digest()
     return f"d{volunteer_id}." + base64.urlsafe_b64encode(mac[:18]).decode()
 
 
@@ -130,16 +131,26 @@ async def volunteer_feed(token: str) -> bytes | None:
         shift, event = signup.shift, signup.shift.event
         if signup.status == SignupStatus.CANCELLED and event.status != EventStatus.CANCELLED:
             continue  # the volunteer's own cancellation: simply gone from the feed
-        cal.add_component(
-            _vevent(
-                f"shift-{shift.id}@linli",
-                f"{event.title}（{shift.role}）",
-                shift.starts_at,
-                shift.ends_at,
-                event,
-            )
+        item = _vevent(
+            f"shift-{shift.id}@linli",
+            f"{event.title}（{shift.role}）",
+            shift.starts_at,
+            shift.ends_at,
+            event,
         )
+        if event.status != EventStatus.CANCELLED:
+            item.add_component(_alarm(f"{event.title}（{shift.role}）"))
+        cal.add_component(item)
     return cal.to_ical()
+
+
+def _alarm(text: str) -> Alarm:
+    """The phone's own reminder, at the nearest reminder offset (e.g. 2 hours before)."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", -timedelta(hours=min(get_settings().reminder_hours)))
+    return alarm
 
 
 async def team_feed(team_id: int) -> bytes | None:
@@ -161,3 +172,11 @@ async def team_feed(team_id: int) -> bytes | None:
             _vevent(f"event-{event.id}@linli", event.title, event.starts_at, event.ends_at, event)
         )
     return cal.to_ical()
+
+
+async def feed_url_for(actor: Actor, volunteer: Volunteer) -> str | None:
+    """The URL of a volunteer's private feed, for that volunteer only (None for anyone else).
+    Reading it writes nothing (see `token_of`)."""
+    if actor.id is None or actor.id != volunteer.id:
+        return None
+    return feed_url(token_of(volunteer))

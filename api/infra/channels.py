@@ -8,11 +8,12 @@ One small interface (`Channel.send`) with two implementations:
   ``X-Linli-Timestamp``), retried with exponential backoff on network errors and 5xx/429
   answers. The operator's SMS or WeChat gateway receives it.
 
-Configuration (environment):
+Configuration (environment, read in `api.settings`):
 
 * ``LINLI_NOTIFY_CHANNELS``: comma-separated channel names, default ``log``
   (``webhook`` is added automatically when ``LINLI_WEBHOOK_URL`` is set);
-* ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: the site's secret key),
+* ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: generated once into the data
+  directory, shown by ``linli secrets show``; never the site's secret key),
   ``LINLI_WEBHOOK_RETRIES`` (default 4), ``LINLI_WEBHOOK_TIMEOUT`` seconds (default 10),
   ``LINLI_WEBHOOK_BUDGET`` seconds for all attempts of one message together (default 30,
   well below the delivery lease of 5 minutes, so no other worker re-sends meanwhile).
@@ -25,7 +26,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -33,7 +33,8 @@ from typing import Protocol
 
 import httpx
 
-from api.settings import get_settings
+from api.infra.keys import webhook_secret
+from api.settings import Settings, get_settings
 
 log = logging.getLogger("linli.notify")
 
@@ -141,24 +142,19 @@ class WebhookChannel:
         return False
 
 
-def configured_channels() -> list[Channel]:
-    names = {
-        n.strip().lower()
-        for n in os.environ.get("LINLI_NOTIFY_CHANNELS", "log").split(",")
-        if n.strip()
-    }
-    url = os.environ.get("LINLI_WEBHOOK_URL", "").strip()
+def configured_channels(settings: Settings | None = None) -> list[Channel]:
+    settings = settings or get_settings()
     channels: list[Channel] = []
-    if "log" in names:
+    if "log" in settings.notify_channels:
         channels.append(LogChannel())
-    if url and ("webhook" in names or "LINLI_NOTIFY_CHANNELS" not in os.environ):
+    if settings.webhook_url and "webhook" in settings.notify_channels:
         channels.append(
             WebhookChannel(
-                url,
-                os.environ.get("LINLI_WEBHOOK_SECRET") or get_settings().secret_key,
-                retries=int(os.environ.get("LINLI_WEBHOOK_RETRIES", "4")),
-                timeout=float(os.environ.get("LINLI_WEBHOOK_TIMEOUT", "10")),
-                budget=float(os.environ.get("LINLI_WEBHOOK_BUDGET", "30")),
+                settings.webhook_url,
+                webhook_secret(settings),
+                retries=settings.webhook_retries,
+                timeout=settings.webhook_timeout,
+                budget=settings.webhook_budget,
             )
         )
     return channels

@@ -8,6 +8,9 @@
   own context keeps its lock when ``BEGIN`` fails, and every later query of the worker waits
   for it forever.
 * After a commit, the callbacks registered with `api.infra.wakeups.after_commit` run.
+
+It (and `api.infra.postgres_engine`) subclasses Tortoise's internal client classes, which may change in any minor release:
+pyproject.toml pins tortoise-orm to the tested minor; re-run the suite before widening it.
 """
 
 from __future__ import annotations

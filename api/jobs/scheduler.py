@@ -6,7 +6,9 @@ delays nothing else:
   once; otherwise every period (rows written by another worker or process);
 * ``reminders``: makes the reminders that are due, every period;
 * ``delivery``: sends pending notifications on the outbound channels (new ones as soon as
-  they are made, retries when due), every period otherwise.
+  they are made, retries when due), every period otherwise;
+* ``closing``: closes events that ended some hours ago (no-shows recorded), every period;
+* ``throttles``: deletes failed attempts no limit counts any more, every period.
 
 Every worker runs them; the work is claimed row by row in the database, so several of them
 (or a restart) never send anything twice. On shutdown (SIGTERM) the jobs are cancelled and
@@ -20,18 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from api.domain import notifications, reminders
+from api.domain import closing, notifications, reminders, throttle
 from api.infra import metrics, wakeups
 from api.jobs import delivery
+from api.settings import Settings, get_settings
 
 log = logging.getLogger("linli.scheduler")
-
-DEFAULT_INTERVAL = 30.0
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,15 @@ async def tick() -> TickResult:
         delivered = await delivery.deliver_pending()
     except Exception:
         log.exception("delivering notifications failed")
-    return TickResult(notifications=made, reminders=reminded, delivered=delivered)
-
-
-def enabled() -> bool:
-    return os.environ.get("LINLI_SCHEDULER", "on").strip().lower() not in ("off", "0", "false")
-
-
-def interval() -> float:
     try:
-        return max(1.0, float(os.environ.get("LINLI_SCHEDULER_INTERVAL", DEFAULT_INTERVAL)))
-    except ValueError:
-        return DEFAULT_INTERVAL
+        await closing.close_finished_events()
+    except Exception:
+        log.exception("closing finished events failed")
+    try:
+        await throttle.purge_expired()  # failed attempts no limit counts any more
+    except Exception:
+        log.exception("purging throttle rows failed")
+    return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 
 @dataclass(frozen=True)
@@ -81,6 +78,8 @@ JOBS = (
     Job("outbox", notifications.dispatch_pending, wakeups.outbox_written),
     Job("reminders", reminders.send_due),
     Job("delivery", delivery.deliver_pending, wakeups.notifications_made),
+    Job("closing", closing.close_finished_events),
+    Job("throttles", throttle.purge_expired),
 )
 
 
@@ -116,12 +115,13 @@ async def run_forever(period: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running() -> AsyncIterator[asyncio.Task[None] | None]:
+async def running(settings: Settings | None = None) -> AsyncIterator[asyncio.Task[None] | None]:
     """Runs the jobs for the lifetime of the block (the app's lifespan)."""
-    if not enabled():
+    settings = settings or get_settings()
+    if not settings.scheduler_enabled:
         yield None
         return
-    task = asyncio.create_task(run_forever(interval()), name="linli-scheduler")
+    task = asyncio.create_task(run_forever(settings.scheduler_interval), name="linli-scheduler")
     try:
         yield task
     finally:

@@ -16,7 +16,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.http.cross_site import is_cross_site
+from api.domain import signups, teams
+from api.http.actor import actor_for
+from api.http.cross_site import refuse_cross_site
+from api.http.ids import decode_id
 from api.http.sessions import end_session
 from api.infra import clock
 from api.settings import SHANGHAI
@@ -165,9 +168,11 @@ async def team_page(request: Request) -> Response:
     data, team = await _node_page(request, "TeamPage", "Team", first=PAGE_SIZE)
     if team is None:
         return not_found(request, data.get("viewer"))
-    viewer = data["viewer"]
-    is_member = bool(viewer) and any(t["id"] == team["id"] for t in viewer["teams"])
-    return render(request, "team.html", {"viewer": viewer, "team": team, "is_member": is_member})
+    _, team_pk = decode_id(team["id"])
+    is_member = await teams.is_member(await actor_for(request), team_pk)
+    return render(
+        request, "team.html", {"viewer": data["viewer"], "team": team, "is_member": is_member}
+    )
 
 
 async def my_page(request: Request) -> Response:
@@ -176,15 +181,15 @@ async def my_page(request: Request) -> Response:
     )
     viewer = data["viewer"]
     if viewer is None:
-        return RedirectResponse("/login?next=/me", status_code=303)
+        # The QR code's link (`/me?shift=…&code=…`) survives the log-in: back here after it.
+        here = "/me" + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
     now = clock.now()
     upcoming: list[dict[str, Any]] = []
     past: list[dict[str, Any]] = []
     for signup in viewer["signups"]["nodes"]:
-        shift = signup["shift"]
-        ends = datetime.fromisoformat(shift["endsAt"])
-        is_open = signup["status"] in ("CONFIRMED", "WAITLISTED") and ends >= now
-        (upcoming if is_open else past).append(signup)
+        ends = datetime.fromisoformat(signup["shift"]["endsAt"])
+        (upcoming if signups.is_upcoming(signup["status"], ends, now) else past).append(signup)
     upcoming.sort(key=lambda s: s["shift"]["startsAt"])
     past.sort(key=lambda s: s["shift"]["startsAt"], reverse=True)
     return render(
@@ -203,10 +208,10 @@ async def my_page(request: Request) -> Response:
 
 async def mark_notifications_read(request: Request) -> Response:
     """The "mark all read" button without scripts: a plain form post, then back to `/me`."""
-    response = RedirectResponse("/me#notifications", status_code=303)
-    if not is_cross_site(request):
-        await run_operation(request, "MarkNotificationsRead")
-    return response
+    if refused := refuse_cross_site(request):
+        return refused
+    await run_operation(request, "MarkNotificationsRead")
+    return RedirectResponse("/me#notifications", status_code=303)
 
 
 def _checkin_link(request: Request) -> dict[str, str] | None:
@@ -218,8 +223,8 @@ def _checkin_link(request: Request) -> dict[str, str] | None:
 async def my_actions(request: Request) -> Response:
     """Sign-up, cancel and check-in forms posted without scripts (or before the page's
     script has loaded): the same operations the scripts send, then back to the page."""
-    if is_cross_site(request):
-        return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+    if refused := refuse_cross_site(request):
+        return refused
     form = await _url_encoded_form(request)
     referer = urlsplit(request.headers.get("referer", ""))
     back = safe_next(referer.path if referer.netloc == request.url.netloc else "", "/me")
@@ -230,6 +235,8 @@ async def my_actions(request: Request) -> Response:
     elif form.get("shiftId"):
         key = form.get("idempotencyKey") or f"form-{uuid.uuid4()}"
         name, variables = "SignUp", {"shiftId": form["shiftId"], "idempotencyKey": key}
+    elif form.get("teamId"):  # "加入团队" without scripts
+        name, variables = "JoinTeam", {"teamId": form["teamId"]}
     else:
         return Response("Nothing to do", status_code=400, media_type="text/plain")
     data = await run_operation(request, name, variables)
@@ -260,8 +267,8 @@ async def login_page(request: Request) -> Response:
         action = "register" if form.get("action") == "register" else "login"
         values = {k: str(v) for k, v in form.items() if k != "password"}
         next_url = safe_next(str(form.get("next") or ""), "/me")
-        if is_cross_site(request):
-            return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+        if refused := refuse_cross_site(request):
+            return refused
         redirect = RedirectResponse(next_url, status_code=303)
         variables = {"phone": str(form.get("phone", "")), "password": str(form.get("password", ""))}
         if action == "register":
@@ -286,9 +293,10 @@ async def login_page(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    if refused := refuse_cross_site(request):
+        return refused
     response = RedirectResponse("/", status_code=303)
-    if not is_cross_site(request):
-        end_session(response)
+    end_session(response)
     return response
 
 

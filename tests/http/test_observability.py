@@ -44,7 +44,6 @@ async def test_metrics_name_what_happened(client, database: str, monkeypatch) ->
     answer = await client.post("/graphql", json={"query": SIGN_UP, "variables": variables})
     assert answer.json()["data"]["signUp"]["signup"]["status"] == "CONFIRMED"
     assert (await client.get("/me")).status_code == 200
-    monkeypatch.setenv("LINLI_SCHEDULER_INTERVAL", "1")
     async with scheduler.running():
         await asyncio.sleep(0.3)  # one round of each job
     if database.startswith("sqlite"):  # a database fault, counted by its reason

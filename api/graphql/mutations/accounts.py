@@ -29,7 +29,7 @@ class AccountMutations:
         )
         if volunteer is not None:
             info.context.start_session(volunteer)
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(description="Logs in with phone and password (session cookie).")
     async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
@@ -38,7 +38,7 @@ class AccountMutations:
         )
         if volunteer is not None:
             info.context.start_session(volunteer)
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(description="Ends the session; true when there was one.")
     def log_out(self, info: Info) -> bool:
