@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -58,23 +57,6 @@ def _check_writable() -> None:
             connection.close()
 
 
-def _prepare_metrics_dir(workers: int) -> None:
-    """Several workers share their metrics through files (prometheus-client's multi-process
-    mode): an empty directory, named before the workers start. One worker needs none."""
-    import shutil
-
-    from api.settings import get_settings
-
-    if workers <= 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        return
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
-        get_settings().data_dir / "metrics"
-    )
-    shutil.rmtree(directory, ignore_errors=True)  # counters start again with the server
-    os.makedirs(directory, exist_ok=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
-
-
 def proxy_options() -> dict[str, Any]:
     """uvicorn's proxy settings from LINLI_TRUSTED_PROXIES. Unset, no proxy is trusted (not
     even uvicorn's own default, 127.0.0.1 and ::1): X-Forwarded-For is ignored and the
@@ -92,9 +74,11 @@ def proxy_options() -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.settings import get_settings, share_metrics_between_workers
+
     asyncio.run(db.migrate(progress=_progress))  # once, before any worker starts
     _check_writable()
-    _prepare_metrics_dir(args.workers)
+    share_metrics_between_workers(args.workers, get_settings())
     print(f"Linli on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     uvicorn.run(
         "api.asgi:app",
@@ -268,10 +252,12 @@ def _start_up_problem(exc: BaseException) -> str | None:
 
     if not isinstance(exc, OSError | sqlite3.Error | BaseORMException) and not is_unavailable(exc):
         return None
+    from api.settings import load_settings
+
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    data_dir = os.environ.get("LINLI_DATA_DIR", "data")
-    database = os.environ.get("LINLI_DATABASE_URL", "sqlite://data/linli.sqlite3")
-    where = database.split("@")[-1]  # no password in the message
+    settings = load_settings()  # reads the environment, writes nothing
+    data_dir = settings.data_dir
+    where = settings.database_url.split("@")[-1]  # no password in the message
     return (
         f"linli: cannot use the database ({where}) or the data directory ({data_dir}): "
         f"{detail}. Check that they exist, are writable and that the disk has free space."

@@ -217,3 +217,28 @@ def _operations(env: Mapping[str, str]) -> dict[str, Any]:
         "log_format": "text" if log_format == "text" else "json",
         "webhook_budget": _number(env, "LINLI_WEBHOOK_BUDGET", 30.0, 0.1),
     }
+
+
+# prometheus-client's multi-process mode -------------------------------------------------
+#: the library's own variable: where every worker writes its samples
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_dir() -> str | None:
+    """The directory workers share their metrics through, when several workers run."""
+    return os.environ.get(METRICS_DIR_VARIABLE) or None
+
+
+def share_metrics_between_workers(workers: int, settings: Settings) -> str | None:
+    """Before several workers start: names an emptied directory in the environment they
+    inherit (``data/metrics`` unless ``PROMETHEUS_MULTIPROC_DIR`` is already set). One
+    worker needs none: its metrics stay in memory."""
+    import shutil
+
+    if workers <= 1 and METRICS_DIR_VARIABLE not in os.environ:
+        return None
+    directory = os.environ.get(METRICS_DIR_VARIABLE) or str(settings.data_dir / "metrics")
+    shutil.rmtree(directory, ignore_errors=True)  # counters start again with the server
+    os.makedirs(directory, exist_ok=True)
+    os.environ[METRICS_DIR_VARIABLE] = directory
+    return directory

@@ -11,7 +11,6 @@ counted when `/metrics` is scraped, not kept in memory (see `api.web.health.metr
 
 from __future__ import annotations
 
-import os
 import re
 
 from prometheus_client import (
@@ -22,6 +21,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from api.settings import metrics_dir
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -76,13 +77,9 @@ def operation_label(name: str | None) -> str:
     return name
 
 
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
 def exposition(database_gauges: dict[str, tuple[str, float]]) -> tuple[bytes, str]:
     """The text format: the processes' metrics plus the database gauges counted now."""
-    directory = multiprocess_dir()
+    directory = metrics_dir()
     if directory:
         from prometheus_client import multiprocess
 
