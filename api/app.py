@@ -14,6 +14,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api.graphql.view import make_graphql_app
 from api.http.observability import RequestObservability
 from api.http.response_cache import ResponseCache
+from api.http.security_headers import SecurityHeaders
+from api.http.serving import BodyTimeout
 from api.http.unavailable import ServiceUnavailableMiddleware
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
@@ -49,12 +51,14 @@ def create_app(database_url: str | None = None) -> Starlette:
         middleware=[
             # outermost: request id, access log, metrics by route and status
             Middleware(RequestObservability, routes=routes, access=settings.access_log),
+            Middleware(SecurityHeaders),  # on every answer, the 503 page's too
             # database faults and overrun deadlines answer 503 + Retry-After
             Middleware(
                 ServiceUnavailableMiddleware,
                 page=unavailable_page,
                 deadline=settings.request_deadline_seconds,
             ),
+            Middleware(BodyTimeout),
             Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
         ],
     )

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from api.infra import db
+from api.infra import db, files
+from api.settings import get_settings
 
 
 def _progress(event: str, app_label: str, name: str) -> None:
@@ -28,6 +29,7 @@ async def _with_orm(work: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    files.keep_private(get_settings())
     asyncio.run(db.migrate(progress=_progress))
     _check_writable()
     print("Database is up to date.")
@@ -74,8 +76,10 @@ def proxy_options() -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.settings import get_settings, share_metrics_between_workers
+    from api.http.serving import uvicorn_options
+    from api.settings import share_metrics_between_workers
 
+    files.keep_private(get_settings())  # and every file this process creates from now on
     asyncio.run(db.migrate(progress=_progress))  # once, before any worker starts
     _check_writable()
     share_metrics_between_workers(args.workers, get_settings())
@@ -88,6 +92,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=False,
         **proxy_options(),
+        **uvicorn_options(),
     )
     return 0
 

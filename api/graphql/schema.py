@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from graphql import lexicographic_sort_schema, print_schema
+from graphql import GraphQLError, lexicographic_sort_schema, print_schema
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -15,7 +17,8 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
-from api.graphql.errors import should_mask
+from api.graphql.cost import QueryCostLimiter
+from api.graphql.errors import log_errors, should_mask
 from api.graphql.metrics import OperationMetrics
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
@@ -35,7 +38,7 @@ from api.graphql.types import (
     Team,
     Volunteer,
 )
-from api.graphql.unavailable import LinliSchema, ServiceUnavailableErrors
+from api.graphql.unavailable import ServiceUnavailableErrors, log_faults
 from api.settings import get_settings
 
 Mutation = merge_types(
@@ -50,6 +53,12 @@ Mutation = merge_types(
         AdminMutations,
     ),
 )
+
+
+class LinliSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # an infrastructure fault is one warning line, not a traceback per field
+        log_errors(log_faults(errors, execution_context))
 
 
 def build_schema() -> strawberry.Schema:
@@ -69,6 +78,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            QueryCostLimiter,
             OperationMetrics,  # leaves after the two below: it sees the final errors
             lambda: MaskErrors(should_mask_error=should_mask),
             ServiceUnavailableErrors,  # after MaskErrors: it sees the original errors first

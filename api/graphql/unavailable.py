@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-import strawberry
 from graphql import GraphQLError
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
@@ -66,26 +65,22 @@ class ServiceUnavailableErrors(SchemaExtension):
             response.headers.update(unavailable_headers())
 
 
-class LinliSchema(strawberry.Schema):
-    """Strawberry logs every execution error with its traceback; an infrastructure fault gets
-    one warning line instead (the same fault would otherwise flood the log, once per field)."""
-
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        faults = [
-            e for e in errors if e.original_error is not None and is_unavailable(e.original_error)
-        ]
-        if faults:
-            original = faults[0].original_error
-            assert original is not None
-            log.warning(
-                "GraphQL %s: database unavailable: %s (%s)",
-                getattr(execution_context, "operation_name", None) or "anonymous",
-                reason_of(original),
-                type(original).__name__,
-                extra={"fault": reason_of(original)},
-            )
-        rest = [e for e in errors if e not in faults]
-        if rest:
-            super().process_errors(rest, execution_context)
+def log_faults(
+    errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+) -> list[GraphQLError]:
+    """Logs the infrastructure faults among `errors` as one warning line (the same fault would
+    otherwise be a traceback per field); returns the other errors."""
+    faults = [
+        e for e in errors if e.original_error is not None and is_unavailable(e.original_error)
+    ]
+    if faults:
+        original = faults[0].original_error
+        assert original is not None
+        log.warning(
+            "GraphQL %s: database unavailable: %s (%s)",
+            getattr(execution_context, "operation_name", None) or "anonymous",
+            reason_of(original),
+            type(original).__name__,
+            extra={"fault": reason_of(original)},
+        )
+    return [e for e in errors if e not in faults]
