@@ -12,6 +12,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
+from api.http.graphql_over_http import GraphQLOverHTTP
 from api.http.observability import RequestObservability
 from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
@@ -36,7 +37,11 @@ def create_app(database_url: str | None = None) -> Starlette:
             yield
 
     routes = [
-        Route("/graphql", ResponseCache(graphql_app), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            GraphQLOverHTTP(ResponseCache(graphql_app)),
+            methods=["GET", "POST"],
+        ),
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

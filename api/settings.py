@@ -116,6 +116,11 @@ class Settings:
     #: seconds for all attempts of one message on the webhook (well below the delivery lease)
     webhook_budget: float = 30.0
 
+    # The third-party platform ----------------------------------------------------------------
+    #: ``LINLI_TRUSTED_DOCUMENTS_ONLY``: ``off`` (any document), ``anonymous`` (anonymous
+    #: callers only run the app's own documents or persisted ones), ``all``.
+    trusted_documents_only: str = "off"
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -186,6 +191,16 @@ def _notify_channels(env: Mapping[str, str], webhook_url: str) -> frozenset[str]
     return frozenset(n.strip().lower() for n in raw.split(",") if n.strip())
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in allowed:
+        log.warning("%s=%r is not one of %s; using %s", name, raw, ", ".join(allowed), default)
+        return default
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """The settings an environment describes (``os.environ`` when none is given)."""
     env = os.environ if env is None else env
@@ -209,6 +224,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         late_cancel_hours=int(_number(env, "LINLI_LATE_CANCEL_HOURS", 24, 0)),
         close_events_after_hours=int(_number(env, "LINLI_CLOSE_EVENTS_AFTER_HOURS", 6, 0)),
         trusted_proxies=env.get("LINLI_TRUSTED_PROXIES", "").strip(),
+        trusted_documents_only=_choice(
+            env, "LINLI_TRUSTED_DOCUMENTS_ONLY", ("off", "anonymous", "all"), "off"
+        ),
         max_query_cost=int(_number(env, "LINLI_MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST, 1)),
         header_timeout=_number(env, "LINLI_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, 0.1),
         body_timeout=_number(env, "LINLI_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, 0.1),

@@ -22,12 +22,14 @@ from api.graphql.errors import log_errors, should_mask
 from api.graphql.metrics import OperationMetrics
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
+from api.graphql.mutations.api_tokens import ApiTokenMutations
 from api.graphql.mutations.attendance import AttendanceMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
 from api.graphql.mutations.signups import SignupMutations
 from api.graphql.mutations.team_members import TeamMemberMutations
 from api.graphql.query import Query
+from api.graphql.scopes import TokenScopes
 from api.graphql.types import (
     Community,
     Event,
@@ -51,6 +53,7 @@ Mutation = merge_types(
         TeamMemberMutations,
         AttendanceMutations,
         AdminMutations,
+        ApiTokenMutations,
     ),
 )
 
@@ -78,6 +81,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            TokenScopes,
             QueryCostLimiter,
             OperationMetrics,  # leaves after the two below: it sees the final errors
             lambda: MaskErrors(should_mask_error=should_mask),

@@ -101,8 +101,8 @@ class ResponseCache:
         )
         if not anonymous or "text/html" in headers.get("accept", ""):
             return await self.app(scope, receive, send)
-        body = await _read_body(receive) if scope["method"] == "POST" else b""
-        replay = _replaying(body)
+        body = await read_body(receive) if scope["method"] == "POST" else b""
+        replay = replaying(body)
         key = _request_key(scope, body)
         version = await catalog_version() if key else None
         if key is None or version is None:
@@ -153,7 +153,7 @@ class ResponseCache:
         return entry
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
         message = await receive()
@@ -165,7 +165,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replaying(body: bytes) -> Receive:
+def replaying(body: bytes) -> Receive:
     sent = False
 
     async def receive() -> Message:

@@ -23,6 +23,7 @@ from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_forms, i18n
 from api.web.admin_console import admin_console_routes
 from api.web.calendar import calendar_routes
+from api.web.developer import developer_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
 from api.web.hours_report import hours_report_routes
 from api.web.rendering import operation, parse_day, render, run_operation
@@ -276,6 +277,7 @@ def organizer_routes() -> list[BaseRoute]:
         Route("/communities/{id}/dashboard.csv", dashboard_csv),
         *event_forms.event_form_routes(),
         *calendar_routes(),
+        *developer_routes(),
         *roster_routes(),
         *hours_report_routes(),
         *team_people_routes(),

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from api.domain import accounts
+from api.domain import api_tokens
 from api.http.ids import encode_id
 from api.infra import clock
 from api.models import (
@@ -53,7 +53,11 @@ async def _world():
         shift=shift, volunteer=me, status=SignupStatus.CONFIRMED, idempotency_key="k"
     )
     await Shift.filter(id=shift.id).update(seats_taken=1)
-    token = await accounts.create_api_token(token_owner, "dashboard")
+    token = (
+        await api_tokens.create_token_for(
+            token_owner, "dashboard", list(api_tokens.LEGACY_SCOPES), None
+        )
+    )[0]
     who = {
         "other": other,
         "self": me,
