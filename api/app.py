@@ -21,6 +21,7 @@ from api.http.unavailable import ServiceUnavailableMiddleware
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
+from api.web.certificates import certificate_routes
 from api.web.health import healthz, metrics_endpoint, readyz
 from api.web.organizer import organizer_routes
 from api.web.pages import page_routes
@@ -48,6 +49,7 @@ def create_app(database_url: str | None = None) -> Starlette:
         Route("/metrics", metrics_endpoint),
         *page_routes(),
         *organizer_routes(),
+        *certificate_routes(),
     ]
     return Starlette(
         routes=routes,

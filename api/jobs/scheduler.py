@@ -4,7 +4,7 @@ delays nothing else:
 * ``outbox``: turns outbox rows into notifications — woken right after the transaction that
   wrote a row commits in this worker (`api.infra.wakeups`), so an in-app notice appears at
   once; otherwise every period (rows written by another worker or process);
-* ``reminders``: makes the reminders that are due, every period;
+* ``reminders``: makes the reminders that are due (shifts, appointments), every period;
 * ``delivery``: sends pending notifications on the outbound channels (new ones as soon as
   they are made, retries when due), every period otherwise;
 * ``closing``: closes events that ended some hours ago (no-shows recorded), every period;
@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from api.domain import closing, notifications, reminders, throttle
+from api.domain import appointments, closing, notifications, reminders, throttle
 from api.infra import metrics, wakeups
 from api.jobs import delivery
 from api.settings import Settings, get_settings
@@ -50,6 +50,7 @@ async def tick() -> TickResult:
         log.exception("dispatching notifications failed")
     try:
         reminded = await reminders.send_due()
+        reminded += await appointments.send_due_reminders()
     except Exception:
         log.exception("sending reminders failed")
     try:
@@ -74,9 +75,14 @@ class Job:
     wakeup: wakeups.Wakeup | None = None
 
 
+async def _reminders() -> int:
+    """Shift reminders, then appointment reminders."""
+    return await reminders.send_due() + await appointments.send_due_reminders()
+
+
 JOBS = (
     Job("outbox", notifications.dispatch_pending, wakeups.outbox_written),
-    Job("reminders", reminders.send_due),
+    Job("reminders", _reminders),
     Job("delivery", delivery.deliver_pending, wakeups.notifications_made),
     Job("closing", closing.close_finished_events),
     Job("throttles", throttle.purge_expired),

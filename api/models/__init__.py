@@ -1,6 +1,8 @@
 """Tortoise models, one module per aggregate."""
 
+from api.models.appointment import Appointment, AppointmentSlot, AppointmentStatus
 from api.models.catalog import CatalogVersion
+from api.models.certificate import Certificate
 from api.models.community import Community, CommunityLevel
 from api.models.event import Event, EventKind, EventSeries, EventStatus, Shift
 from api.models.hours import HoursEntry, HoursMethod
@@ -13,7 +15,11 @@ from api.models.volunteer import ApiToken, Volunteer
 
 __all__ = [
     "ApiToken",
+    "Appointment",
+    "AppointmentSlot",
+    "AppointmentStatus",
     "CatalogVersion",
+    "Certificate",
     "Community",
     "CommunityLevel",
     "DomainEvent",
