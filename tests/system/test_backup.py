@@ -28,7 +28,7 @@ from tests.serverproc import (
     shift_rows,
     sign_up_storm,
 )
-from tests.system.test_crash import _assert_consistent
+from tests.support.checks import assert_consistent as _assert_consistent
 
 ROOT = Path(__file__).resolve().parents[2]
 
