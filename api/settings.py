@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +13,55 @@ DEFAULT_DATABASE_URL = "sqlite://data/linli.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- Accounts: verified phones (SMS one-time codes), the SMS gateway, sessions -------------
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    # LINLI_PHONE_VERIFICATION=off: register without an SMS code (closed deployments, load tests).
+    phone_verification: bool = True
+    # LINLI_SMS_GATEWAY: "file" (JSON lines in $LINLI_DATA_DIR/sms.jsonl) or "webhook".
+    sms_gateway: str = "file"
+    sms_webhook_url: str = ""  # LINLI_SMS_WEBHOOK_URL
+    sms_webhook_secret: str = ""  # LINLI_SMS_WEBHOOK_SECRET (required for "webhook")
+    code_ttl_seconds: int = 5 * 60
+    code_max_tries: int = 5
+    code_resend_seconds: int = 60
+    codes_per_phone_per_day: int = 10  # LINLI_SMS_CODES_PER_PHONE
+    codes_per_address_per_day: int = 30  # LINLI_SMS_CODES_PER_ADDRESS
+    session_idle_days: int = 30  # LINLI_SESSION_IDLE_DAYS: sliding expiry
+    password_min_length: int = 8
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value not in ("off", "0", "false", "no")
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, "") or default))
+    except ValueError:
+        return default
+
+
+def _account_settings() -> AccountSettings:
+    return AccountSettings(
+        phone_verification=_flag("LINLI_PHONE_VERIFICATION", True),
+        sms_gateway=os.environ.get("LINLI_SMS_GATEWAY", "file").strip().lower() or "file",
+        sms_webhook_url=os.environ.get("LINLI_SMS_WEBHOOK_URL", "").strip(),
+        sms_webhook_secret=os.environ.get("LINLI_SMS_WEBHOOK_SECRET", "").strip(),
+        codes_per_phone_per_day=_int("LINLI_SMS_CODES_PER_PHONE", 10),
+        codes_per_address_per_day=_int("LINLI_SMS_CODES_PER_ADDRESS", 30),
+        session_idle_days=_int("LINLI_SESSION_IDLE_DAYS", 30),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -29,6 +78,7 @@ class Settings:
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
+    accounts: AccountSettings = field(default_factory=lambda: AccountSettings())
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,4 +116,5 @@ def get_settings() -> Settings:
         secret_key=_secret_key(data_dir),
         public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
         data_dir=data_dir,
+        accounts=_account_settings(),
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import httpx
 
-from api.http.sessions import SESSION_COOKIE, session_token
+from api.domain import sessions
+from api.http.sessions import SESSION_COOKIE
+from api.infra import clock
 from api.infra.passwords import hash_password
 from api.models import (
     Community,
@@ -20,6 +23,7 @@ from api.models import (
     Team,
     TeamMembership,
     TeamRole,
+    UserSession,
     Volunteer,
 )
 
@@ -32,10 +36,37 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
+def session_token(volunteer_id: int) -> str:
+    """The session cookie value the test harness gives a volunteer (see `open_sessions`)."""
+    return "test-" + hashlib.sha256(f"linli-tests:{volunteer_id}".encode()).hexdigest()[:40]
+
+
+async def open_sessions(volunteer_ids: list[int]) -> None:
+    """A server-side session per volunteer, so that `log_in_as` and `serverproc.cookie_for`
+    can act as them without an argon2 log-in (tests only: the tokens are predictable)."""
+    now = clock.now()
+    await UserSession.bulk_create(
+        [
+            UserSession(
+                volunteer_id=volunteer_id,
+                token_digest=sessions.digest(session_token(volunteer_id)),
+                user_agent="test harness",
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + sessions.idle_limit(),
+            )
+            for volunteer_id in volunteer_ids
+        ],
+        batch_size=500,
+    )
+
+
 async def volunteer(name: str = "志愿者", *, admin: bool = False) -> Volunteer:
-    return await Volunteer.create(
+    v = await Volunteer.create(
         phone=str(next(_phones)), password_hash=password_hash(), display_name=name, is_admin=admin
     )
+    await open_sessions([v.id])
+    return v
 
 
 async def community(name: str = "尊湖小区", parent: Community | None = None) -> Community:

@@ -12,6 +12,8 @@ from api.models import Event, EventStatus, Signup, TeamMembership, TeamRole, Vol
 @dataclass
 class Actor:
     volunteer: Volunteer | None = None
+    # The browser session the request came with (None: anonymous, a bearer token, the shell).
+    session_id: int | None = None
     _led_team_ids: set[int] | None = field(default=None, repr=False)
     _visible_volunteers: dict[int, bool] = field(default_factory=dict, repr=False)
 

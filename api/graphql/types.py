@@ -18,6 +18,7 @@ from api.graphql.pagination import Connection, empty_connection, paginate
 from api.http.ids import encode_id
 
 if TYPE_CHECKING:
+    from api.graphql.account_types import Session
     from api.graphql.organizer_types import Notification, ServiceStats
 
 EventKind = strawberry.enum(models.EventKind, description="What kind of service an event is.")
@@ -461,6 +462,16 @@ class Volunteer(Node):
         from api.graphql import organizer_types
 
         return await organizer_types.notifications_of(root, info, first, after, bool(unread_only))  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Where the volunteer is logged in, most recent first (self only)."
+    )
+    async def sessions(
+        self, root: Parent[models.Volunteer], info: Info
+    ) -> list[Annotated[Session, strawberry.lazy("api.graphql.account_types")]]:
+        from api.graphql import account_types
+
+        return await account_types.sessions_of(root, info)
 
     @strawberry.field(description="Unread notifications (self only; 0 for anyone else).")
     async def unread_notification_count(self, root: Parent[models.Volunteer], info: Info) -> int:

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
 
-from api.infra import channels, clock
-from api.models import Notification, Volunteer
+from api.infra import channels, clock, sms
+from api.models import Notification, SmsMessage, Volunteer
 from api.settings import get_settings
 
 log = logging.getLogger("linli.notify")
@@ -85,4 +85,52 @@ async def deliver_pending(limit: int = BATCH) -> int:
         await Notification.filter(id=n.id).update(
             next_delivery_at=clock.now() + retry_delay(attempts)
         )
+    return delivered
+
+
+# --- SMS (one-time codes): the same lease, retry and backoff, on `SmsMessage` rows ----------
+
+
+async def _lease_sms(sms_id: int, now: datetime) -> bool:
+    leased = await SmsMessage.filter(_due(now), id=sms_id).update(
+        next_delivery_at=now + LEASE, delivery_attempts=F("delivery_attempts") + 1
+    )
+    return leased == 1
+
+
+async def _send_sms(row: SmsMessage) -> bool:
+    message = sms.Sms(id=row.id, phone=row.phone, purpose=row.purpose, text=row.text)
+    try:
+        sent = await sms.gateway().send(message)
+    except Exception:  # a broken gateway must not break the request or the scheduler
+        log.exception("sms gateway failed on message %s", row.id)
+        sent = False
+    if sent:  # the text may hold a code: it is not kept once delivered
+        await SmsMessage.filter(id=row.id).update(delivered_at=clock.now(), text="")
+        return True
+    attempts = row.delivery_attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        log.error("sms %s not delivered after %d attempts", row.id, attempts)
+    await SmsMessage.filter(id=row.id).update(next_delivery_at=clock.now() + retry_delay(attempts))
+    return False
+
+
+async def deliver_sms(sms_id: int) -> bool:
+    """Sends one SMS now (a code just asked for); when the gateway fails, the scheduler
+    tries again later."""
+    now = clock.now()
+    if not await _lease_sms(sms_id, now):
+        return False
+    row = await SmsMessage.get(id=sms_id)
+    return await _send_sms(row)
+
+
+async def deliver_pending_sms(limit: int = BATCH) -> int:
+    """Sends the SMS that are due (never sent, or whose retry time has come)."""
+    now = clock.now()
+    due = await SmsMessage.filter(_due(now)).order_by("id").limit(limit)
+    delivered = 0
+    for row in due:
+        if await _lease_sms(row.id, now):
+            delivered += int(await _send_sms(row))
     return delivered

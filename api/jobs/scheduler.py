@@ -17,7 +17,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import notifications, reminders
+from api.domain import notifications, reminders, sessions
 from api.jobs import delivery
 
 log = logging.getLogger("linli.scheduler")
@@ -47,6 +47,11 @@ async def tick() -> TickResult:
         delivered = await delivery.deliver_pending()
     except Exception:
         log.exception("delivering notifications failed")
+    try:
+        delivered += await delivery.deliver_pending_sms()
+        await sessions.delete_expired()
+    except Exception:
+        log.exception("delivering SMS failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 

@@ -1,5 +1,12 @@
 """Tortoise models, one module per aggregate."""
 
+from api.models.account import (
+    PhoneCode,
+    PhoneCodePurpose,
+    PhoneCodeRequest,
+    SmsMessage,
+    UserSession,
+)
 from api.models.catalog import CatalogVersion
 from api.models.community import Community, CommunityLevel
 from api.models.event import Event, EventKind, EventSeries, EventStatus, Shift
@@ -24,14 +31,19 @@ __all__ = [
     "HoursEntry",
     "HoursMethod",
     "Notification",
+    "PhoneCode",
+    "PhoneCodePurpose",
+    "PhoneCodeRequest",
     "NotificationKind",
     "ReminderDispatch",
     "Shift",
     "Signup",
     "SignupStatus",
+    "SmsMessage",
     "Team",
     "TeamMembership",
     "TeamRole",
     "ThrottleFailure",
+    "UserSession",
     "Volunteer",
 ]

@@ -16,6 +16,9 @@ class Volunteer(Model):
     # The language notices, reminders, SMS and feeds are written in for this person.
     language = fields.CharField(max_length=10, default="zh-CN", db_default="zh-CN")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the person last proved by SMS code that the phone is theirs (null: never, e.g. an
+    # account made before phones were verified, or on a deployment that does not verify).
+    phone_verified_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "volunteer"
