@@ -80,6 +80,14 @@ SCRIPT_STRINGS = {
     "NOT_SIGNED_UP": _("You have no confirmed sign-up for this shift."),
     "INVALID_STATE": _("Attendance has been recorded; it cannot be changed."),
     "INVALID_INPUT": _("Please check what you entered."),
+    "BAD_PHONE_CODE": _("That code is not right. Check the SMS and try again."),
+    "PHONE_CODE_EXPIRED": _("This code has expired or was tried too often. Ask for a new code."),
+    "PASSWORD_CHANGED": _("Password changed. Your other devices have been logged out."),
+    "WEAK_PASSWORD": _("This password is too easy to guess. Please choose another."),
+    "code_sent": _(
+        "If %(phone)s can use it, a code is on its way by SMS. It is valid for 5 minutes."
+    ),
+    "send_again_in": _("Send again in %(seconds)s s"),
 }
 
 
@@ -91,6 +99,11 @@ SCRIPT_OPERATIONS = (
     "LogIn",
     "Register",
     "LogOut",
+    "LogInWithCode",
+    "ResetPassword",
+    "RequestPhoneCode",
+    "ChangePassword",
+    "LogOutEverywhere",
     "JoinTeam",
     "MarkNotificationsRead",
 )
