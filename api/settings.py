@@ -28,7 +28,7 @@ class AccountSettings:
     sms_webhook_secret: str = ""  # LINLI_SMS_WEBHOOK_SECRET (required for "webhook")
     code_ttl_seconds: int = 5 * 60
     code_max_tries: int = 5
-    code_resend_seconds: int = 60
+    code_resend_seconds: int = 60  # LINLI_SMS_RESEND_SECONDS
     codes_per_phone_per_day: int = 10  # LINLI_SMS_CODES_PER_PHONE
     codes_per_address_per_day: int = 30  # LINLI_SMS_CODES_PER_ADDRESS
     session_idle_days: int = 30  # LINLI_SESSION_IDLE_DAYS: sliding expiry
@@ -55,6 +55,7 @@ def _account_settings() -> AccountSettings:
         sms_gateway=os.environ.get("LINLI_SMS_GATEWAY", "file").strip().lower() or "file",
         sms_webhook_url=os.environ.get("LINLI_SMS_WEBHOOK_URL", "").strip(),
         sms_webhook_secret=os.environ.get("LINLI_SMS_WEBHOOK_SECRET", "").strip(),
+        code_resend_seconds=_int("LINLI_SMS_RESEND_SECONDS", 60),
         codes_per_phone_per_day=_int("LINLI_SMS_CODES_PER_PHONE", 10),
         codes_per_address_per_day=_int("LINLI_SMS_CODES_PER_ADDRESS", 30),
         session_idle_days=_int("LINLI_SESSION_IDLE_DAYS", 30),

@@ -20,6 +20,7 @@ Writes bench/results/large-dataset-<date>.json and bench/results/large-dataset.m
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -40,7 +41,7 @@ os.environ.setdefault("LINLI_SECRET_KEY", "bench-secret-key-not-for-production")
 
 from api_throughput import load_database, lua_string, write_results, wrk  # noqa: E402
 
-from tests.serverproc import LinliServer, cookie_for  # noqa: E402
+from tests.serverproc import LinliServer, cookie_for, open_sessions  # noqa: E402
 
 TARGET_P99_MS = 50.0
 OPERATIONS = ROOT / "schema" / "operations"
@@ -131,7 +132,9 @@ def main() -> int:
         load_seconds = load_database(database, args.volunteers, args.events)
         rows = counts(database)
         print(f"loaded in {load_seconds:.0f} s: {rows}", flush=True)
-        cookies = [cookie_for(v)["Cookie"] for v in busiest_volunteers(database, ROTATED)]
+        busiest = busiest_volunteers(database, ROTATED)
+        asyncio.run(open_sessions(f"sqlite://{database}", busiest))
+        cookies = [cookie_for(v)["Cookie"] for v in busiest]
         json_headers = {"Content-Type": "application/json"}
         events_body = operation("UpcomingEvents", {"first": 20})
         mine_body = operation("MyShifts", {"first": 20, "notifications": 5})

@@ -280,6 +280,17 @@ async def seed_storm(url: str, volunteers: int, capacity: int) -> StormSetup:
 # --- the storm ------------------------------------------------------------------------------
 
 
+async def open_sessions(url: str, volunteer_ids: list[int]) -> None:
+    """Sessions for volunteers of an existing database (before the server starts), so that
+    `cookie_for` works for them."""
+    EXECUTOR_CACHE.clear()
+    await db.init_orm(url)
+    try:
+        await factories.open_sessions(volunteer_ids)
+    finally:
+        await db.close_orm()
+
+
 def cookie_for(volunteer_id: int) -> dict[str, str]:
     return {"Cookie": f"{SESSION_COOKIE}={factories.session_token(volunteer_id)}"}
 
