@@ -2,6 +2,8 @@
 forms (no scripts); `/me` lists where I am logged in, changes the password, logs out
 everywhere."""
 
+from datetime import UTC, datetime
+
 import httpx
 
 from api.models import PhoneCode, UserSession
@@ -62,7 +64,7 @@ async def test_logging_in_and_resetting_with_a_code_without_scripts(client, data
 
     client.cookies.clear()
     # the resend cool-down is over
-    await PhoneCode.filter(phone=owner.phone).update(sent_at="2000-01-01 00:00:00+00:00")
+    await PhoneCode.filter(phone=owner.phone).update(sent_at=datetime(2000, 1, 1, tzinfo=UTC))
     await post_form(client, "/login", action="reset", step="send_code", phone=owner.phone)
     reset = await post_form(
         client, "/login", action="reset", phone=owner.phone,

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import re
+from datetime import UTC, datetime
 
 import httpx
 
@@ -67,7 +68,7 @@ async def test_the_answer_never_reveals_whether_a_number_is_registered(
         answers = [await request_code(gql, p, purpose) for p in (owner.phone, stranger)]
         assert answers[0] == answers[1] == {"retryAfterSeconds": 60, "userErrors": []}
         await PhoneCode.filter(phone__in=[owner.phone, stranger]).update(
-            sent_at="2000-01-01 00:00:00+00:00"
+            sent_at=datetime(2000, 1, 1, tzinfo=UTC)
         )
     # Every accepted request sent one SMS; a number that cannot use the purpose is told so
     # (no code), which only the phone's holder reads.
@@ -275,3 +276,15 @@ async def test_the_file_gateway_appends_json_lines(tmp_path):
         (2, PHONE, "验证码 654321"),
     ]
     assert (tmp_path / "sms.jsonl").stat().st_mode & 0o077 == 0
+
+
+async def test_a_burst_from_one_address_never_passes_its_daily_cap(
+    client, database, sms_gateway, account_settings
+):
+    account_settings(LINLI_SMS_CODES_PER_ADDRESS="5")
+    gql = GraphQLClient(client)
+    phones = [f"1360000{i:04d}" for i in range(12)]
+    answers = await asyncio.gather(*(request_code(gql, p) for p in phones))
+    sent = [a for a in answers if not a["userErrors"]]
+    assert len(sms_gateway.sent) == len(sent) <= 5
+    assert all(a["userErrors"][0]["code"] == "RATE_LIMITED" for a in answers if a not in sent)
