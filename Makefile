@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install system-packages demo lint typecheck schema bench bench-api bench-large bench-lighthouse clean
+.PHONY: serve test install system-packages demo lint deps constraints typecheck schema bench bench-api bench-large bench-lighthouse clean
 
-$(STAMP): pyproject.toml
+# Installed with the tested versions (constraints.txt); `make constraints` records new ones.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,6 +37,7 @@ serve: $(STAMP) data/.demo-loaded
 test: $(STAMP) system-packages
 	$(BIN)/ruff check api tests bench
 	$(BIN)/ruff format --check api tests bench
+	$(MAKE) --no-print-directory deps
 	$(BIN)/mypy api
 	$(BIN)/lint-imports
 	$(BIN)/linli export-schema | diff -u schema/schema.graphql - || (echo "schema/schema.graphql is out of date: make schema" && false)
@@ -44,6 +46,17 @@ test: $(STAMP) system-packages
 lint: $(STAMP)
 	$(BIN)/ruff check api tests bench
 	$(BIN)/ruff format --check api tests bench
+	$(MAKE) --no-print-directory deps
+
+# Every third-party import is a declared dependency (see [tool.deptry] in pyproject.toml): the
+# package against the runtime dependencies; tests and bench may also use the dev ones.
+deps: $(STAMP)
+	$(BIN)/deptry api migrations
+	$(BIN)/deptry tests bench --exclude '\.venv' --ignore DEP002,DEP004
+
+constraints: $(STAMP)
+	{ sed -n '1,3p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 typecheck: $(STAMP)
 	$(BIN)/mypy api

@@ -49,13 +49,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from api.demo import neighbourhood as demo
+    from api.demo.load import generate_load
+    from api.demo.neighbourhood import load_demo
 
     async def work() -> None:
-        summary = await demo.load_demo()
+        summary = await load_demo()
         print(summary)
         if args.volunteers or args.events:
-            await demo.generate_load(args.volunteers, args.events)
+            await generate_load(args.volunteers, args.events)
 
     asyncio.run(_with_orm(work))
     return 0
@@ -82,11 +83,9 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     from api.domain import accounts
-    from api.domain.accounts import normalize_phone
-    from api.models import Volunteer
 
     async def work() -> int:
-        volunteer = await Volunteer.get_or_none(phone=normalize_phone(args.phone))
+        volunteer = await accounts.volunteer_with_phone(args.phone)
         if volunteer is None:
             print("error: no account with that phone number", file=sys.stderr)
             return 1

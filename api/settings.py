@@ -1,31 +1,52 @@
-"""Configuration from the environment, in one place."""
+"""Configuration: every ``LINLI_*`` variable is read here and nowhere else.
+
+`load_settings()` turns an environment (``os.environ`` by default) into a `Settings`;
+`get_settings()` is the process's one copy, made on first use. Importing this module (or any
+module of the package) reads and writes nothing: the secret key is generated and stored under
+``data/`` only when something first signs or checks a value with it.
+
+The README's "Configuration" table lists every variable; keep the two in step.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-DEFAULT_DATABASE_URL = "sqlite://data/linli.sqlite3"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+log = logging.getLogger("linli.settings")
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+DEFAULT_DATABASE_URL = "sqlite://data/linli.sqlite3"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_DATA_DIR = "data"
+DEFAULT_SCHEDULER_INTERVAL = 30.0
+DEFAULT_REMINDER_HOURS = (24, 2)
+MAX_REMINDER_HOURS = 24 * 14
+DEFAULT_WEBHOOK_RETRIES = 4
+DEFAULT_WEBHOOK_TIMEOUT = 10.0
 
-# --- Accounts: verified phones (SMS one-time codes), the SMS gateway, sessions -------------
+
+# Accounts: verified phones (SMS one-time codes), the SMS gateway, sessions ---------------
 
 
 @dataclass(frozen=True)
 class AccountSettings:
-    # LINLI_PHONE_VERIFICATION=off: register without an SMS code (closed deployments, load tests).
+    #: ``LINLI_PHONE_VERIFICATION=off``: register without an SMS code (closed deployments,
+    #: load tests).
     phone_verification: bool = True
-    # LINLI_SMS_GATEWAY: "file" (JSON lines in $LINLI_DATA_DIR/sms.jsonl) or "webhook".
+    #: ``LINLI_SMS_GATEWAY``: "file" (JSON lines in ``$LINLI_DATA_DIR/sms.jsonl``) or "webhook".
     sms_gateway: str = "file"
     sms_webhook_url: str = ""  # LINLI_SMS_WEBHOOK_URL
-    sms_webhook_secret: str = ""  # LINLI_SMS_WEBHOOK_SECRET (required for "webhook")
+    #: ``LINLI_SMS_WEBHOOK_SECRET``: the gateway's own key (required for "webhook").
+    sms_webhook_secret: str = field(default="", repr=False)
     code_ttl_seconds: int = 5 * 60
     code_max_tries: int = 5
     code_resend_seconds: int = 60  # LINLI_SMS_RESEND_SECONDS
@@ -35,42 +56,35 @@ class AccountSettings:
     password_min_length: int = 8
 
 
-def _flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    return value not in ("off", "0", "false", "no")
+def load_account_settings(env: Mapping[str, str]) -> AccountSettings:
+    def whole(name: str, default: int) -> int:
+        return int(_number(env, name, default, 1))
 
-
-def _int(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, "") or default))
-    except ValueError:
-        return default
-
-
-def _account_settings() -> AccountSettings:
     return AccountSettings(
-        phone_verification=_flag("LINLI_PHONE_VERIFICATION", True),
-        sms_gateway=os.environ.get("LINLI_SMS_GATEWAY", "file").strip().lower() or "file",
-        sms_webhook_url=os.environ.get("LINLI_SMS_WEBHOOK_URL", "").strip(),
-        sms_webhook_secret=os.environ.get("LINLI_SMS_WEBHOOK_SECRET", "").strip(),
-        code_resend_seconds=_int("LINLI_SMS_RESEND_SECONDS", 60),
-        codes_per_phone_per_day=_int("LINLI_SMS_CODES_PER_PHONE", 10),
-        codes_per_address_per_day=_int("LINLI_SMS_CODES_PER_ADDRESS", 30),
-        session_idle_days=_int("LINLI_SESSION_IDLE_DAYS", 30),
+        phone_verification=_flag(env.get("LINLI_PHONE_VERIFICATION"), True),
+        sms_gateway=(env.get("LINLI_SMS_GATEWAY") or "file").strip().lower(),
+        sms_webhook_url=env.get("LINLI_SMS_WEBHOOK_URL", "").strip(),
+        sms_webhook_secret=env.get("LINLI_SMS_WEBHOOK_SECRET", "").strip(),
+        code_resend_seconds=whole("LINLI_SMS_RESEND_SECONDS", 60),
+        codes_per_phone_per_day=whole("LINLI_SMS_CODES_PER_PHONE", 10),
+        codes_per_address_per_day=whole("LINLI_SMS_CODES_PER_ADDRESS", 30),
+        session_idle_days=whole("LINLI_SESSION_IDLE_DAYS", 30),
     )
 
 
-# ---------------------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
-    secret_key: str
-    public_url: str
-    data_dir: Path
+    # Site ------------------------------------------------------------------------------
+    database_url: str = DEFAULT_DATABASE_URL
+    public_url: str = DEFAULT_PUBLIC_URL
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    #: ``LINLI_SECRET_KEY`` as configured; `secret_key` falls back to ``data_dir/secret_key``.
+    configured_secret_key: str | None = field(default=None, repr=False)
+
+    # Request limits (not configurable from the environment) -----------------------------
     max_body_size: int = 256 * 1024
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -79,7 +93,23 @@ class Settings:
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
-    accounts: AccountSettings = field(default_factory=lambda: AccountSettings())
+
+    # Background work ---------------------------------------------------------------------
+    scheduler_enabled: bool = True
+    scheduler_interval: float = DEFAULT_SCHEDULER_INTERVAL
+    #: Offsets before a confirmed shift at which reminders are made, largest first.
+    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS
+
+    # Outbound channels -------------------------------------------------------------------
+    notify_channels: frozenset[str] = frozenset({"log"})
+    webhook_url: str = ""
+    #: ``LINLI_WEBHOOK_SECRET``; `webhook_signing_key` falls back to the secret key.
+    configured_webhook_secret: str | None = field(default=None, repr=False)
+    webhook_retries: int = DEFAULT_WEBHOOK_RETRIES
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+
+    # Accounts (see `AccountSettings`) ------------------------------------------------------
+    accounts: AccountSettings = field(default_factory=AccountSettings)
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,11 +119,18 @@ class Settings:
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @cached_property
+    def secret_key(self) -> str:
+        """The configured key, else the one stored under the data directory (generated and
+        written there the first time it is needed, never on import)."""
+        return self.configured_secret_key or _stored_secret_key(self.data_dir)
 
-def _secret_key(data_dir: Path) -> str:
-    configured = os.environ.get("LINLI_SECRET_KEY")
-    if configured:
-        return configured
+    @property
+    def webhook_signing_key(self) -> str:
+        return self.configured_webhook_secret or self.secret_key
+
+
+def _stored_secret_key(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -109,13 +146,69 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+# Parsing ---------------------------------------------------------------------------------
+
+
+def _flag(raw: str | None, default: bool) -> bool:
+    if raw is None or not raw.strip():
+        return default
+    return raw.strip().lower() not in ("off", "0", "false", "no")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        return max(minimum, float(raw))
+    except ValueError:
+        log.warning("%s=%r is not a number; using %s", name, raw, default)
+        return default
+
+
+def _reminder_hours(raw: str) -> tuple[int, ...]:
+    if not raw.strip():
+        return DEFAULT_REMINDER_HOURS
+    try:
+        hours = {int(part) for part in raw.split(",") if part.strip()}
+    except ValueError:
+        log.warning("LINLI_REMINDER_HOURS=%r is not a list of hours; using 24,2", raw)
+        return DEFAULT_REMINDER_HOURS
+    hours = {h for h in hours if 0 < h <= MAX_REMINDER_HOURS}
+    return tuple(sorted(hours, reverse=True)) or DEFAULT_REMINDER_HOURS
+
+
+def _notify_channels(env: Mapping[str, str], webhook_url: str) -> frozenset[str]:
+    raw = env.get("LINLI_NOTIFY_CHANNELS")
+    if raw is None:  # unset: the log, and the webhook when it has a URL
+        return frozenset({"log", "webhook"} if webhook_url else {"log"})
+    return frozenset(n.strip().lower() for n in raw.split(",") if n.strip())
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings an environment describes (``os.environ`` when none is given)."""
+    env = os.environ if env is None else env
+    webhook_url = env.get("LINLI_WEBHOOK_URL", "").strip()
+    return Settings(
+        database_url=env.get("LINLI_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        public_url=(env.get("LINLI_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+        data_dir=Path(env.get("LINLI_DATA_DIR") or DEFAULT_DATA_DIR),
+        configured_secret_key=env.get("LINLI_SECRET_KEY") or None,
+        scheduler_enabled=_flag(env.get("LINLI_SCHEDULER"), True),
+        scheduler_interval=_number(
+            env, "LINLI_SCHEDULER_INTERVAL", DEFAULT_SCHEDULER_INTERVAL, 1.0
+        ),
+        reminder_hours=_reminder_hours(env.get("LINLI_REMINDER_HOURS", "")),
+        notify_channels=_notify_channels(env, webhook_url),
+        webhook_url=webhook_url,
+        configured_webhook_secret=env.get("LINLI_WEBHOOK_SECRET") or None,
+        webhook_retries=int(_number(env, "LINLI_WEBHOOK_RETRIES", DEFAULT_WEBHOOK_RETRIES, 0)),
+        webhook_timeout=_number(env, "LINLI_WEBHOOK_TIMEOUT", DEFAULT_WEBHOOK_TIMEOUT, 0.1),
+        accounts=load_account_settings(env),
+    )
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    data_dir = Path(os.environ.get("LINLI_DATA_DIR", "data"))
-    return Settings(
-        database_url=os.environ.get("LINLI_DATABASE_URL", DEFAULT_DATABASE_URL),
-        secret_key=_secret_key(data_dir),
-        public_url=os.environ.get("LINLI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
-        data_dir=data_dir,
-        accounts=_account_settings(),
-    )
+    """The process's settings, read from the environment once."""
+    return load_settings()

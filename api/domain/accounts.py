@@ -14,7 +14,7 @@ from api.domain import phone_codes, sessions, throttle
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.domain.phone_codes import PHONE_RE, normalize_phone
 from api.infra import clock
-from api.infra.passwords import hash_password, verify_password
+from api.infra.passwords import hash_password, needs_rehash, verify_password
 from api.models import ApiToken, PhoneCodePurpose, Volunteer
 from api.settings import get_settings
 
@@ -207,7 +207,21 @@ async def log_in(phone: str, password: str, client_address: str) -> Volunteer:
         await throttle.record_failure(keys)
         raise DomainError(ErrorCode.BAD_CREDENTIALS, "Wrong phone number or password.")
     await throttle.clear(keys[:1])
+    await _rehash_if_outdated(volunteer, password)
     return volunteer
+
+
+async def _rehash_if_outdated(volunteer: Volunteer, password: str) -> None:
+    """After a good log-in, a hash made with older argon2 parameters is replaced by one made
+    with the current parameters (the plain password is only known at this moment)."""
+    if not needs_rehash(volunteer.password_hash):
+        return
+    fresh = await asyncio.to_thread(hash_password, password)
+    # Only if it is still the hash just verified (a password change meanwhile wins).
+    await Volunteer.filter(id=volunteer.id, password_hash=volunteer.password_hash).update(
+        password_hash=fresh
+    )
+    volunteer.password_hash = fresh
 
 
 def _digest(token: str) -> str:
@@ -226,3 +240,8 @@ async def volunteer_for_token(token: str) -> Volunteer | None:
         "volunteer"
     )
     return row.volunteer if row else None
+
+
+async def volunteer_with_phone(phone: str) -> Volunteer | None:
+    """The account registered with `phone` (written in any accepted form), if any."""
+    return await Volunteer.get_or_none(phone=normalize_phone(phone))

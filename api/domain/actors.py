@@ -18,10 +18,6 @@ class Actor:
     _visible_volunteers: dict[int, bool] = field(default_factory=dict, repr=False)
 
     @property
-    def is_anonymous(self) -> bool:
-        return self.volunteer is None
-
-    @property
     def is_admin(self) -> bool:
         return self.volunteer is not None and self.volunteer.is_admin
 

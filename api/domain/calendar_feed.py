@@ -142,3 +142,11 @@ async def team_feed(team_id: int) -> bytes | None:
             _vevent(f"event-{event.id}@linli", event.title, event.starts_at, event.ends_at, event)
         )
     return cal.to_ical()
+
+
+async def feed_url_for(actor: Actor, volunteer: Volunteer) -> str | None:
+    """The URL of a volunteer's private feed, for that volunteer only (None for anyone else);
+    the token is made on first use."""
+    if actor.id is None or actor.id != volunteer.id:
+        return None
+    return feed_url(await ensure_token(volunteer))

@@ -1,4 +1,4 @@
-"""Which events a caller may list, and how the event filter narrows them."""
+"""Which events and places a caller may list, and how the event filter narrows them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 
+from api.domain.actors import Actor
 from api.domain.errors import Validator
 from api.infra import clock
-from api.models import Community, Event, EventKind, EventStatus, Shift
+from api.models import Community, Event, EventKind, EventStatus, Shift, TeamMembership, TeamRole
 
 SEARCH_MAX = 100
 
@@ -67,6 +68,27 @@ def published_events(query: EventQuery) -> QuerySet[Event]:
             | Q(description__icontains=search)
         )
     return qs
+
+
+def series_events(actor: Actor, series_id: int) -> QuerySet[Event]:
+    """The events of a series a caller may list: the published ones for everyone, and the
+    drafts too for the leaders of the series' team and admins."""
+    qs = Event.filter(series_id=series_id)
+    if actor.volunteer is None:
+        return qs.filter(status=EventStatus.PUBLISHED)
+    if actor.is_admin:
+        return qs.filter(status__in=[EventStatus.PUBLISHED, EventStatus.DRAFT])
+    # The teams the actor leads, in the same statement (no query of its own).
+    led = TeamMembership.filter(volunteer_id=actor.volunteer.id, role=TeamRole.LEADER)
+    return qs.filter(
+        Q(status=EventStatus.PUBLISHED)
+        | Q(status=EventStatus.DRAFT, team_id__in=Subquery(led.values("team_id")))
+    )
+
+
+def all_communities() -> QuerySet[Community]:
+    """Every place (district, community, compound): the list of places is public."""
+    return Community.all()
 
 
 def _subtree_ids(community_id: int) -> Any:

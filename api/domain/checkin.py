@@ -12,7 +12,7 @@ from api.domain import hours, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.infra import clock
-from api.models import HoursMethod, Shift, Signup, SignupStatus
+from api.models import Event, HoursMethod, Shift, Signup, SignupStatus
 from api.settings import get_settings
 
 CODE_PERIOD = timedelta(minutes=10)
@@ -33,6 +33,14 @@ def code_for(shift_id: int, at: datetime) -> str:
 
 def current_code(shift_id: int) -> str:
     return code_for(shift_id, clock.now())
+
+
+async def code_shown_to(actor: Actor, shift_id: int, event: Event) -> str | None:
+    """The shift's current check-in code, for the leaders of the event's team and admins;
+    None for anyone else."""
+    if not await actor.leads(event.team_id):
+        return None
+    return current_code(shift_id)
 
 
 def code_is_valid(shift_id: int, code: str) -> bool:

@@ -44,9 +44,10 @@ def when(moment: datetime) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-async def create(source: str, drafts: list[Draft]) -> int:
+async def create(source: str, drafts: list[Draft], source_event_id: int | None = None) -> int:
     """Creates the notifications of one source that do not exist yet (one per recipient), in
-    one insert; returns how many it made."""
+    one insert; returns how many it made. `source_event_id` is the outbox row they come from
+    (none for reminders)."""
     if not drafts:
         return 0
     wanted = {d.volunteer_id: d for d in drafts}
@@ -65,6 +66,7 @@ async def create(source: str, drafts: list[Draft]) -> int:
             kind=d.kind,
             message=d.message[:MESSAGE_MAX],
             event_id=d.event_id,
+            source_event_id=source_event_id,
         )
         for volunteer_id, d in wanted.items()
         if volunteer_id in recipients
@@ -141,7 +143,7 @@ async def dispatch_pending(limit: int = BATCH) -> int:
     for row in rows:
         if not await _claim(row, now):
             continue  # another worker has it
-        made += await create(f"event:{row.id}", await drafts_for(row))
+        made += await create(f"event:{row.id}", await drafts_for(row), source_event_id=row.id)
         await DomainEvent.filter(id=row.id).update(processed_at=clock.now())
     return made
 
@@ -169,3 +171,10 @@ def listing(actor: Actor, volunteer_id: int, unread_only: bool) -> QuerySet[Noti
 
 async def unread_count(volunteer_id: int) -> int:
     return await Notification.filter(volunteer_id=volunteer_id, read_at__isnull=True).count()
+
+
+async def unread_count_seen_by(actor: Actor, volunteer_id: int | None) -> int:
+    """A volunteer's unread notifications, for that volunteer only (0 for anyone else)."""
+    if actor.id is None or actor.id != volunteer_id:
+        return 0
+    return await unread_count(actor.id)

@@ -11,7 +11,6 @@ Time comes from `api.infra.clock`.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -27,25 +26,14 @@ from api.models import (
     Signup,
     SignupStatus,
 )
+from api.settings import get_settings
 
 log = logging.getLogger("linli.reminders")
-
-DEFAULT_HOURS = (24, 2)
-MAX_HOURS = 24 * 14
 
 
 def reminder_hours() -> tuple[int, ...]:
     """The configured offsets in hours, largest first."""
-    raw = os.environ.get("LINLI_REMINDER_HOURS", "")
-    if not raw.strip():
-        return DEFAULT_HOURS
-    try:
-        hours = {int(part) for part in raw.split(",") if part.strip()}
-    except ValueError:
-        log.warning("LINLI_REMINDER_HOURS=%r is not a list of hours; using 24,2", raw)
-        return DEFAULT_HOURS
-    hours = {h for h in hours if 0 < h <= MAX_HOURS}
-    return tuple(sorted(hours, reverse=True)) or DEFAULT_HOURS
+    return get_settings().reminder_hours
 
 
 def source_for(signup: Signup, hours_before: int) -> str:

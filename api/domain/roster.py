@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 
 from api.domain.actors import Actor
 from api.domain.events import get_event_for_organizer
@@ -62,3 +64,14 @@ async def roster(actor: Actor, event_id: int) -> tuple[Event, list[RosterLine]]:
         )
         for s in signups
     ]
+
+
+async def shift_signups(
+    actor: Actor, event: Event, shift_id: int, statuses: Sequence[SignupStatus] | None = None
+) -> QuerySet[Signup] | None:
+    """Who signed up for a shift of `event` (optionally only with the given statuses), for the
+    leaders of the event's team and admins; None for anyone else."""
+    if not await actor.leads(event.team_id):
+        return None
+    queryset = Signup.filter(shift_id=shift_id)
+    return queryset.filter(status__in=list(statuses)) if statuses else queryset

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
+from api.domain.actors import Actor
 from api.infra import clock
 from api.models import UserSession
 from api.settings import get_settings
@@ -83,6 +84,14 @@ async def active(volunteer_id: int) -> list[UserSession]:
         .order_by("-last_seen_at", "-id")
         .limit(50)
     )
+
+
+async def sessions_seen_by(actor: Actor, volunteer_id: int) -> list[UserSession]:
+    """A volunteer's sessions, to the volunteer alone (not even admins see where one is
+    logged in)."""
+    if actor.id != volunteer_id:
+        return []
+    return await active(volunteer_id)
 
 
 async def delete_expired() -> int:

@@ -13,10 +13,13 @@ deadlocking. Invariants (tested with hypothesis):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from api.domain import outbox
@@ -29,6 +32,12 @@ from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Voluntee
 SEAT_HOLDING = (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW)
 ACTIVE = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
 IDEMPOTENCY_KEY_MAX = 100
+
+
+def is_upcoming(status: SignupStatus | str, shift_ends_at: datetime, now: datetime) -> bool:
+    """A sign-up still ahead of the volunteer: confirmed or waitlisted, for a shift that has not
+    ended yet (everything else, attended, cancelled or over, is their past)."""
+    return status in ACTIVE and shift_ends_at >= now
 
 
 def _validate_key(key: str) -> str:
@@ -245,3 +254,14 @@ async def change_capacity(actor: Actor, shift_id: int, capacity: int) -> Shift:
             )
         await promote_waitlist(shift_id)
     return await Shift.get(id=shift_id)
+
+
+async def signups_of(
+    actor: Actor, volunteer_id: int, statuses: Sequence[SignupStatus] | None = None
+) -> QuerySet[Signup] | None:
+    """A volunteer's sign-ups (optionally only with the given statuses), for the volunteer,
+    their team leaders and admins; None for anyone else."""
+    if not await actor.may_see_personal_data_of(volunteer_id):
+        return None
+    queryset = Signup.filter(volunteer_id=volunteer_id)
+    return queryset.filter(status__in=list(statuses)) if statuses else queryset

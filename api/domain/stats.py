@@ -92,25 +92,41 @@ def may_see_community_stats(actor: Actor) -> bool:
 async def team_stats(
     actor: Actor, team_id: int, since: datetime | None = None, until: datetime | None = None
 ) -> Stats:
+    return (await team_with_stats(actor, team_id, since, until))[1]
+
+
+async def team_with_stats(
+    actor: Actor, team_id: int, since: datetime | None = None, until: datetime | None = None
+) -> tuple[Team, Stats]:
+    """A team and its figures (a team dashboard): for its leaders and admins."""
     actor.require_volunteer()
-    if not await Team.exists(id=team_id):
+    team = await Team.get_or_none(id=team_id)
+    if team is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
     if not await may_see_team_stats(actor, team_id):
         raise DomainError(ErrorCode.FORBIDDEN, "Only this team's leaders may see its figures.")
-    return await compute(Q(team_id=team_id), since, until)
+    return team, await compute(Q(team_id=team_id), since, until)
 
 
 async def community_stats(
     actor: Actor, community_id: int, since: datetime | None = None, until: datetime | None = None
 ) -> Stats:
+    return (await community_with_stats(actor, community_id, since, until))[1]
+
+
+async def community_with_stats(
+    actor: Actor, community_id: int, since: datetime | None = None, until: datetime | None = None
+) -> tuple[Community, Stats]:
+    """A community and the figures of its whole subtree (a community dashboard): admins only."""
     actor.require_admin()
-    if not await Community.exists(id=community_id):
+    community = await Community.get_or_none(id=community_id)
+    if community is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such community.", ["communityId"])
     places = Subquery(subtree_ids(community_id))
     where = Q(community_id__in=places) | Q(
         community_id__isnull=True, team__community_id__in=Subquery(subtree_ids(community_id))
     )
-    return await compute(where, since, until)
+    return community, await compute(where, since, until)
 
 
 async def compute(where: Q, since: datetime | None, until: datetime | None) -> Stats:

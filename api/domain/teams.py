@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from api.domain.actors import Actor
@@ -51,3 +52,23 @@ async def join_team(actor: Actor, team_id: int) -> Team:
     except IntegrityError:
         pass  # joined twice at once: once is enough
     return team
+
+
+async def is_member(actor: Actor, team_id: int) -> bool:
+    """Whether the actor belongs to the team (as a member or as one of its leaders)."""
+    if actor.volunteer is None:
+        return False
+    return await TeamMembership.exists(team_id=team_id, volunteer_id=actor.volunteer.id)
+
+
+def all_teams() -> QuerySet[Team]:
+    """Every team: the list of teams is public."""
+    return Team.all()
+
+
+async def teams_of(actor: Actor, volunteer_id: int) -> list[Team]:
+    """The teams a volunteer belongs to, oldest first, for the volunteer, their team leaders
+    and admins; empty for anyone else."""
+    if not await actor.may_see_personal_data_of(volunteer_id):
+        return []
+    return await Team.filter(memberships__volunteer_id=volunteer_id).order_by("id")

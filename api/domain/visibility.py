@@ -24,3 +24,8 @@ async def may_see(actor: Actor, obj: Any) -> bool:
     if isinstance(obj, Notification):
         return actor.id is not None and actor.id == obj.volunteer_id
     return True  # communities, teams, series: public
+
+
+def admin_flag_of(actor: Actor, volunteer: Volunteer) -> bool | None:
+    """Whether an account administers Linli: told to the account itself and to admins only."""
+    return volunteer.is_admin if actor.id == volunteer.id or actor.is_admin else None

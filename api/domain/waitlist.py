@@ -31,7 +31,6 @@ async def waitlist_positions(signup_ids: list[int]) -> dict[int, int]:
     return {int(row[0]): int(row[1]) for row in rows}
 
 
-async def waitlist_position(signup: Signup) -> int | None:
-    if signup.status != SignupStatus.WAITLISTED:
-        return None
-    return (await waitlist_positions([signup.id])).get(signup.id)
+def has_position(signup: Signup) -> bool:
+    """Only a WAITLISTED sign-up has a place in the waitlist."""
+    return signup.status == SignupStatus.WAITLISTED

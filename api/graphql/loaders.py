@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -35,11 +34,17 @@ def _by_id(model: type[M]) -> Callable[[Sequence[int]], Awaitable[list[M | None]
     return load
 
 
-async def _shifts_by_event(event_ids: Sequence[int]) -> list[list[Shift]]:
-    grouped: dict[int, list[Shift]] = defaultdict(list)
-    for shift in await Shift.filter(event_id__in=set(event_ids)).order_by("starts_at", "id"):
+async def shifts_of_events(event_ids: Iterable[int]) -> dict[int, list[Shift]]:
+    """The shifts of each event, earliest first, in one query."""
+    grouped: dict[int, list[Shift]] = {i: [] for i in event_ids}
+    for shift in await Shift.filter(event_id__in=list(grouped)).order_by("starts_at", "id"):
         grouped[shift.event_id].append(shift)
-    return [grouped.get(i, []) for i in event_ids]
+    return grouped
+
+
+async def _shifts_by_event(event_ids: Sequence[int]) -> list[list[Shift]]:
+    grouped = await shifts_of_events(event_ids)
+    return [grouped[i] for i in event_ids]
 
 
 async def _member_counts(team_ids: Sequence[int]) -> list[int]:

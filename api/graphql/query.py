@@ -1,21 +1,17 @@
+"""The root query: objects by global id, the viewer, and the public lists."""
+
 from __future__ import annotations
 
 import strawberry
 
 from api import models
-from api.domain.catalog import EventQuery
+from api.domain.catalog import EventQuery, all_communities
+from api.domain.teams import all_teams
 from api.domain.visibility import may_see
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, paginate
-from api.graphql.types import (
-    Community,
-    Event,
-    EventFilter,
-    Node,
-    Team,
-    Volunteer,
-    event_connection,
-)
+from api.graphql.types import EventFilter, Node, event_connection
+from api.graphql.types.refs import CommunityRef, EventRef, TeamRef, VolunteerRef
 from api.http.errors import PublicError
 from api.http.ids import decode_id
 
@@ -35,39 +31,50 @@ async def _node(info: Info, global_id: str) -> object | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object by its global id; null if missing or not yours.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await _node(info, id)  # type: ignore[return-value]
+    @strawberry.field(
+        description="Any object by its global id; null if missing or not yours.",
+        graphql_type=Node | None,
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> object | None:
+        return await _node(info, id)
 
-    @strawberry.field(description="Several objects by global id, in the order asked (≤ 100).")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    @strawberry.field(
+        description="Several objects by global id, in the order asked (≤ 100).",
+        graphql_type=list[Node | None],
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[object | None]:
         if len(ids) > MAX_NODES:
             raise PublicError("INVALID_INPUT", f"At most {MAX_NODES} ids at once.")
-        return [await _node(info, i) for i in ids]  # type: ignore[misc]
+        return [await _node(info, i) for i in ids]
 
-    @strawberry.field(description="The logged-in volunteer; null when anonymous.")
-    def viewer(self, info: Info) -> Volunteer | None:
-        return info.context.actor.volunteer  # type: ignore[return-value]
+    @strawberry.field(
+        description="The logged-in volunteer; null when anonymous.",
+        graphql_type=VolunteerRef | None,
+    )
+    def viewer(self, info: Info) -> models.Volunteer | None:
+        return info.context.actor.volunteer
 
-    @strawberry.field(description="Published events, soonest first.")
+    @strawberry.field(
+        description="Published events, soonest first.", graphql_type=Connection[EventRef]
+    )
     async def events(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
         filter: EventFilter | None = None,
-    ) -> Connection[Event]:
+    ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
-        return await event_connection(info, first, after, query)
+        return await event_connection(first, after, query)
 
-    @strawberry.field
+    @strawberry.field(graphql_type=Connection[TeamRef])
     async def teams(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Team]:
-        return await paginate(models.Team.all(), first=first, after=after)
+    ) -> Connection[models.Team]:
+        return await paginate(all_teams(), first=first, after=after)
 
-    @strawberry.field
+    @strawberry.field(graphql_type=Connection[CommunityRef])
     async def communities(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Community]:
-        return await paginate(models.Community.all(), first=first, after=after)
+    ) -> Connection[models.Community]:
+        return await paginate(all_communities(), first=first, after=after)

@@ -20,9 +20,17 @@ from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
 from api.graphql.mutations.signups import SignupMutations
-from api.graphql.organizer_types import Notification
 from api.graphql.query import Query
-from api.graphql.types import Community, Event, EventSeries, Shift, Signup, Team, Volunteer
+from api.graphql.types import (
+    Community,
+    Event,
+    EventSeries,
+    Notification,
+    Shift,
+    Signup,
+    Team,
+    Volunteer,
+)
 from api.settings import get_settings
 
 Mutation = merge_types(

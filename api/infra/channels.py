@@ -8,7 +8,7 @@ One small interface (`Channel.send`) with two implementations:
   ``X-Linli-Timestamp``), retried with exponential backoff on network errors and 5xx/429
   answers. The operator's SMS or WeChat gateway receives it.
 
-Configuration (environment):
+Configuration (environment, read in `api.settings`):
 
 * ``LINLI_NOTIFY_CHANNELS``: comma-separated channel names, default ``log``
   (``webhook`` is added automatically when ``LINLI_WEBHOOK_URL`` is set);
@@ -23,7 +23,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -31,7 +30,7 @@ from typing import Protocol
 
 import httpx
 
-from api.settings import get_settings
+from api.settings import Settings, get_settings
 
 log = logging.getLogger("linli.notify")
 
@@ -122,23 +121,18 @@ class WebhookChannel:
         return False
 
 
-def configured_channels() -> list[Channel]:
-    names = {
-        n.strip().lower()
-        for n in os.environ.get("LINLI_NOTIFY_CHANNELS", "log").split(",")
-        if n.strip()
-    }
-    url = os.environ.get("LINLI_WEBHOOK_URL", "").strip()
+def configured_channels(settings: Settings | None = None) -> list[Channel]:
+    settings = settings or get_settings()
     channels: list[Channel] = []
-    if "log" in names:
+    if "log" in settings.notify_channels:
         channels.append(LogChannel())
-    if url and ("webhook" in names or "LINLI_NOTIFY_CHANNELS" not in os.environ):
+    if settings.webhook_url and "webhook" in settings.notify_channels:
         channels.append(
             WebhookChannel(
-                url,
-                os.environ.get("LINLI_WEBHOOK_SECRET") or get_settings().secret_key,
-                retries=int(os.environ.get("LINLI_WEBHOOK_RETRIES", "4")),
-                timeout=float(os.environ.get("LINLI_WEBHOOK_TIMEOUT", "10")),
+                settings.webhook_url,
+                settings.webhook_signing_key,
+                retries=settings.webhook_retries,
+                timeout=settings.webhook_timeout,
             )
         )
     return channels

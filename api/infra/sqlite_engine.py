@@ -3,6 +3,9 @@
 * ``BEGIN IMMEDIATE``: a transaction takes the write lock when it starts, so two processes
   never both read a snapshot and then fight to upgrade it (``SQLITE_BUSY`` without waiting).
 * ``busy_timeout``: a process waits for the lock instead of answering "database is locked".
+
+It subclasses Tortoise's internal SQLite client classes, which may change in any minor release:
+pyproject.toml pins tortoise-orm to the tested minor; re-run the suite before widening it.
 """
 
 from __future__ import annotations

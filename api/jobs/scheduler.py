@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from api.domain import notifications, reminders, sessions
 from api.jobs import delivery
+from api.settings import Settings, get_settings
 
 log = logging.getLogger("linli.scheduler")
-
-DEFAULT_INTERVAL = 30.0
 
 
 @dataclass(frozen=True)
@@ -55,17 +53,6 @@ async def tick() -> TickResult:
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 
-def enabled() -> bool:
-    return os.environ.get("LINLI_SCHEDULER", "on").strip().lower() not in ("off", "0", "false")
-
-
-def interval() -> float:
-    try:
-        return max(1.0, float(os.environ.get("LINLI_SCHEDULER_INTERVAL", DEFAULT_INTERVAL)))
-    except ValueError:
-        return DEFAULT_INTERVAL
-
-
 async def run_forever(period: float) -> None:
     while True:
         try:
@@ -78,12 +65,13 @@ async def run_forever(period: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running() -> AsyncIterator[asyncio.Task[None] | None]:
+async def running(settings: Settings | None = None) -> AsyncIterator[asyncio.Task[None] | None]:
     """Runs the scheduler for the lifetime of the block (the app's lifespan)."""
-    if not enabled():
+    settings = settings or get_settings()
+    if not settings.scheduler_enabled:
         yield None
         return
-    task = asyncio.create_task(run_forever(interval()), name="linli-scheduler")
+    task = asyncio.create_task(run_forever(settings.scheduler_interval), name="linli-scheduler")
     try:
         yield task
     finally:

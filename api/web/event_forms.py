@@ -14,12 +14,12 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.domain.events import MAX_SHIFTS
 from api.http.actor import actor_for
-from api.http.cross_site import is_cross_site
+from api.http.cross_site import refuse_cross_site
 from api.http.ids import encode_id
 from api.infra import clock
 from api.settings import SHANGHAI
@@ -43,7 +43,6 @@ FORM_STRINGS = {
     "time": _("Please enter a time like 09:00."),
     "number": _("Please enter a whole number."),
     "kind": _("Please choose what kind of event this is."),
-    "cross_site": _("Cross-site form refused"),
 }
 
 #: The domain's messages for these forms, so that they are shown in the page's language
@@ -258,9 +257,8 @@ async def new_event_page(request: Request) -> Response:
     errors: dict[str, list[str]] = {}
     status_code = 200
     if request.method == "POST":
-        if is_cross_site(request):
-            refused = FORM_STRINGS["cross_site"]
-            return PlainTextResponse(i18n.gettext(refused), status_code=403)
+        if refused := refuse_cross_site(request):
+            return refused
         form = await url_encoded_form(request)
         values = _values_from(form)
         if any(name == "add_shift" for name, _value in form):

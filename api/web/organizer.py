@@ -11,16 +11,14 @@ from urllib.parse import parse_qs, urlencode
 import segno
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.domain import notifications
 from api.domain import stats as domain_stats
 from api.domain.actors import Actor
 from api.domain.errors import DomainError
 from api.http.actor import actor_for
-from api.http.cross_site import is_cross_site
-from api.models import Community, Team
+from api.http.cross_site import refuse_cross_site
 from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_forms, i18n
 from api.web.calendar import calendar_routes
@@ -42,10 +40,6 @@ def qr_svg(url: str) -> Markup:
 
 
 _login_redirect = event_forms.login_redirect
-
-
-async def _unread(actor: Actor) -> int | None:
-    return await notifications.unread_count(actor.id) if actor.id else None
 
 
 def _group(signups: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -72,10 +66,10 @@ async def organize_page(request: Request) -> Response:
     form: dict[str, str] = {}
     form_errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        if refused := refuse_cross_site(request):
+            return refused
         form = dict(await event_forms.url_encoded_form(request))
         action = form.get("action", "")
-        if action in ("duplicate", "publish") and is_cross_site(request):
-            return PlainTextResponse("Cross-site form refused", status_code=403)
         if action == "duplicate":
             done = await event_forms.duplicate_from_form(request, _event_gid(request), form)
             if isinstance(done, Response):
@@ -139,8 +133,6 @@ def _event_gid(request: Request) -> str:
 
 async def _mark_from_form(request: Request) -> str | None:
     """The page without scripts: a plain form post marks attendance. Returns an error text."""
-    if is_cross_site(request):
-        return "Cross-site form refused"
     # A urlencoded form, read without python-multipart.
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     status = str(form.get("status", ""))
@@ -184,11 +176,10 @@ async def _figures(request: Request, kind: str) -> tuple[Actor, Any, domain_stat
     since, until = _period(request)
     try:
         if kind == "Team":
-            owner: Any = await Team.get_or_none(id=pk)
-            figures = await domain_stats.team_stats(actor, pk, since, until)
+            owner: Any
+            owner, figures = await domain_stats.team_with_stats(actor, pk, since, until)
         else:
-            owner = await Community.get_or_none(id=pk)
-            figures = await domain_stats.community_stats(actor, pk, since, until)
+            owner, figures = await domain_stats.community_with_stats(actor, pk, since, until)
     except DomainError as exc:
         if actor.volunteer is None and request.url.path.endswith("/dashboard"):
             return _login_redirect(request)
@@ -250,17 +241,15 @@ async def dashboard_page(request: Request) -> Response:
     found = await _figures(request, kind)
     if isinstance(found, Response):
         return found
-    actor, owner, figures = found
+    _, owner, figures = found
     query = f"?{request.url.query}" if request.url.query else ""
+    viewer = (await run_operation(request, "Viewer"))["viewer"]  # with the unread badge
     i18n.use_language(i18n.language_for(request))  # the charts' labels are made before render()
     return render(
         request,
         "organizer/dashboard.html",
         {
-            "viewer": {"id": actor.id, "displayName": actor.volunteer.display_name}
-            if actor.volunteer
-            else None,
-            "unread_count": await _unread(actor),
+            "viewer": viewer,
             "owner": owner,
             "kind": kind,
             "figures": figures,

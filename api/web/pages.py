@@ -16,7 +16,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.http.cross_site import is_cross_site
+from api.domain import signups, teams
+from api.http.actor import actor_for
+from api.http.cross_site import refuse_cross_site
+from api.http.ids import decode_id
 from api.infra import clock
 from api.settings import SHANGHAI
 from api.web import i18n
@@ -164,9 +167,11 @@ async def team_page(request: Request) -> Response:
     data, team = await _node_page(request, "TeamPage", "Team", first=PAGE_SIZE)
     if team is None:
         return not_found(request, data.get("viewer"))
-    viewer = data["viewer"]
-    is_member = bool(viewer) and any(t["id"] == team["id"] for t in viewer["teams"])
-    return render(request, "team.html", {"viewer": viewer, "team": team, "is_member": is_member})
+    _, team_pk = decode_id(team["id"])
+    is_member = await teams.is_member(await actor_for(request), team_pk)
+    return render(
+        request, "team.html", {"viewer": data["viewer"], "team": team, "is_member": is_member}
+    )
 
 
 async def my_page(request: Request) -> Response:
@@ -181,10 +186,8 @@ async def my_page(request: Request) -> Response:
     upcoming: list[dict[str, Any]] = []
     past: list[dict[str, Any]] = []
     for signup in viewer["signups"]["nodes"]:
-        shift = signup["shift"]
-        ends = datetime.fromisoformat(shift["endsAt"])
-        is_open = signup["status"] in ("CONFIRMED", "WAITLISTED") and ends >= now
-        (upcoming if is_open else past).append(signup)
+        ends = datetime.fromisoformat(signup["shift"]["endsAt"])
+        (upcoming if signups.is_upcoming(signup["status"], ends, now) else past).append(signup)
     upcoming.sort(key=lambda s: s["shift"]["startsAt"])
     past.sort(key=lambda s: s["shift"]["startsAt"], reverse=True)
     return render(
@@ -204,10 +207,10 @@ async def my_page(request: Request) -> Response:
 
 async def mark_notifications_read(request: Request) -> Response:
     """The "mark all read" button without scripts: a plain form post, then back to `/me`."""
-    response = RedirectResponse("/me#notifications", status_code=303)
-    if not is_cross_site(request):
-        await run_operation(request, "MarkNotificationsRead")
-    return response
+    if refused := refuse_cross_site(request):
+        return refused
+    await run_operation(request, "MarkNotificationsRead")
+    return RedirectResponse("/me#notifications", status_code=303)
 
 
 def _checkin_link(request: Request) -> dict[str, str] | None:
@@ -219,8 +222,8 @@ def _checkin_link(request: Request) -> dict[str, str] | None:
 async def my_actions(request: Request) -> Response:
     """Sign-up, cancel and check-in forms posted without scripts (or before the page's
     script has loaded): the same operations the scripts send, then back to the page."""
-    if is_cross_site(request):
-        return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+    if refused := refuse_cross_site(request):
+        return refused
     form = await _url_encoded_form(request)
     referer = urlsplit(request.headers.get("referer", ""))
     back = safe_next(referer.path if referer.netloc == request.url.netloc else "", "/me")
@@ -283,8 +286,8 @@ async def login_page(request: Request) -> Response:
     values: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        if is_cross_site(request):
-            return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+        if refused := refuse_cross_site(request):
+            return refused
         form = await _url_encoded_form(request)
         action = form.get("action", "login")
         action = action if action in LOGIN_FORMS else "login"
@@ -333,16 +336,17 @@ async def login_page(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     """Logging out ends the session on the server (a copied cookie stops working too)."""
+    if refused := refuse_cross_site(request):
+        return refused
     response = RedirectResponse("/", status_code=303)
-    if not is_cross_site(request):
-        await run_operation(request, "LogOut", response=response)  # also deletes the cookie
+    await run_operation(request, "LogOut", response=response)  # also deletes the cookie
     return response
 
 
 async def my_account_actions(request: Request) -> Response:
     """Change password and "log out everywhere" as plain form posts from `/me`."""
-    if is_cross_site(request):
-        return Response("Cross-site form refused", status_code=403, media_type="text/plain")
+    if refused := refuse_cross_site(request):
+        return refused
     form = await _url_encoded_form(request)
     if form.get("action") == "logout_everywhere":
         response = RedirectResponse("/login", status_code=303)

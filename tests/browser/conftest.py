@@ -201,7 +201,7 @@ def register(context: Any, name: str = "测试志愿者") -> str:
     assert not sent["requestPhoneCode"]["userErrors"], sent
     data = graphql(
         context,
-        'mutation($p: String!, $c: String!) { register(input: {phone: $p, code: $c, password: '
+        "mutation($p: String!, $c: String!) { register(input: {phone: $p, code: $c, password: "
         '"browser-test-pw", displayName: "' + name + '"}) { volunteer { id } '
         "userErrors { code message } } }",
         {"p": phone_number, "c": sms_code(phone_number)},

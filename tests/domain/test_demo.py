@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+from api.demo.load import generate_load
 from api.demo.neighbourhood import (
     ADMIN_PASSWORD,
     ADMIN_PHONE,
     DEMO_PASSWORD,
     anchor_saturday,
-    generate_load,
     load_demo,
 )
 from api.infra.passwords import verify_password

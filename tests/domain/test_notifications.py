@@ -15,6 +15,7 @@ from api.http.ids import encode_id
 from api.infra import channels, clock
 from api.jobs import delivery, scheduler
 from api.models import DomainEvent, Notification, NotificationKind
+from api.settings import load_settings
 from tests import factories
 from tests.conftest import GraphQLClient
 from tests.sqlcount import count_sql
@@ -60,6 +61,9 @@ async def test_promotion_notifies_once(database, recorder) -> None:
     note = await Notification.get(volunteer_id=second.id)
     assert note.kind == NotificationKind.PROMOTED_FROM_WAITLIST
     assert note.event_id == event.id
+    # It names the outbox row it came from.
+    promotion = await DomainEvent.get(kind="PROMOTED_FROM_WAITLIST")
+    assert note.source_event_id == promotion.id and note.source == f"event:{promotion.id}"
     assert "候补" in note.message
     assert [m.volunteer_id for m in recorder.sent] == [second.id]
     assert recorder.sent[0].phone == second.phone
@@ -76,6 +80,8 @@ async def test_two_dispatchers_concurrently_make_one_notification_each(database,
         (second.id, NotificationKind.EVENT_CANCELLED),
     ]
     assert all("台风预警" in n.message for n in rows)
+    cancelled = await DomainEvent.get(kind="EVENT_CANCELLED")
+    assert {n.source_event_id for n in rows} == {cancelled.id}
     assert sum(await asyncio.gather(*(delivery.deliver_pending() for _ in range(4)))) == 2
     assert len(recorder.sent) == 2
     assert await DomainEvent.filter(processed_at__isnull=True).count() == 0
@@ -249,14 +255,23 @@ async def test_webhook_gives_up_on_client_errors() -> None:
     assert calls == 1
 
 
-def test_channels_from_environment(monkeypatch) -> None:
-    monkeypatch.delenv("LINLI_NOTIFY_CHANNELS", raising=False)
-    monkeypatch.delenv("LINLI_WEBHOOK_URL", raising=False)
-    assert [c.name for c in channels.configured_channels()] == ["log"]
-    monkeypatch.setenv("LINLI_WEBHOOK_URL", "https://gw.example/hook")
-    assert [c.name for c in channels.configured_channels()] == ["log", "webhook"]
-    monkeypatch.setenv("LINLI_NOTIFY_CHANNELS", "webhook")
-    assert [c.name for c in channels.configured_channels()] == ["webhook"]
+def test_channels_from_environment() -> None:
+    site = {"LINLI_SECRET_KEY": "site"}
+
+    def configured(**env: str) -> list[channels.Channel]:
+        return channels.configured_channels(load_settings({**site, **env}))
+
+    hook = "https://gw.example/hook"
+    assert [c.name for c in configured()] == ["log"]
+    assert [c.name for c in configured(LINLI_WEBHOOK_URL=hook)] == ["log", "webhook"]
+    only = configured(LINLI_WEBHOOK_URL=hook, LINLI_NOTIFY_CHANNELS="webhook")
+    assert [c.name for c in only] == ["webhook"]
+    assert [c.name for c in configured(LINLI_NOTIFY_CHANNELS="log,webhook")] == ["log"]
+    webhook = configured(LINLI_WEBHOOK_URL=hook, LINLI_WEBHOOK_RETRIES="2")[1]
+    assert isinstance(webhook, channels.WebhookChannel)
+    assert (webhook.url, webhook.secret, webhook.retries) == (hook, "site", 2)
+    own = configured(LINLI_WEBHOOK_URL=hook, LINLI_WEBHOOK_SECRET="gw")[1]
+    assert isinstance(own, channels.WebhookChannel) and own.secret == "gw"
 
 
 async def test_notifications_over_graphql(client, recorder) -> None:

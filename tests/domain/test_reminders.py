@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from api.domain import reminders, scheduling, signups
+from api.domain import scheduling, signups
 from api.domain.actors import Actor
 from api.infra import channels, clock
 from api.jobs import scheduler
 from api.models import Notification, NotificationKind, ReminderDispatch
+from api.settings import load_settings
 from tests import factories
 from tests.domain.test_notifications import Recorder
 
@@ -107,19 +108,19 @@ async def test_moved_event_is_reminded_again(database, recorder) -> None:
     assert await Notification.filter(kind=NotificationKind.REMINDER).count() == 2
 
 
-def test_hours_from_environment(monkeypatch) -> None:
-    monkeypatch.setenv("LINLI_REMINDER_HOURS", "2, 48,2")
-    assert reminders.reminder_hours() == (48, 2)
-    monkeypatch.setenv("LINLI_REMINDER_HOURS", "soon")
-    assert reminders.reminder_hours() == (24, 2)
+def test_hours_from_environment() -> None:
+    assert load_settings({"LINLI_REMINDER_HOURS": "2, 48,2"}).reminder_hours == (48, 2)
+    assert load_settings({"LINLI_REMINDER_HOURS": "soon"}).reminder_hours == (24, 2)
+    assert load_settings({"LINLI_REMINDER_HOURS": "0,9999"}).reminder_hours == (24, 2)
+    assert load_settings({}).reminder_hours == (24, 2)
 
 
-async def test_scheduler_runs_in_background_and_stops(database, recorder, monkeypatch) -> None:
-    monkeypatch.setenv("LINLI_SCHEDULER_INTERVAL", "1")
-    async with scheduler.running() as task:
+async def test_scheduler_runs_in_background_and_stops(database, recorder) -> None:
+    every_second = load_settings({"LINLI_SCHEDULER_INTERVAL": "1"})
+    assert every_second.scheduler_interval == 1.0
+    async with scheduler.running(every_second) as task:
         assert task is not None and not task.done()
         await asyncio.sleep(0)
     assert task.done()
-    monkeypatch.setenv("LINLI_SCHEDULER", "off")
-    async with scheduler.running() as nothing:
+    async with scheduler.running(load_settings({"LINLI_SCHEDULER": "off"})) as nothing:
         assert nothing is None

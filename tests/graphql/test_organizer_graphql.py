@@ -209,3 +209,41 @@ async def test_shift_times_given_in_shanghai_compare_correctly(client) -> None:
     # Stored in UTC, so comparisons in the database (text on SQLite) see the instant.
     assert await Shift.filter(id=shift.id, starts_at__gte=moved_to).exists()
     assert not await Shift.filter(id=shift.id, starts_at__gt=moved_to).exists()
+
+
+async def test_a_leaders_draft_series_shows_its_events_to_the_leader_only(client) -> None:
+    gql, leader, team, event, shift = await _setup(client)
+    factories.log_in_as(client, leader)
+    data = await gql.ok(
+        """mutation($input: CreateEventInput!) { createEvent(input: $input) {
+          event { series { id events(first: 10) { totalCount nodes { status } } } }
+          userErrors { code } } }""",
+        {
+            "input": {
+                "teamId": encode_id("Team", team.id),
+                "title": "周六义诊",
+                "kind": "CLINIC",
+                "startsAt": "2031-03-01T09:00:00+08:00",
+                "endsAt": "2031-03-01T11:00:00+08:00",
+                "shifts": [
+                    {
+                        "role": "医生",
+                        "startsAt": "2031-03-01T09:00:00+08:00",
+                        "endsAt": "2031-03-01T11:00:00+08:00",
+                        "capacity": 2,
+                    }
+                ],
+                "recurrence": "FREQ=WEEKLY;COUNT=3",
+            }
+        },
+    )
+    assert data["createEvent"]["userErrors"] == []
+    series = data["createEvent"]["event"]["series"]
+    assert series["events"]["totalCount"] == 3
+    assert [n["status"] for n in series["events"]["nodes"]] == ["DRAFT"] * 3
+    query = """query($id: ID!) { node(id: $id) { ... on EventSeries {
+      events { totalCount } } } }"""
+    for someone in (None, await factories.volunteer("路人")):
+        factories.log_in_as(client, someone)
+        data = await gql.ok(query, {"id": series["id"]})
+        assert data["node"]["events"]["totalCount"] == 0

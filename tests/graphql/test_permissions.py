@@ -9,7 +9,16 @@ import pytest
 
 from api.domain import accounts
 from api.http.ids import encode_id
-from api.models import EventStatus, Shift, Signup, SignupStatus, TeamMembership
+from api.models import (
+    Event,
+    EventSeries,
+    EventStatus,
+    Shift,
+    Signup,
+    SignupStatus,
+    Team,
+    TeamMembership,
+)
 from tests import factories
 from tests.conftest import GraphQLClient
 
@@ -123,6 +132,37 @@ async def test_listing_never_leaks_personal_data(client, database, caller):
         assert signups["nodes"][0]["volunteer"]["phone"]
     else:
         assert signups is None
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+async def test_a_series_lists_its_drafts_to_its_organizers_only(client, database, caller):
+    world = await _world()
+    team = await Team.get(name="巾帼志愿者服务队")
+    series = await EventSeries.create(rule="FREQ=WEEKLY;COUNT=3")
+    made = [
+        await factories.event(team, title=title, status=status, starts_at=factories.soon(days))
+        for days, title, status in (
+            (1, "第一次", EventStatus.PUBLISHED),
+            (8, "第二次（草稿）", EventStatus.DRAFT),
+            (15, "第三次（已取消）", EventStatus.CANCELLED),
+        )
+    ]
+    await Event.filter(id__in=[e.id for e in made]).update(series_id=series.id)
+    body = await _as(
+        client,
+        world,
+        caller,
+        """query($id: ID!) { node(id: $id) { ... on EventSeries {
+          events { totalCount nodes { title } } } } }""",
+        {"id": encode_id("EventSeries", series.id)},
+    )
+    events = body["data"]["node"]["events"]
+    titles = [n["title"] for n in events["nodes"]]
+    if caller in MAY_ORGANIZE:
+        assert titles == ["第一次", "第二次（草稿）"]
+    else:
+        assert titles == ["第一次"]
+    assert events["totalCount"] == len(titles)
 
 
 MUTATIONS = {

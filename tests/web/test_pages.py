@@ -182,7 +182,7 @@ async def test_every_page_shows_the_unread_badge_and_my_page_lists_notifications
     cross_site = await client.post(
         "/me/notifications/read", headers={"Origin": "https://evil.example"}
     )
-    assert cross_site.status_code == 303
+    assert cross_site.status_code == 403
     assert await Notification.filter(volunteer=me, read_at=None).count() == 2
     marked = await client.post("/me/notifications/read")
     assert marked.status_code == 303 and marked.headers["location"] == "/me#notifications"

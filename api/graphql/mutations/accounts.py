@@ -3,10 +3,10 @@ from __future__ import annotations
 import strawberry
 
 from api.domain import accounts
-from api.graphql.account_types import PhoneCodePayload, PhoneCodePurpose
 from api.graphql.context import Info
 from api.graphql.errors import user_errors_from
 from api.graphql.mutations.payloads import AuthPayload, attempt
+from api.graphql.types.accounts import PhoneCodePayload, PhoneCodePurpose
 from api.jobs import delivery
 from api.models import PhoneCodePurpose as Purpose
 
@@ -83,7 +83,7 @@ class AccountMutations:
         )
         if volunteer is not None:
             await info.context.start_session(volunteer)
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(description="Logs in with phone and password (session cookie).")
     async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
@@ -92,7 +92,7 @@ class AccountMutations:
         )
         if volunteer is not None:
             await info.context.start_session(volunteer)
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(
         description="Logs in with an SMS code (`requestPhoneCode(purpose: LOG_IN)`)."
@@ -103,7 +103,7 @@ class AccountMutations:
         )
         if volunteer is not None:
             await info.context.start_session(volunteer)
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(
         description="Sets a new password with an SMS code (`requestPhoneCode(purpose: "
@@ -115,7 +115,7 @@ class AccountMutations:
         )
         if volunteer is not None:
             await info.context.start_session(volunteer)
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(
         description="Changes the password of the volunteer logged in; their other sessions end."
@@ -131,7 +131,7 @@ class AccountMutations:
                 session_id=actor.session_id,
             )
         )
-        return AuthPayload(volunteer=volunteer, user_errors=errors)  # type: ignore[arg-type]
+        return AuthPayload(volunteer=volunteer, user_errors=errors)
 
     @strawberry.mutation(description="Ends this session; true when there was one.")
     async def log_out(self, info: Info) -> bool:

@@ -12,13 +12,13 @@ from api.domain.scheduling import EventChanges, Scope
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.mutations.organizing import LocationInput
-from api.graphql.mutations.payloads import EventPayload, ShiftPayload, attempt
-from api.graphql.types import Event, EventKind, Volunteer
+from api.graphql.mutations.payloads import EventPayload, ShiftPayload, answer, attempt
+from api.graphql.types import EventKind
+from api.graphql.types.refs import EventRef, VolunteerRef
 from api.http.ids import decode_id_of
 
-EditScope = strawberry.enum(
-    Scope, name="EditScope", description="Which events of a series an edit applies to."
-)
+strawberry.enum(Scope, name="EditScope", description="Which events of a series an edit applies to.")
+EditScope = Scope
 
 
 @strawberry.input
@@ -33,13 +33,13 @@ class DuplicateEventInput:
 @strawberry.input(description="Fields left out stay as they are.")
 class UpdateEventInput:
     event_id: strawberry.ID
-    scope: EditScope = strawberry.field(  # type: ignore[valid-type]
+    scope: EditScope = strawberry.field(
         default=Scope.THIS,
         description="FOLLOWING: also the later events of the series (times move by the same "
         "wall-clock offset; each keeps its length).",
     )
     title: str | None = None
-    kind: EventKind | None = None  # type: ignore[valid-type]
+    kind: EventKind | None = None
     description: str | None = None
     starts_at: datetime | None = strawberry.field(
         default=None, description="Moves the event and its shifts by the same offset."
@@ -90,7 +90,7 @@ class MarkNotificationsReadInput:
 
 @strawberry.type
 class CancelSeriesPayload:
-    events: list[Event]
+    events: list[models.Event] = strawberry.field(graphql_type=list[EventRef])
     user_errors: list[UserError]
 
 
@@ -98,7 +98,7 @@ class CancelSeriesPayload:
 class MarkNotificationsReadPayload:
     count: int = strawberry.field(description="How many were marked read now.")
     unread_count: int
-    viewer: Volunteer | None
+    viewer: models.Volunteer | None = strawberry.field(graphql_type=VolunteerRef | None)
     user_errors: list[UserError]
 
 
@@ -115,34 +115,35 @@ class OrganizerMutations:
         "(a draft unless `publish`)."
     )
     async def duplicate_event(self, info: Info, input: DuplicateEventInput) -> EventPayload:
-        event, errors = await attempt(
+        return await answer(
+            EventPayload.of,
             lambda: scheduling.duplicate_event(
                 info.context.actor,
                 decode_id_of(input.event_id, "Event", "eventId"),
                 input.starts_at,
                 publish=input.publish,
-            )
+            ),
         )
-        return EventPayload(event=event, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(
         description="Leaders and admins: edits an event (or the rest of its series). A new "
         "time or place of a published event notifies everyone signed up."
     )
     async def update_event(self, info: Info, input: UpdateEventInput) -> EventPayload:
-        event, errors = await attempt(
+        return await answer(
+            EventPayload.of,
             lambda: scheduling.update_event(
                 info.context.actor,
                 decode_id_of(input.event_id, "Event", "eventId"),
                 input.to_changes(),
                 Scope(input.scope),
-            )
+            ),
         )
-        return EventPayload(event=event, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Leaders and admins: edits a shift's role, times or seats.")
     async def update_shift(self, info: Info, input: UpdateShiftInput) -> ShiftPayload:
-        shift, errors = await attempt(
+        return await answer(
+            ShiftPayload.of,
             lambda: scheduling.update_shift(
                 info.context.actor,
                 decode_id_of(input.shift_id, "Shift", "shiftId"),
@@ -150,9 +151,8 @@ class OrganizerMutations:
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
                 capacity=input.capacity,
-            )
+            ),
         )
-        return ShiftPayload(shift=shift, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(
         description="Leaders and admins: cancels this event and every later one of its series."
@@ -165,7 +165,7 @@ class OrganizerMutations:
                 info.context.actor, decode_id_of(input.event_id, "Event", "eventId"), input.reason
             )
         )
-        return CancelSeriesPayload(events=cancelled or [], user_errors=errors)  # type: ignore[arg-type]
+        return CancelSeriesPayload(events=cancelled or [], user_errors=errors)
 
     @strawberry.mutation(description="Marks the viewer's notifications read: `ids`, or `all`.")
     async def mark_notifications_read(
@@ -179,11 +179,10 @@ class OrganizerMutations:
                 input.all,
             )
         )
-        unread = await notifications.unread_count(actor.id) if actor.id else 0
         return MarkNotificationsReadPayload(
             count=count or 0,
-            unread_count=unread,
-            viewer=actor.volunteer,  # type: ignore[arg-type]
+            unread_count=await notifications.unread_count_seen_by(actor, actor.id),
+            viewer=actor.volunteer,
             user_errors=errors,
         )
 

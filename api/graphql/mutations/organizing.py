@@ -8,7 +8,7 @@ from api import models
 from api.domain import events, signups, teams
 from api.domain.events import EventDraft, ShiftDraft
 from api.graphql.context import Info
-from api.graphql.mutations.payloads import EventPayload, ShiftPayload, TeamPayload, attempt
+from api.graphql.mutations.payloads import EventPayload, ShiftPayload, TeamPayload, answer
 from api.graphql.types import EventKind
 from api.http.ids import decode_id_of
 
@@ -44,7 +44,7 @@ class ShiftInput:
 class CreateEventInput:
     team_id: strawberry.ID
     title: str
-    kind: EventKind  # type: ignore[valid-type]
+    kind: EventKind
     starts_at: datetime
     ends_at: datetime
     description: str = ""
@@ -106,7 +106,8 @@ async def _create_event(info: Info, input: CreateEventInput) -> models.Event:
 class OrganizingMutations:
     @strawberry.mutation(description="Admins: a new team with its leaders.")
     async def create_team(self, info: Info, input: CreateTeamInput) -> TeamPayload:
-        team, errors = await attempt(
+        return await answer(
+            TeamPayload.of,
             lambda: teams.create_team(
                 info.context.actor,
                 name=input.name,
@@ -115,44 +116,42 @@ class OrganizingMutations:
                 if input.community_id
                 else None,
                 leader_ids=[decode_id_of(i, "Volunteer", "leaderIds") for i in input.leader_ids],
-            )
+            ),
         )
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Joins a team as a member.")
     async def join_team(self, info: Info, input: JoinTeamInput) -> TeamPayload:
-        team, errors = await attempt(
+        return await answer(
+            TeamPayload.of,
             lambda: teams.join_team(
                 info.context.actor, decode_id_of(input.team_id, "Team", "teamId")
-            )
+            ),
         )
-        return TeamPayload(team=team, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(
         description="Leaders of the team and admins: a new event (a draft unless `publish`). "
         "With `recurrence`, a series; the payload holds its first event."
     )
     async def create_event(self, info: Info, input: CreateEventInput) -> EventPayload:
-        event, errors = await attempt(lambda: _create_event(info, input))
-        return EventPayload(event=event, user_errors=errors)  # type: ignore[arg-type]
+        return await answer(EventPayload.of, lambda: _create_event(info, input))
 
     @strawberry.mutation(description="Leaders and admins: opens a draft for sign-ups.")
     async def publish_event(self, info: Info, input: EventIdInput) -> EventPayload:
-        event, errors = await attempt(
+        return await answer(
+            EventPayload.of,
             lambda: events.publish_event(
                 info.context.actor, decode_id_of(input.event_id, "Event", "eventId")
-            )
+            ),
         )
-        return EventPayload(event=event, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Leaders and admins: cancels the event and its sign-ups.")
     async def cancel_event(self, info: Info, input: CancelEventInput) -> EventPayload:
-        event, errors = await attempt(
+        return await answer(
+            EventPayload.of,
             lambda: events.cancel_event(
                 info.context.actor, decode_id_of(input.event_id, "Event", "eventId"), input.reason
-            )
+            ),
         )
-        return EventPayload(event=event, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(
         description="Leaders and admins: raising the capacity promotes the waitlist; lowering "
@@ -161,9 +160,9 @@ class OrganizingMutations:
     async def update_shift_capacity(
         self, info: Info, input: UpdateShiftCapacityInput
     ) -> ShiftPayload:
-        shift, errors = await attempt(
+        return await answer(
+            ShiftPayload.of,
             lambda: signups.change_capacity(
                 info.context.actor, decode_id_of(input.shift_id, "Shift", "shiftId"), input.capacity
-            )
+            ),
         )
-        return ShiftPayload(shift=shift, user_errors=errors)  # type: ignore[arg-type]

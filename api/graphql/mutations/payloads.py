@@ -1,4 +1,10 @@
-"""Payload types and the one helper every mutation uses to turn domain errors into data."""
+"""Mutation payloads, and the helpers that turn a domain call into one.
+
+A payload holds what the mutation made (an ORM row, shown as the GraphQL type named by
+`graphql_type=`) and `userErrors`. `answer(EventPayload.of, work)` runs the domain call: its
+result fills the payload, or its expected failure (`DomainError`, `ValidationErrors`) becomes
+`userErrors`; anything else is a bug and propagates. `attempt(work)` gives the two parts
+separately, for a payload that holds more than the result."""
 
 from __future__ import annotations
 
@@ -7,11 +13,13 @@ from typing import TypeVar
 
 import strawberry
 
+from api import models
 from api.domain.errors import DomainError, ValidationErrors
 from api.graphql.errors import UserError, user_errors_from
-from api.graphql.types import Event, Shift, Signup, Team, Volunteer
+from api.graphql.types.refs import EventRef, ShiftRef, SignupRef, TeamRef, VolunteerRef
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
@@ -22,31 +30,59 @@ async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[User
         return None, user_errors_from(exc)
 
 
+async def answer(
+    payload: Callable[[T | None, list[UserError]], P], work: Callable[[], Awaitable[T]]
+) -> P:
+    """The payload of a domain call: its result, or its expected failures as `userErrors`."""
+    result, errors = await attempt(work)
+    return payload(result, errors)
+
+
 @strawberry.type
 class AuthPayload:
-    volunteer: Volunteer | None
+    volunteer: models.Volunteer | None = strawberry.field(graphql_type=VolunteerRef | None)
     user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, volunteer: models.Volunteer | None, user_errors: list[UserError]) -> AuthPayload:
+        return cls(volunteer=volunteer, user_errors=user_errors)
 
 
 @strawberry.type
 class TeamPayload:
-    team: Team | None
+    team: models.Team | None = strawberry.field(graphql_type=TeamRef | None)
     user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, team: models.Team | None, user_errors: list[UserError]) -> TeamPayload:
+        return cls(team=team, user_errors=user_errors)
 
 
 @strawberry.type
 class EventPayload:
-    event: Event | None
+    event: models.Event | None = strawberry.field(graphql_type=EventRef | None)
     user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, event: models.Event | None, user_errors: list[UserError]) -> EventPayload:
+        return cls(event=event, user_errors=user_errors)
 
 
 @strawberry.type
 class SignupPayload:
-    signup: Signup | None
+    signup: models.Signup | None = strawberry.field(graphql_type=SignupRef | None)
     user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, signup: models.Signup | None, user_errors: list[UserError]) -> SignupPayload:
+        return cls(signup=signup, user_errors=user_errors)
 
 
 @strawberry.type
 class ShiftPayload:
-    shift: Shift | None
+    shift: models.Shift | None = strawberry.field(graphql_type=ShiftRef | None)
     user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, shift: models.Shift | None, user_errors: list[UserError]) -> ShiftPayload:
+        return cls(shift=shift, user_errors=user_errors)

@@ -5,7 +5,7 @@ import strawberry
 from api import models
 from api.domain import checkin, signups
 from api.graphql.context import Info
-from api.graphql.mutations.payloads import SignupPayload, attempt
+from api.graphql.mutations.payloads import SignupPayload, answer
 from api.graphql.types import SignupStatus
 from api.http.ids import decode_id_of
 
@@ -33,7 +33,7 @@ class CheckInInput:
 @strawberry.input
 class MarkAttendanceInput:
     signup_id: strawberry.ID
-    status: SignupStatus  # type: ignore[valid-type]
+    status: SignupStatus
     hours: float | None = strawberry.field(
         default=None, description="Defaults to the shift's length (ATTENDED) or 0 (NO_SHOW)."
     )
@@ -45,44 +45,44 @@ class SignupMutations:
         description="CONFIRMED while seats remain, else WAITLISTED in arrival order. Idempotent."
     )
     async def sign_up(self, info: Info, input: SignUpInput) -> SignupPayload:
-        signup, errors = await attempt(
+        return await answer(
+            SignupPayload.of,
             lambda: signups.sign_up(
                 info.context.actor,
                 decode_id_of(input.shift_id, "Shift", "shiftId"),
                 input.idempotency_key,
-            )
+            ),
         )
-        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Frees the seat and promotes the head of the waitlist.")
     async def cancel_signup(self, info: Info, input: CancelSignupInput) -> SignupPayload:
-        signup, errors = await attempt(
+        return await answer(
+            SignupPayload.of,
             lambda: signups.cancel_signup(
                 info.context.actor, decode_id_of(input.signup_id, "Signup", "signupId")
-            )
+            ),
         )
-        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(
         description="On site, with the code shown by the organizer: from one hour before the "
         "shift starts until it ends → ATTENDED, hours credited."
     )
     async def check_in(self, info: Info, input: CheckInInput) -> SignupPayload:
-        signup, errors = await attempt(
+        return await answer(
+            SignupPayload.of,
             lambda: checkin.check_in(
                 info.context.actor, decode_id_of(input.shift_id, "Shift", "shiftId"), input.code
-            )
+            ),
         )
-        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Leaders: ATTENDED or NO_SHOW, with hours.")
     async def mark_attendance(self, info: Info, input: MarkAttendanceInput) -> SignupPayload:
-        signup, errors = await attempt(
+        return await answer(
+            SignupPayload.of,
             lambda: checkin.mark_attendance(
                 info.context.actor,
                 decode_id_of(input.signup_id, "Signup", "signupId"),
                 models.SignupStatus(input.status),
                 input.hours,
-            )
+            ),
         )
-        return SignupPayload(signup=signup, user_errors=errors)  # type: ignore[arg-type]

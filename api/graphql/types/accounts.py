@@ -1,4 +1,4 @@
-"""Types of accounts and sessions: phone codes, a volunteer's logged-in browsers."""
+"""Accounts: SMS code purposes and answers, a volunteer's logged-in browsers (sessions)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from api import models
 from api.domain import sessions
 from api.graphql.context import Info
 from api.graphql.errors import UserError
-from api.http.ids import encode_id
+from api.graphql.types.node import global_id
 
 PhoneCodePurpose = strawberry.enum(
     models.PhoneCodePurpose, description="What an SMS one-time code is for."
@@ -28,9 +28,7 @@ class PhoneCodePayload:
 
 @strawberry.type(description="A browser where the volunteer is logged in.")
 class Session:
-    @strawberry.field
-    def id(self, root: Parent[models.UserSession]) -> strawberry.ID:
-        return strawberry.ID(encode_id("Session", root.id))
+    id: strawberry.ID = global_id("Session")
 
     @strawberry.field(
         description='Browser and system, from its User-Agent, e.g. "Chrome, Android".'
@@ -49,10 +47,3 @@ class Session:
     @strawberry.field(description="Whether this is the session asking.")
     def current(self, root: Parent[models.UserSession], info: Info) -> bool:
         return root.id == info.context.actor.session_id
-
-
-async def sessions_of(root: models.Volunteer, info: Info) -> list[Session]:
-    """The volunteer's live sessions, most recently used first (self only)."""
-    if info.context.actor.id != root.id:
-        return []
-    return await sessions.active(root.id)  # type: ignore[return-value]

@@ -1,46 +1,21 @@
-"""Types of the organizer tools: notifications and the figures behind the dashboard."""
+"""The figures behind the organizers' dashboard: what a team or a community achieved."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import strawberry
-from strawberry import Parent
-from tortoise.expressions import F
 
 from api import models
-from api.domain import notifications
 from api.domain import stats as domain_stats
 from api.graphql.context import Info
-from api.graphql.pagination import Connection, empty_connection, paginate
-from api.graphql.types import Event, EventKind, Node, NotificationKind, Volunteer, _gid
-
-
-@strawberry.type(description="Something the volunteer was told: a promotion, a change, a reminder.")
-class Notification(Node):
-    id: strawberry.ID = _gid("Notification")
-    kind: NotificationKind  # type: ignore[valid-type]
-    message: str
-    created_at: datetime
-    read_at: datetime | None
-
-    @classmethod
-    def is_type_of(cls, obj: object, info: object) -> bool:
-        return isinstance(obj, models.Notification)
-
-    @strawberry.field(description="The event it is about, if any.")
-    async def event(self, root: Parent[models.Notification], info: Info) -> Event | None:
-        if root.event_id is None:
-            return None
-        event = await info.context.loaders.event.load(root.event_id)
-        if event is None or not await info.context.actor.may_see_event(event):
-            return None
-        return event  # type: ignore[return-value]
+from api.graphql.types.enums import EventKind
+from api.graphql.types.refs import VolunteerRef
 
 
 @strawberry.type
 class EventKindCount:
-    kind: EventKind  # type: ignore[valid-type]
+    kind: EventKind
     count: int
 
 
@@ -57,9 +32,9 @@ class VolunteerHours:
     shifts: int = strawberry.field(description="Sign-ups credited with hours.")
     volunteer_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def volunteer(self, info: Info) -> Volunteer | None:
-        return await info.context.loaders.volunteer.load(self.volunteer_id)  # type: ignore[return-value]
+    @strawberry.field(graphql_type=VolunteerRef | None)
+    async def volunteer(self, info: Info) -> models.Volunteer | None:
+        return await info.context.loaders.volunteer.load(self.volunteer_id)
 
 
 @strawberry.type(
@@ -105,30 +80,21 @@ class ServiceStats:
         )
 
 
-async def notifications_of(
-    root: models.Volunteer, info: Info, first: int | None, after: str | None, unread_only: bool
-) -> Connection[Notification]:
-    """The volunteer's own notifications, newest first; empty for anyone else."""
-    queryset = notifications.listing(info.context.actor, root.id, unread_only)
-    if queryset is None:
-        return empty_connection()
-    queryset = queryset.annotate(newest=F("id") * -1)
-    return await paginate(queryset, first=first, after=after, order=(("newest", int),))
-
-
 async def team_stats(
-    root: models.Team, info: Info, since: datetime | None, until: datetime | None
+    info: Info, team_id: int, since: datetime | None, until: datetime | None
 ) -> ServiceStats | None:
-    if not await domain_stats.may_see_team_stats(info.context.actor, root.id):
+    """A team's figures for its leaders and admins; None for everyone else."""
+    actor = info.context.actor
+    if not await domain_stats.may_see_team_stats(actor, team_id):
         return None
-    return ServiceStats.of(await domain_stats.team_stats(info.context.actor, root.id, since, until))
+    return ServiceStats.of(await domain_stats.team_stats(actor, team_id, since, until))
 
 
 async def community_stats(
-    root: models.Community, info: Info, since: datetime | None, until: datetime | None
+    info: Info, community_id: int, since: datetime | None, until: datetime | None
 ) -> ServiceStats | None:
-    if not domain_stats.may_see_community_stats(info.context.actor):
+    """A place's figures (with the places below it) for admins; None for everyone else."""
+    actor = info.context.actor
+    if not domain_stats.may_see_community_stats(actor):
         return None
-    return ServiceStats.of(
-        await domain_stats.community_stats(info.context.actor, root.id, since, until)
-    )
+    return ServiceStats.of(await domain_stats.community_stats(actor, community_id, since, until))

@@ -1,0 +1,45 @@
+"""Places: districts (towns, sub-districts), communities and compounds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import Parent
+
+from api import models
+from api.graphql.context import Info
+from api.graphql.types.enums import CommunityLevel
+from api.graphql.types.node import Node, global_id
+from api.graphql.types.refs import CommunityRef
+from api.graphql.types.stats import ServiceStats, community_stats
+
+
+@strawberry.type(description="A place: a district (town, sub-district), community or compound.")
+class Community(Node):
+    id: strawberry.ID = global_id("Community")
+    name: str
+    level: CommunityLevel
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.Community)
+
+    @strawberry.field(graphql_type=CommunityRef | None)
+    async def parent(self, root: Parent[models.Community], info: Info) -> models.Community | None:
+        if root.parent_id is None:
+            return None
+        return await info.context.loaders.community.load(root.parent_id)
+
+    @strawberry.field(
+        description="Figures of every team's events in this place and the places below it; "
+        "admins only (null for everyone else)."
+    )
+    async def stats(
+        self,
+        root: Parent[models.Community],
+        info: Info,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ServiceStats | None:
+        return await community_stats(info, root.id, since, until)

@@ -1,0 +1,271 @@
+"""Events, their shifts (roles with seats) and the recurring series they may belong to.
+
+Lists of events come with their shifts attached (one query for the page), so an event's seat
+fields are plain sync resolvers there; an event reached alone awaits the DataLoader."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+
+import strawberry
+from strawberry import Parent
+
+from api import models
+from api.domain import catalog, checkin, roster, signups
+from api.domain.catalog import EventQuery
+from api.domain.errors import DomainError, ValidationErrors
+from api.graphql.context import Info
+from api.graphql.loaders import shifts_of_events
+from api.graphql.pagination import Connection, paginate
+from api.graphql.types.enums import EventKind, EventStatus, SignupStatus
+from api.graphql.types.node import Node, global_id
+from api.graphql.types.refs import (
+    CommunityRef,
+    EventRef,
+    EventSeriesRef,
+    ShiftRef,
+    SignupRef,
+    TeamRef,
+)
+from api.http.errors import PublicError
+from api.http.ids import decode_id_of
+
+EVENT_ORDER = (("starts_at", datetime), ("id", int))
+ATTACHED_SHIFTS = "_linli_shifts"
+R = TypeVar("R")
+
+
+@strawberry.input(description="Narrows a list of events. All given conditions must hold.")
+class EventFilter:
+    kinds: list[EventKind] | None = None
+    community_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The community or any place below it."
+    )
+    team_id: strawberry.ID | None = None
+    starts_after: datetime | None = strawberry.field(
+        default=None,
+        description="Events starting at or after this time. Without startsAfter or "
+        "startsBefore, only events that have not ended yet are listed.",
+    )
+    starts_before: datetime | None = None
+    has_open_seats: bool | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Words in the title, place or description."
+    )
+
+    def to_query(self) -> EventQuery:
+        return EventQuery(
+            kinds=[models.EventKind(k) for k in self.kinds] if self.kinds else None,
+            community_id=decode_id_of(self.community_id, "Community", "communityId")
+            if self.community_id
+            else None,
+            team_id=decode_id_of(self.team_id, "Team", "teamId") if self.team_id else None,
+            starts_after=self.starts_after,
+            starts_before=self.starts_before,
+            has_open_seats=self.has_open_seats,
+            search=self.search,
+        )
+
+
+def _with_shifts(
+    root: models.Event, info: Info, use: Callable[[list[models.Shift]], R]
+) -> R | Awaitable[R]:
+    attached = root.__dict__.get(ATTACHED_SHIFTS)
+    if attached is not None:
+        return use(attached)
+
+    async def load() -> R:
+        return use(await info.context.loaders.shifts_by_event.load(root.id))
+
+    return load()
+
+
+async def attach_shifts(connection: Connection[models.Event]) -> Connection[models.Event]:
+    """Loads the shifts of a page of events in one query and attaches them to the rows."""
+    events = [edge.node for edge in connection.edges]
+    if events:
+        grouped = await shifts_of_events(event.id for event in events)
+        for event in events:
+            event.__dict__[ATTACHED_SHIFTS] = grouped[event.id]
+    return connection
+
+
+async def event_connection(
+    first: int | None, after: str | None, query: EventQuery
+) -> Connection[models.Event]:
+    """A page of the published events matching `query`, soonest first, shifts attached."""
+    try:
+        queryset = catalog.published_events(query)
+    except (DomainError, ValidationErrors) as exc:
+        raise PublicError("INVALID_INPUT", str(exc)) from None
+    return await attach_shifts(
+        await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+    )
+
+
+@strawberry.type
+class Location:
+    name: str
+    address: str | None
+
+
+@strawberry.type(description="A recurring series of events expanded from one RRULE.")
+class EventSeries(Node):
+    id: strawberry.ID = global_id("EventSeries")
+    rule: str
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.EventSeries)
+
+    @strawberry.field(graphql_type=Connection[EventRef])
+    async def events(
+        self,
+        root: Parent[models.EventSeries],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[models.Event]:
+        queryset = catalog.series_events(info.context.actor, root.id)
+        return await attach_shifts(
+            await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+        )
+
+
+@strawberry.type(description="A service event: a haircut day, a clinic, a drill…")
+class Event(Node):
+    id: strawberry.ID = global_id("Event")
+    title: str
+    kind: EventKind
+    status: EventStatus
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    cancel_reason: str | None
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.Event)
+
+    @strawberry.field
+    def location(self, root: Parent[models.Event]) -> Location | None:
+        if not root.location_name:
+            return None
+        return Location(name=root.location_name, address=root.location_address)
+
+    @strawberry.field(graphql_type=CommunityRef | None)
+    async def community(self, root: Parent[models.Event], info: Info) -> models.Community | None:
+        if root.community_id is None:
+            return None
+        return await info.context.loaders.community.load(root.community_id)
+
+    @strawberry.field(graphql_type=TeamRef)
+    async def team(self, root: Parent[models.Event], info: Info) -> models.Team | None:
+        return await info.context.loaders.team.load(root.team_id)
+
+    @strawberry.field(graphql_type=EventSeriesRef | None)
+    async def series(self, root: Parent[models.Event], info: Info) -> models.EventSeries | None:
+        if root.series_id is None:
+            return None
+        return await info.context.loaders.series.load(root.series_id)
+
+    @strawberry.field(
+        description="The shifts (roles), earliest first.", graphql_type=list[ShiftRef]
+    )
+    def shifts(
+        self, root: Parent[models.Event], info: Info
+    ) -> list[models.Shift] | Awaitable[list[models.Shift]]:
+        return _with_shifts(root, info, lambda shifts: shifts)
+
+    @strawberry.field(description="Seats in all shifts together.", graphql_type=int)
+    def capacity(self, root: Parent[models.Event], info: Info) -> int | Awaitable[int]:
+        return _with_shifts(root, info, lambda shifts: sum(s.capacity for s in shifts))
+
+    @strawberry.field(graphql_type=int)
+    def seats_taken(self, root: Parent[models.Event], info: Info) -> int | Awaitable[int]:
+        return _with_shifts(root, info, lambda shifts: sum(s.seats_taken for s in shifts))
+
+    @strawberry.field(graphql_type=int)
+    def seats_left(self, root: Parent[models.Event], info: Info) -> int | Awaitable[int]:
+        return _with_shifts(root, info, lambda shifts: sum(s.seats_left for s in shifts))
+
+    @strawberry.field(graphql_type=int)
+    def waitlist_count(self, root: Parent[models.Event], info: Info) -> int | Awaitable[int]:
+        return _with_shifts(root, info, lambda shifts: sum(s.waitlist_count for s in shifts))
+
+    @strawberry.field(description="Whether the viewer may organize this event.")
+    async def viewer_can_organize(self, root: Parent[models.Event], info: Info) -> bool:
+        return await info.context.actor.leads(root.team_id)
+
+
+@strawberry.type(description="A role within an event, with its own times and seats.")
+class Shift(Node):
+    id: strawberry.ID = global_id("Shift")
+    role: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    seats_taken: int
+    seats_left: int
+    waitlist_count: int
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.Shift)
+
+    @strawberry.field(graphql_type=EventRef)
+    async def event(self, root: Parent[models.Shift], info: Info) -> models.Event | None:
+        return await info.context.loaders.event.load(root.event_id)
+
+    @strawberry.field(
+        description="The code volunteers enter on site (rotates every 10 minutes). "
+        "Leaders of the team and admins only; null for everyone else."
+    )
+    async def check_in_code(self, root: Parent[models.Shift], info: Info) -> str | None:
+        event = await info.context.loaders.event.load(root.event_id)
+        if event is None:
+            return None
+        return await checkin.code_shown_to(info.context.actor, root.id, event)
+
+    @strawberry.field(
+        description="Who signed up (leaders of the team and admins; else null).",
+        graphql_type=Connection[SignupRef] | None,
+    )
+    async def signups(
+        self,
+        root: Parent[models.Shift],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[SignupStatus] | None = None,
+    ) -> Connection[models.Signup] | None:
+        actor = info.context.actor
+        event = await info.context.loaders.event.load(root.event_id)
+        if event is None:
+            return None
+        queryset = await roster.shift_signups(actor, event, root.id, status)
+        if queryset is None:
+            return None
+        page: Connection[models.Signup] = await paginate(queryset, first=first, after=after)
+        # The page asks for each volunteer's phone: decided for all of them at once.
+        await actor.preload_personal_visibility(edge.node.volunteer_id for edge in page.edges)
+        return page
+
+    @strawberry.field(description="Whether the shift takes sign-ups now (published, not started).")
+    async def accepts_sign_ups(self, root: Parent[models.Shift], info: Info) -> bool:
+        event = await info.context.loaders.event.load(root.event_id)
+        return event is not None and signups.accepts_sign_ups(root, event)
+
+    @strawberry.field(
+        description="The viewer's own sign-up for this shift, if any.",
+        graphql_type=SignupRef | None,
+    )
+    async def viewer_signup(self, root: Parent[models.Shift], info: Info) -> models.Signup | None:
+        actor = info.context.actor
+        if actor.volunteer is None:
+            return None
+        return await info.context.loaders.signup_by_volunteer_and_shift.load(
+            (actor.volunteer.id, root.id)
+        )

@@ -1,0 +1,50 @@
+"""In-app notifications: what a volunteer was told."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import Parent
+from tortoise.expressions import F
+
+from api import models
+from api.domain import notifications
+from api.graphql.context import Info
+from api.graphql.pagination import Connection, empty_connection, paginate
+from api.graphql.types.enums import NotificationKind
+from api.graphql.types.node import Node, global_id
+from api.graphql.types.refs import EventRef
+
+
+@strawberry.type(description="Something the volunteer was told: a promotion, a change, a reminder.")
+class Notification(Node):
+    id: strawberry.ID = global_id("Notification")
+    kind: NotificationKind
+    message: str
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.Notification)
+
+    @strawberry.field(description="The event it is about, if any.", graphql_type=EventRef | None)
+    async def event(self, root: Parent[models.Notification], info: Info) -> models.Event | None:
+        if root.event_id is None:
+            return None
+        event = await info.context.loaders.event.load(root.event_id)
+        if event is None or not await info.context.actor.may_see_event(event):
+            return None
+        return event
+
+
+async def notifications_of(
+    info: Info, volunteer_id: int, first: int | None, after: str | None, unread_only: bool
+) -> Connection[models.Notification]:
+    """A page of the volunteer's own notifications, newest first; empty for anyone else."""
+    queryset = notifications.listing(info.context.actor, volunteer_id, unread_only)
+    if queryset is None:
+        return empty_connection()
+    queryset = queryset.annotate(newest=F("id") * -1)
+    return await paginate(queryset, first=first, after=after, order=(("newest", int),))

@@ -1,0 +1,52 @@
+"""Sign-ups: one volunteer on one shift."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import Parent
+
+from api import models
+from api.domain import checkin, waitlist
+from api.graphql.context import Info
+from api.graphql.types.enums import SignupStatus
+from api.graphql.types.node import Node, global_id
+from api.graphql.types.refs import ShiftRef, VolunteerRef
+
+
+@strawberry.type(description="One volunteer on one shift.")
+class Signup(Node):
+    id: strawberry.ID = global_id("Signup")
+    status: SignupStatus
+    created_at: datetime
+    checked_in_at: datetime | None
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.Signup)
+
+    @strawberry.field(graphql_type=ShiftRef)
+    async def shift(self, root: Parent[models.Signup], info: Info) -> models.Shift | None:
+        return await info.context.loaders.shift.load(root.shift_id)
+
+    @strawberry.field(graphql_type=VolunteerRef)
+    async def volunteer(self, root: Parent[models.Signup], info: Info) -> models.Volunteer | None:
+        return await info.context.loaders.volunteer.load(root.volunteer_id)
+
+    @strawberry.field(
+        description="Whether the volunteer can check in now (confirmed, window open)."
+    )
+    async def can_check_in(self, root: Parent[models.Signup], info: Info) -> bool:
+        shift = await info.context.loaders.shift.load(root.shift_id)
+        return shift is not None and checkin.can_check_in(root, shift)
+
+    @strawberry.field(description="1-based place in the waitlist while WAITLISTED, else null.")
+    async def waitlist_position(self, root: Parent[models.Signup], info: Info) -> int | None:
+        if not waitlist.has_position(root):
+            return None
+        return await info.context.loaders.waitlist_position.load(root.id)
+
+    @strawberry.field(description="Service hours credited (from the hours ledger).")
+    async def hours(self, root: Parent[models.Signup], info: Info) -> float | None:
+        return await info.context.loaders.signup_hours.load(root.id)

@@ -1,0 +1,71 @@
+"""Volunteer teams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import Parent
+
+from api import models
+from api.domain.catalog import EventQuery
+from api.graphql.context import Info
+from api.graphql.pagination import Connection
+from api.graphql.types.event import EventFilter, event_connection
+from api.graphql.types.node import Node, global_id
+from api.graphql.types.refs import CommunityRef, EventRef
+from api.graphql.types.stats import ServiceStats, team_stats
+
+
+@strawberry.type(description="A volunteer team, run by its leaders.")
+class Team(Node):
+    id: strawberry.ID = global_id("Team")
+    name: str
+    description: str
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.Team)
+
+    @strawberry.field(graphql_type=CommunityRef | None)
+    async def community(self, root: Parent[models.Team], info: Info) -> models.Community | None:
+        if root.community_id is None:
+            return None
+        return await info.context.loaders.community.load(root.community_id)
+
+    @strawberry.field
+    async def member_count(self, root: Parent[models.Team], info: Info) -> int:
+        return await info.context.loaders.member_count.load(root.id)
+
+    @strawberry.field(
+        description="The team's published events, soonest first.",
+        graphql_type=Connection[EventRef],
+    )
+    async def events(
+        self,
+        root: Parent[models.Team],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: EventFilter | None = None,
+    ) -> Connection[models.Event]:
+        query = filter.to_query() if filter else EventQuery()
+        query.team_id = root.id
+        return await event_connection(first, after, query)
+
+    @strawberry.field(description="Whether the viewer leads this team (admins: true).")
+    async def viewer_is_leader(self, root: Parent[models.Team], info: Info) -> bool:
+        return await info.context.actor.leads(root.id)
+
+    @strawberry.field(
+        description="The team's figures (events held, volunteers, hours, attendance) for its "
+        "leaders and admins; null for everyone else. `since`/`until` bound the events' start."
+    )
+    async def stats(
+        self,
+        root: Parent[models.Team],
+        info: Info,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ServiceStats | None:
+        return await team_stats(info, root.id, since, until)

@@ -1,0 +1,98 @@
+"""Volunteers' accounts. Personal data (phone, sign-ups, teams) only to the volunteer, their
+team leaders and admins; notifications and the calendar feed to the volunteer alone."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import Parent
+
+from api import models
+from api.domain import calendar_feed, notifications, sessions, signups, teams, visibility
+from api.graphql.context import Info
+from api.graphql.pagination import Connection, empty_connection, paginate
+from api.graphql.types.enums import SignupStatus
+from api.graphql.types.node import Node, global_id
+from api.graphql.types.notification import notifications_of
+from api.graphql.types.refs import NotificationRef, SessionRef, SignupRef, TeamRef
+
+
+@strawberry.type(description="A volunteer's account.")
+class Volunteer(Node):
+    id: strawberry.ID = global_id("Volunteer")
+    display_name: str
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.Volunteer)
+
+    @strawberry.field(description="Only to the volunteer, their team leaders and admins.")
+    async def phone(self, root: Parent[models.Volunteer], info: Info) -> str | None:
+        if await info.context.actor.may_see_personal_data_of(root.id):
+            return root.phone
+        return None
+
+    @strawberry.field(description="Whether this account administers Linli (self and admins).")
+    def is_admin(self, root: Parent[models.Volunteer], info: Info) -> bool | None:
+        return visibility.admin_flag_of(info.context.actor, root)
+
+    @strawberry.field(description="Total service hours: the sum of the hours ledger.")
+    async def hours_total(self, root: Parent[models.Volunteer], info: Info) -> float:
+        return await info.context.loaders.volunteer_hours.load(root.id)
+
+    @strawberry.field(
+        description="The volunteer's sign-ups, oldest first (self, leaders, admins).",
+        graphql_type=Connection[SignupRef],
+    )
+    async def signups(
+        self,
+        root: Parent[models.Volunteer],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[SignupStatus] | None = None,
+    ) -> Connection[models.Signup]:
+        queryset = await signups.signups_of(info.context.actor, root.id, status)
+        if queryset is None:
+            return empty_connection()
+        return await paginate(queryset, first=first, after=after)
+
+    @strawberry.field(
+        description="The teams this volunteer belongs to (self, leaders, admins).",
+        graphql_type=list[TeamRef],
+    )
+    async def teams(self, root: Parent[models.Volunteer], info: Info) -> list[models.Team]:
+        return await teams.teams_of(info.context.actor, root.id)
+
+    @strawberry.field(
+        description="The volunteer's notifications, newest first (self only).",
+        graphql_type=Connection[NotificationRef],
+    )
+    async def notifications(
+        self,
+        root: Parent[models.Volunteer],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        unread_only: bool | None = None,
+    ) -> Connection[models.Notification]:
+        return await notifications_of(info, root.id, first, after, bool(unread_only))
+
+    @strawberry.field(
+        description="Where the volunteer is logged in, most recently used first (self only).",
+        graphql_type=list[SessionRef],
+    )
+    async def sessions(
+        self, root: Parent[models.Volunteer], info: Info
+    ) -> list[models.UserSession]:
+        return await sessions.sessions_seen_by(info.context.actor, root.id)
+
+    @strawberry.field(description="Unread notifications (self only; 0 for anyone else).")
+    async def unread_notification_count(self, root: Parent[models.Volunteer], info: Info) -> int:
+        return await notifications.unread_count_seen_by(info.context.actor, root.id)
+
+    @strawberry.field(
+        description="The URL of the volunteer's private iCalendar feed of their shifts (self "
+        "only); `resetCalendarToken` replaces it."
+    )
+    async def calendar_url(self, root: Parent[models.Volunteer], info: Info) -> str | None:
+        return await calendar_feed.feed_url_for(info.context.actor, root)
