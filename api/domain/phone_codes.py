@@ -223,3 +223,13 @@ async def consume(phone: str, purpose: PhoneCodePurpose, code: str) -> None:
     ).update(used_at=now)
     if used == 0:
         raise _wrong()
+
+
+async def forget_old() -> None:
+    """What the daily caps no longer need: requests counted before yesterday, and delivered
+    messages (already blanked) older than a week."""
+    now = clock.now()
+    await PhoneCodeRequest.filter(created_at__lt=_start_of_day(now) - timedelta(days=1)).delete()
+    await SmsMessage.filter(
+        delivered_at__isnull=False, delivered_at__lt=now - timedelta(days=7)
+    ).delete()

@@ -98,7 +98,8 @@ async def _lease_sms(sms_id: int, now: datetime) -> bool:
     return leased == 1
 
 
-async def _send_sms(row: SmsMessage) -> bool:
+async def _send_sms(row: SmsMessage, attempts: int) -> bool:
+    """Sends a leased message; `attempts` counts this attempt (the lease counted it)."""
     message = sms.Sms(id=row.id, phone=row.phone, purpose=row.purpose, text=row.text)
     try:
         sent = await sms.gateway().send(message)
@@ -108,7 +109,6 @@ async def _send_sms(row: SmsMessage) -> bool:
     if sent:  # the text may hold a code: it is not kept once delivered
         await SmsMessage.filter(id=row.id).update(delivered_at=clock.now(), text="")
         return True
-    attempts = row.delivery_attempts + 1
     if attempts >= MAX_ATTEMPTS:
         log.error("sms %s not delivered after %d attempts", row.id, attempts)
     await SmsMessage.filter(id=row.id).update(next_delivery_at=clock.now() + retry_delay(attempts))
@@ -121,8 +121,8 @@ async def deliver_sms(sms_id: int) -> bool:
     now = clock.now()
     if not await _lease_sms(sms_id, now):
         return False
-    row = await SmsMessage.get(id=sms_id)
-    return await _send_sms(row)
+    row = await SmsMessage.get(id=sms_id)  # read after the lease: its count includes this one
+    return await _send_sms(row, row.delivery_attempts)
 
 
 async def deliver_pending_sms(limit: int = BATCH) -> int:
@@ -132,5 +132,5 @@ async def deliver_pending_sms(limit: int = BATCH) -> int:
     delivered = 0
     for row in due:
         if await _lease_sms(row.id, now):
-            delivered += int(await _send_sms(row))
+            delivered += int(await _send_sms(row, row.delivery_attempts + 1))
     return delivered

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import notifications, reminders, sessions
+from api.domain import notifications, phone_codes, reminders, sessions
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -47,9 +47,13 @@ async def tick() -> TickResult:
         log.exception("delivering notifications failed")
     try:
         delivered += await delivery.deliver_pending_sms()
-        await sessions.delete_expired()
     except Exception:
         log.exception("delivering SMS failed")
+    try:
+        await sessions.delete_expired()
+        await phone_codes.forget_old()
+    except Exception:
+        log.exception("forgetting expired sessions and codes failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 

@@ -288,3 +288,20 @@ async def test_a_burst_from_one_address_never_passes_its_daily_cap(
     sent = [a for a in answers if not a["userErrors"]]
     assert len(sms_gateway.sent) == len(sent) <= 5
     assert all(a["userErrors"][0]["code"] == "RATE_LIMITED" for a in answers if a not in sent)
+
+
+async def test_the_scheduler_sends_what_the_gateway_could_not_take(
+    client, database, sms_gateway, frozen_clock
+):
+    from api.jobs import scheduler
+
+    sms_gateway.down = True
+    gql = GraphQLClient(client)
+    assert (await request_code(gql, PHONE))["userErrors"] == []
+    assert sms_gateway.sent == []
+    sms_gateway.down = False
+    frozen_clock.advance(seconds=31)  # the first retry time
+    await scheduler.tick()
+    assert len(sms_gateway.to(PHONE)) == 1
+    await scheduler.tick()  # sent once only
+    assert len(sms_gateway.to(PHONE)) == 1

@@ -178,3 +178,14 @@ def test_good_passwords_pass(password):
     v = Validator()
     accounts.check_new_password(v, password, "password", phone="13912345678")
     v.raise_if_any()
+
+
+async def test_the_scheduler_forgets_expired_sessions(client, database, frozen_clock):
+    from api.jobs import scheduler
+
+    owner = await factories.volunteer("郑老师")
+    async with browser(client) as http:
+        await log_in(http, owner.phone)
+    frozen_clock.advance(days=31)
+    await scheduler.tick()
+    assert await UserSession.filter(volunteer_id=owner.id).count() == 0
