@@ -1,6 +1,7 @@
 """Sessions you can end: one server-side record per logged-in browser.
 
-The cookie carries a random token; the database keeps only its SHA-256 digest. A session
+The cookie carries a random token; the database keeps only its HMAC under the sessions key
+(`api.infra.keys`), so neither a copy of the database nor another purpose's key makes a session. A session
 lives while it is used: every use (noted at most every few minutes) moves its expiry
 `session_idle_days` ahead. Logging out deletes the record, so a copied cookie stops working.
 """
@@ -8,13 +9,14 @@ lives while it is used: every use (noted at most every few minutes) moves its ex
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
 from api.domain.actors import Actor
-from api.infra import clock
+from api.infra import clock, keys
 from api.models import UserSession
 from api.settings import get_settings
 
@@ -24,7 +26,7 @@ USER_AGENT_MAX = 300
 
 
 def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hmac.new(keys.session_key(), token.encode(), hashlib.sha256).hexdigest()
 
 
 def idle_limit() -> timedelta:

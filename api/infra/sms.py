@@ -118,6 +118,8 @@ class WebhookGateway:
 def configured_gateway() -> SmsGateway:
     cfg = get_settings().accounts
     if cfg.sms_gateway == "webhook":
+        if cfg.sms_webhook_secret == get_settings().secret_key:
+            raise ValueError("LINLI_SMS_WEBHOOK_SECRET must not be LINLI_SECRET_KEY")
         return WebhookGateway(cfg.sms_webhook_url, cfg.sms_webhook_secret)
     if cfg.sms_gateway != "file":
         raise ValueError(f"LINLI_SMS_GATEWAY={cfg.sms_gateway!r}: use 'file' or 'webhook'")

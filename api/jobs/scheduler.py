@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import notifications, phone_codes, reminders, sessions
+from api.domain import notifications, phone_codes, reminders, sessions, throttle
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -54,6 +54,10 @@ async def tick() -> TickResult:
         await phone_codes.forget_old()
     except Exception:
         log.exception("forgetting expired sessions and codes failed")
+    try:
+        await throttle.purge_expired()  # failed attempts no limit counts any more
+    except Exception:
+        log.exception("purging throttle rows failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 
