@@ -305,3 +305,30 @@ async def test_the_scheduler_sends_what_the_gateway_could_not_take(
     assert len(sms_gateway.to(PHONE)) == 1
     await scheduler.tick()  # sent once only
     assert len(sms_gateway.to(PHONE)) == 1
+
+
+async def test_when_a_password_alone_no_longer_logs_in_the_sms_code_does(
+    client, database, sms_gateway
+):
+    """Many wrong passwords for one phone from many addresses: the password log-in asks for
+    a code (CODE_REQUIRED); logging in with the SMS code works and lifts that again."""
+    owner = await factories.volunteer("卫阿姨")
+    transport = client._transport
+    for n in range(4):  # 3 wrong passwords from each of four addresses: 12 > 10 phone-wide
+        at = httpx.ASGITransport(app=transport.app, client=(f"198.51.100.{n + 1}", 40000))
+        async with httpx.AsyncClient(transport=at, base_url="http://testserver") as http:
+            for _ in range(3):
+                await GraphQLClient(http).ok(
+                    LOG_IN, {"phone": owner.phone, "password": "nope-nope"}
+                )
+    gql = GraphQLClient(client)
+    refused = await gql.ok(LOG_IN, {"phone": owner.phone, "password": factories.PASSWORD})
+    assert refused["logIn"]["userErrors"][0]["code"] == "CODE_REQUIRED"
+
+    await request_code(gql, owner.phone, "LOG_IN")
+    code = sms_gateway.code_for(owner.phone)
+    by_code = await gql.ok(LOG_IN_WITH_CODE, {"phone": owner.phone, "code": code})
+    assert by_code["logInWithCode"]["volunteer"] == {"displayName": "卫阿姨"}
+    client.cookies.clear()
+    again = await gql.ok(LOG_IN, {"phone": owner.phone, "password": factories.PASSWORD})
+    assert again["logIn"]["userErrors"] == []
