@@ -93,6 +93,12 @@ class Settings:
     login_failures_per_phone: int = 5
     login_failures_per_address: int = 20
     login_failure_window_seconds: int = 15 * 60
+    # Sign-up journeys: a volunteer's own cancellation closes this many minutes before the
+    # start; within `late_cancel_hours` it is recorded as late; events close themselves
+    # `close_events_after_hours` after they end.
+    cancel_cutoff_minutes: int = 0
+    late_cancel_hours: int = 24
+    close_events_after_hours: int = 6
 
     # Background work ---------------------------------------------------------------------
     scheduler_enabled: bool = True
@@ -211,6 +217,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         configured_webhook_secret=env.get("LINLI_WEBHOOK_SECRET") or None,
         webhook_retries=int(_number(env, "LINLI_WEBHOOK_RETRIES", DEFAULT_WEBHOOK_RETRIES, 0)),
         webhook_timeout=_number(env, "LINLI_WEBHOOK_TIMEOUT", DEFAULT_WEBHOOK_TIMEOUT, 0.1),
+        cancel_cutoff_minutes=int(_number(env, "LINLI_CANCEL_CUTOFF_MINUTES", 0, 0)),
+        late_cancel_hours=int(_number(env, "LINLI_LATE_CANCEL_HOURS", 24, 0)),
+        close_events_after_hours=int(_number(env, "LINLI_CLOSE_EVENTS_AFTER_HOURS", 6, 0)),
         trusted_proxies=env.get("LINLI_TRUSTED_PROXIES", "").strip(),
         accounts=load_account_settings(env),
     )

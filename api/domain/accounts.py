@@ -57,16 +57,22 @@ def check_new_password(
         )
 
 
-def _validate_new_account(
-    phone: str, password: str, display_name: str, code: str | None = None
-) -> tuple[str, str]:
-    v = Validator()
+def checked_phone(v: Validator, phone: str, field: str = "phone") -> str:
+    """The phone number in its stored form; a problem is noted in `v`."""
     phone = normalize_phone(phone)
     v.check(
         bool(PHONE_RE.match(phone)),
         "Enter an 11-digit mainland mobile number, e.g. 13800000000.",
-        "phone",
+        field,
     )
+    return phone
+
+
+def _validate_new_account(
+    phone: str, password: str, display_name: str, code: str | None = None
+) -> tuple[str, str]:
+    v = Validator()
+    phone = checked_phone(v, phone)
     name = v.text(display_name, "displayName", max_length=50, label="The display name")
     check_new_password(v, password, "password", phone=phone, name=name or "")
     if code is not None:

@@ -2,7 +2,7 @@
 
 * The volunteer's feed lists every CONFIRMED or ATTENDED shift (and, marked
   ``STATUS:CANCELLED``, shifts of events that were cancelled), one ``VEVENT`` per shift with the
-  stable UID ``shift-<id>@linli``. It is found by an unguessable token
+  stable UID ``shift-<id>@linli`` and a ``VALARM`` at the nearest reminder offset. It is found by an unguessable token
   (`Volunteer.calendar_token`), created on first use and replaced by `reset_token`, which
   makes the old URL answer 404.
 * The team's feed lists its published, completed and cancelled events (UID
@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar
+from icalendar import Alarm, Calendar
 from icalendar import Event as VEvent
 
 from api.domain.actors import Actor
@@ -111,16 +111,26 @@ async def volunteer_feed(token: str) -> bytes | None:
         shift, event = signup.shift, signup.shift.event
         if signup.status == SignupStatus.CANCELLED and event.status != EventStatus.CANCELLED:
             continue  # the volunteer's own cancellation: simply gone from the feed
-        cal.add_component(
-            _vevent(
-                f"shift-{shift.id}@linli",
-                f"{event.title}（{shift.role}）",
-                shift.starts_at,
-                shift.ends_at,
-                event,
-            )
+        item = _vevent(
+            f"shift-{shift.id}@linli",
+            f"{event.title}（{shift.role}）",
+            shift.starts_at,
+            shift.ends_at,
+            event,
         )
+        if event.status != EventStatus.CANCELLED:
+            item.add_component(_alarm(f"{event.title}（{shift.role}）"))
+        cal.add_component(item)
     return cal.to_ical()
+
+
+def _alarm(text: str) -> Alarm:
+    """The phone's own reminder, at the nearest reminder offset (e.g. 2 hours before)."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", -timedelta(hours=min(get_settings().reminder_hours)))
+    return alarm
 
 
 async def team_feed(team_id: int) -> bytes | None:

@@ -8,13 +8,16 @@ deadlocking. Invariants (tested with hypothesis):
 
 * ``seats_taken`` == number of sign-ups holding a seat (CONFIRMED, ATTENDED, NO_SHOW) ≤ capacity
 * ``waitlist_count`` == number of WAITLISTED sign-ups; they are ranked by ``waitlist_ticket``
-* a free seat and a non-empty waitlist never coexist after a transaction
+* a free seat and a non-empty waitlist never coexist after a transaction, except where every
+  waiting volunteer now holds an overlapping confirmed shift, or the shift has started
+* a volunteer never holds two CONFIRMED sign-ups whose shifts overlap: sign-ups and promotions
+  lock the volunteer's row (after the shift's) and check inside the transaction
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -28,6 +31,7 @@ from api.domain.errors import DomainError, ErrorCode, Validator
 from api.domain.events import check_capacity
 from api.infra import clock
 from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Volunteer
+from api.settings import get_settings
 
 SEAT_HOLDING = (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW)
 ACTIVE = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
@@ -78,6 +82,52 @@ def ensure_open(shift: Shift, event: Event) -> None:
         raise DomainError(ErrorCode.EVENT_NOT_OPEN, "This shift has already started.")
 
 
+async def holds_overlapping_seat(volunteer_id: int, shift: Shift) -> bool:
+    """Whether the volunteer is CONFIRMED on another shift that overlaps this one."""
+    return (
+        await Signup.filter(
+            volunteer_id=volunteer_id,
+            status=SignupStatus.CONFIRMED,
+            shift__starts_at__lt=shift.ends_at,
+            shift__ends_at__gt=shift.starts_at,
+        )
+        .exclude(shift_id=shift.id)
+        .exists()
+    )
+
+
+async def clashing_shift_ids(volunteer_id: int | None, shifts: Sequence[Shift]) -> set[int]:
+    """Which of these shifts overlap one the volunteer is CONFIRMED on (another shift): the
+    event page marks them before a tap, as the sign-up would answer SCHEDULE_CONFLICT.
+    One query for the whole page."""
+    if volunteer_id is None or not shifts:
+        return set()
+    held = await Signup.filter(
+        volunteer_id=volunteer_id,
+        status=SignupStatus.CONFIRMED,
+        shift__starts_at__lt=max(s.ends_at for s in shifts),
+        shift__ends_at__gt=min(s.starts_at for s in shifts),
+    ).values_list("shift_id", "shift__starts_at", "shift__ends_at")
+    return {
+        shift.id
+        for shift in shifts
+        for held_id, starts_at, ends_at in held
+        if held_id != shift.id and starts_at < shift.ends_at and ends_at > shift.starts_at
+    }
+
+
+async def _lock_volunteer(volunteer_id: int) -> None:
+    """Serialises one volunteer's seat-taking (PostgreSQL row lock; SQLite's write
+    transactions are serial already). Always taken after the shift row."""
+    await Volunteer.filter(id=volunteer_id).select_for_update().only("id").first()
+
+
+def _schedule_conflict() -> DomainError:
+    return DomainError(
+        ErrorCode.SCHEDULE_CONFLICT, "You already have a confirmed shift at this time."
+    )
+
+
 async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
     volunteer = actor.require_volunteer()
     key = _validate_key(idempotency_key)
@@ -93,22 +143,10 @@ async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
         return existing  # a replay that raced its original (answered by another worker)
     if existing is not None and existing.status != SignupStatus.CANCELLED:
         raise DomainError(ErrorCode.ALREADY_SIGNED_UP, "You have already signed up for this shift.")
-    conflict = (
-        await Signup.filter(
-            volunteer_id=volunteer.id,
-            status=SignupStatus.CONFIRMED,
-            shift__starts_at__lt=shift.ends_at,
-            shift__ends_at__gt=shift.starts_at,
-        )
-        .exclude(shift_id=shift_id)
-        .exists()
-    )
-    if conflict:
-        raise DomainError(
-            ErrorCode.SCHEDULE_CONFLICT, "You already have a confirmed shift at this time."
-        )
+    if await holds_overlapping_seat(volunteer.id, shift):
+        raise _schedule_conflict()
     try:
-        return await _take_seat_or_ticket(shift_id, volunteer.id, key, existing)
+        return await _take_seat_or_ticket(shift, volunteer.id, key, existing)
     except IntegrityError:
         # A parallel request won: the same key (replay) or the same shift (another key).
         replayed = await _replay(volunteer, shift_id, key)
@@ -120,9 +158,10 @@ async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
 
 
 async def _take_seat_or_ticket(
-    shift_id: int, volunteer_id: int, key: str, cancelled: Signup | None
+    shift: Shift, volunteer_id: int, key: str, cancelled: Signup | None
 ) -> Signup:
     now = clock.now()
+    shift_id = shift.id
     async with in_transaction():
         seated = await Shift.filter(id=shift_id, seats_taken__lt=F("capacity")).update(
             seats_taken=F("seats_taken") + 1
@@ -139,13 +178,23 @@ async def _take_seat_or_ticket(
             fields = dict(
                 status=SignupStatus.WAITLISTED, waitlist_ticket=ticket[0], confirmed_at=None
             )
+        # Checked again under the volunteer's lock, taken after the shift row's (one order
+        # everywhere, so no deadlock): two overlapping sign-ups sent at once cannot both
+        # confirm, and the loser's seat or ticket is given back by the rollback.
+        await _lock_volunteer(volunteer_id)
+        if await holds_overlapping_seat(volunteer_id, shift):
+            raise _schedule_conflict()
         if cancelled is None:
             return await Signup.create(
                 shift_id=shift_id, volunteer_id=volunteer_id, idempotency_key=key, **fields
             )
         # Signing up again after cancelling reuses the row (one row per volunteer and shift).
         updated = await Signup.filter(id=cancelled.id, status=SignupStatus.CANCELLED).update(
-            idempotency_key=key, cancelled_at=None, checked_in_at=None, **fields
+            idempotency_key=key,
+            cancelled_at=None,
+            cancelled_late=False,
+            checked_in_at=None,
+            **fields,
         )
         if not updated:
             raise IntegrityError("sign-up changed concurrently")
@@ -165,6 +214,17 @@ async def _signup_for_manager(actor: Actor, signup_id: int) -> Signup:
     return signup
 
 
+def own_cancellation_closes_at(shift: Shift) -> Any:
+    """When a volunteer can no longer cancel their own sign-up (leaders still can remove it):
+    the shift's start, less the configured cut-off."""
+    return shift.starts_at - timedelta(minutes=get_settings().cancel_cutoff_minutes)
+
+
+def is_late_cancellation(shift: Shift, at: Any) -> bool:
+    """A volunteer's own cancellation this close to the start is recorded as late."""
+    return bool(at >= shift.starts_at - timedelta(hours=get_settings().late_cancel_hours))
+
+
 async def cancel_signup(actor: Actor, signup_id: int) -> Signup:
     signup = await _signup_for_manager(actor, signup_id)
     if signup.status == SignupStatus.CANCELLED:
@@ -175,13 +235,25 @@ async def cancel_signup(actor: Actor, signup_id: int) -> Signup:
             "Attendance has been recorded; this sign-up cannot be cancelled.",
         )
     now = clock.now()
+    own = signup.volunteer_id == actor.id and not actor.is_admin
+    if own and now >= own_cancellation_closes_at(signup.shift):
+        raise DomainError(
+            ErrorCode.CANCELLATION_CLOSED,
+            "This shift has started; you can no longer cancel. Please tell the organizer.",
+        )
+    late = (
+        own and signup.status == SignupStatus.CONFIRMED and is_late_cancellation(signup.shift, now)
+    )
     async with in_transaction():
         shift = await Shift.filter(id=signup.shift_id).select_for_update().get()
         current = await Signup.get(id=signup.id)
         if current.status not in ACTIVE:
             return current
         await Signup.filter(id=signup.id).update(
-            status=SignupStatus.CANCELLED, cancelled_at=now, waitlist_ticket=None
+            status=SignupStatus.CANCELLED,
+            cancelled_at=now,
+            waitlist_ticket=None,
+            cancelled_late=late,
         )
         if current.status == SignupStatus.CONFIRMED:
             await Shift.filter(id=shift.id).update(seats_taken=F("seats_taken") - 1)
@@ -200,32 +272,43 @@ async def cancel_signup(actor: Actor, signup_id: int) -> Signup:
 
 async def promote_waitlist(shift_id: int, limit: int | None = None) -> list[int]:
     """Moves waitlist heads into free seats, in arrival order (inside the caller's
-    transaction, after the shift row has been touched). Returns the promoted sign-up ids."""
+    transaction, after the shift row has been touched). Returns the promoted sign-up ids.
+
+    Nobody is promoted into a shift that has started. A waiting volunteer who meanwhile took
+    an overlapping shift elsewhere is skipped (and keeps waiting): the next one is promoted."""
     promoted: list[int] = []
     now = clock.now()
-    while limit is None or len(promoted) < limit:
-        head = (
-            await Signup.filter(shift_id=shift_id, status=SignupStatus.WAITLISTED)
-            .order_by("waitlist_ticket")
-            .first()
-        )
-        if head is None:
+    shift = await Shift.get(id=shift_id)
+    if shift.starts_at <= now:
+        return promoted
+    waiting = (
+        await Signup.filter(shift_id=shift_id, status=SignupStatus.WAITLISTED)
+        .order_by("waitlist_ticket")
+        .values_list("id", "volunteer_id")
+    )
+    for signup_id, volunteer_id in waiting:
+        if limit is not None and len(promoted) >= limit:
             break
+        if shift.seats_taken + len(promoted) >= shift.capacity:
+            break
+        await _lock_volunteer(volunteer_id)
+        if await holds_overlapping_seat(volunteer_id, shift):
+            continue
         seated = await Shift.filter(id=shift_id, seats_taken__lt=F("capacity")).update(
             seats_taken=F("seats_taken") + 1, waitlist_count=F("waitlist_count") - 1
         )
         if not seated:
             break
-        await Signup.filter(id=head.id).update(
+        await Signup.filter(id=signup_id).update(
             status=SignupStatus.CONFIRMED, waitlist_ticket=None, confirmed_at=now
         )
         await outbox.record(
             "PROMOTED_FROM_WAITLIST",
-            signup_id=head.id,
+            signup_id=signup_id,
             shift_id=shift_id,
-            volunteer_id=head.volunteer_id,
+            volunteer_id=volunteer_id,
         )
-        promoted.append(head.id)
+        promoted.append(signup_id)
     return promoted
 
 

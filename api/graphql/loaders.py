@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.functions import Count, Sum
 from tortoise.models import Model
 
+from api.domain import signups
 from api.domain.waitlist import waitlist_positions
 from api.models import (
     Community,
@@ -20,6 +21,7 @@ from api.models import (
     Signup,
     Team,
     TeamMembership,
+    TeamRole,
     Volunteer,
 )
 
@@ -49,7 +51,9 @@ async def _shifts_by_event(event_ids: Sequence[int]) -> list[list[Shift]]:
 
 async def _member_counts(team_ids: Sequence[int]) -> list[int]:
     rows = (
-        await TeamMembership.filter(team_id__in=set(team_ids))
+        await TeamMembership.filter(
+            team_id__in=set(team_ids), role__in=(TeamRole.LEADER, TeamRole.MEMBER)
+        )
         .annotate(n=Count("id"))
         .group_by("team_id")
         .values_list("team_id", "n")
@@ -95,6 +99,17 @@ async def _signups_by_volunteer_and_shift(
     return [found.get(key) for key in keys]
 
 
+async def _clashes(keys: Sequence[tuple[int, Shift]]) -> list[bool]:
+    """(viewer, shift) → whether the shift clashes with one the viewer holds; one query per
+    viewer (in practice one per request)."""
+    clashing: set[tuple[int, int]] = set()
+    for volunteer_id in {v for v, _ in keys}:
+        shifts = [shift for v, shift in keys if v == volunteer_id]
+        found = await signups.clashing_shift_ids(volunteer_id, shifts)
+        clashing |= {(volunteer_id, shift_id) for shift_id in found}
+    return [(v, shift.id) in clashing for v, shift in keys]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.community = DataLoader(_by_id(Community))
@@ -111,6 +126,7 @@ class Loaders:
         self.volunteer_hours = DataLoader(_volunteer_hours)
         self.waitlist_position = DataLoader(_waitlist_positions)
         self.signup_by_volunteer_and_shift = DataLoader(_signups_by_volunteer_and_shift)
+        self.clashes = DataLoader(_clashes, cache_key_fn=lambda key: (key[0], key[1].id))
         # `node(id:)`: the loader for each type's global id prefix
         self.by_type: dict[str, DataLoader[int, Any]] = {
             "Community": self.community,

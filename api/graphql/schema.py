@@ -17,9 +17,12 @@ from strawberry.tools import merge_types
 
 from api.graphql.errors import should_mask
 from api.graphql.mutations.accounts import AccountMutations
+from api.graphql.mutations.admin import AdminMutations
+from api.graphql.mutations.attendance import AttendanceMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
 from api.graphql.mutations.signups import SignupMutations
+from api.graphql.mutations.team_members import TeamMemberMutations
 from api.graphql.query import Query
 from api.graphql.types import (
     Community,
@@ -34,7 +37,16 @@ from api.graphql.types import (
 from api.settings import get_settings
 
 Mutation = merge_types(
-    "Mutation", (AccountMutations, OrganizingMutations, SignupMutations, OrganizerMutations)
+    "Mutation",
+    (
+        AccountMutations,
+        OrganizingMutations,
+        SignupMutations,
+        OrganizerMutations,
+        TeamMemberMutations,
+        AttendanceMutations,
+        AdminMutations,
+    ),
 )
 
 

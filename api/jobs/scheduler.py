@@ -1,6 +1,7 @@
 """The background scheduler inside the server: every ~30 seconds it turns the outbox into
-notifications, makes the reminders that are due, and sends what is pending on the outbound
-channels (new notifications, and retries of failed deliveries).
+notifications, makes the reminders that are due, sends what is pending on the outbound
+channels (new notifications, and retries of failed deliveries), and closes events that ended
+some hours ago (no-shows recorded).
 
 Every worker runs one; the work is claimed row by row in the database, so several of them (or
 a restart) never send anything twice. ``LINLI_SCHEDULER=off`` disables it (e.g. when a
@@ -16,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import notifications, phone_codes, reminders, sessions, throttle
+from api.domain import closing, notifications, phone_codes, reminders, sessions, throttle
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -54,6 +55,10 @@ async def tick() -> TickResult:
         await phone_codes.forget_old()
     except Exception:
         log.exception("forgetting expired sessions and codes failed")
+    try:
+        await closing.close_finished_events()
+    except Exception:
+        log.exception("closing finished events failed")
     try:
         await throttle.purge_expired()  # failed attempts no limit counts any more
     except Exception:

@@ -39,6 +39,9 @@ class Signup(Model):
     updated_at = fields.DatetimeField(auto_now=True)
     confirmed_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
+    # The volunteer cancelled their own confirmed seat within the late window before the start
+    # (leaders see it; reset when they sign up again).
+    cancelled_late = fields.BooleanField(default=False, db_default=False)
     checked_in_at = fields.DatetimeField(null=True)
 
     class Meta:

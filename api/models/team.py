@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 class TeamRole(StrEnum):
     LEADER = "LEADER"
     MEMBER = "MEMBER"
+    # Asked to join a team that approves its members; not a member until a leader approves.
+    PENDING = "PENDING"
 
 
 class Team(Model):
@@ -24,6 +26,8 @@ class Team(Model):
         "models.Community", related_name="teams", null=True, on_delete=fields.RESTRICT
     )
     community_id: int | None
+    # Joining needs a leader's approval (PENDING until then).
+    join_approval = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -15,6 +15,11 @@ class Volunteer(Model):
     calendar_token = fields.CharField(max_length=64, null=True, unique=True)
     # The language notices, reminders, SMS and feeds are written in for this person.
     language = fields.CharField(max_length=10, default="zh-CN", db_default="zh-CN")
+    # A neighbour a leader added on site (a walk-in), with no password of their own yet.
+    added_by: fields.ForeignKeyNullableRelation[Volunteer] = fields.ForeignKeyField(
+        "models.Volunteer", related_name="added", null=True, on_delete=fields.SET_NULL
+    )
+    added_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     # When the person last proved by SMS code that the phone is theirs (null: never, e.g. an
     # account made before phones were verified, or on a deployment that does not verify).

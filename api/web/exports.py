@@ -28,7 +28,7 @@ def path_id(request: Request, type_name: str) -> int | None:
     return pk if found == type_name else None
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
     text = "" if value is None else str(value)
     # A spreadsheet must never run a name as a formula.
     return "'" + text if text.startswith(FORMULA_STARTS) else text
@@ -39,7 +39,7 @@ def csv_response(rows: Iterable[Sequence[object]], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([cell(v) for v in row])
     return Response(
         ("\ufeff" + buffer.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -180,7 +180,9 @@ async def my_page(request: Request) -> Response:
     )
     viewer = data["viewer"]
     if viewer is None:
-        return RedirectResponse("/login?next=/me", status_code=303)
+        # The QR code's link (`/me?shift=…&code=…`) survives the log-in: back here after it.
+        here = "/me" + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
     my_sessions = (await run_operation(request, "MySessions"))["viewer"]["sessions"]
     now = clock.now()
     upcoming: list[dict[str, Any]] = []
@@ -234,6 +236,8 @@ async def my_actions(request: Request) -> Response:
     elif form.get("shiftId"):
         key = form.get("idempotencyKey") or f"form-{uuid.uuid4()}"
         name, variables = "SignUp", {"shiftId": form["shiftId"], "idempotencyKey": key}
+    elif form.get("teamId"):  # "加入团队" without scripts
+        name, variables = "JoinTeam", {"teamId": form["teamId"]}
     else:
         return Response("Nothing to do", status_code=400, media_type="text/plain")
     data = await run_operation(request, name, variables)

@@ -1,11 +1,12 @@
 """Migrations keep every row: fill a database at 0001, apply the rest (0002 rebuilds the event
 and shift tables on SQLite to add CHECK constraints; 0004 adds delivery columns to a filled
-notification table; 0006 gives every volunteer a language; 0007 adds the account tables and
-`volunteer.phone_verified_at`), count every table again."""
+notification table; 0006 gives every volunteer a language; 0007 records late cancellations;
+0008 adds the account tables and `volunteer.phone_verified_at`), count every table again."""
 
 import os
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tortoise import Tortoise
@@ -14,61 +15,110 @@ from tortoise.connection import connections
 
 from api.infra import db
 from api.models import (
-    HoursEntry,
-    HoursMethod,
     Notification,
-    NotificationKind,
     Shift,
     Signup,
-    SignupStatus,
     Volunteer,
 )
 from tests import factories, pgcluster
 from tests.conftest import BACKENDS, PG_DIR
 
 SENT_BEFORE = "2026-11-20 08:00:00+00:00"
-# Tables made after 0001 (catalog_version by 0003, the account tables by 0007): counted apart.
+# Tables made after 0001 (catalog_version by 0003, the account tables by 0008): counted apart.
 MADE_LATER = {"catalog_version", "phone_code", "phone_code_request", "sms_message", "user_session"}
 
 
-async def _volunteer_at_0001(name: str) -> Volunteer:
-    """A volunteer row as 0001 knows it (raw SQL: the model has columns added later)."""
-    phone = f"139{uuid.uuid4().int % 10**8:08d}"
+async def _row(table: str, **values: object) -> int:
+    """Inserts one row with 0001's columns only (raw SQL: the models have columns later
+    migrations add) and answers its id."""
     conn = connections.get("default")
-    await conn.execute_script(
-        "INSERT INTO volunteer (phone, password_hash, display_name, is_admin, created_at)"
-        f" VALUES ('{phone}', 'x', '{name}', false, '{SENT_BEFORE}')"
-    )
-    _, rows = await conn.execute_query(f"SELECT id FROM volunteer WHERE phone = '{phone}'")
-    person = Volunteer(id=int(rows[0][0]), phone=phone, display_name=name, password_hash="x")
-    person._saved_in_db = True
-    return person
+    postgres = conn.capabilities.dialect == "postgres"
+    marks = ", ".join(f"${i + 1}" if postgres else "?" for i in range(len(values)))
+    sql = f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({marks})'
+    await conn.execute_query(sql, list(values.values()))
+    _, rows = await conn.execute_query(f'SELECT MAX(id) FROM "{table}"')
+    return int(rows[0][0])
 
 
 async def _fill() -> None:
-    place = await factories.community("东园镇")
-    compound = await factories.community("尊湖小区", place)
-    people = [await _volunteer_at_0001(f"v{i}") for i in range(12)]
-    team = await factories.team(leaders=(people[0],), members=tuple(people[1:4]), place=place)
+    """One district with a compound, 12 volunteers, a team, 5 events × 2 shifts (3 and 4
+    seats) filled with confirmed sign-ups and their hours, and 5 reminders already sent."""
+    at = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    place = await _row("community", name="东园镇", level="DISTRICT", created_at=at)
+    compound = await _row(
+        "community", name="尊湖小区", level="COMPOUND", parent_id=place, created_at=at
+    )
+    people = [
+        await _row(
+            "volunteer",
+            phone=f"1390000{i:04d}",
+            password_hash="x",
+            display_name=f"v{i}",
+            is_admin=False,
+            created_at=at,
+        )
+        for i in range(12)
+    ]
+    team = await _row(
+        "team", name="巾帼志愿者服务队", description="", community_id=place, created_at=at
+    )
+    for i, person in enumerate(people[:4]):
+        role = "LEADER" if i == 0 else "MEMBER"
+        await _row("team_membership", team_id=team, volunteer_id=person, role=role, joined_at=at)
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     for e in range(5):
-        event = await factories.event(team, title=f"E{e}", capacities=(3, 4), place=compound)
-        for shift in await Shift.filter(event_id=event.id):
-            for person in people[: shift.capacity]:
-                signup = await Signup.create(
-                    shift=shift,
-                    volunteer=person,
-                    status=SignupStatus.CONFIRMED,
-                    idempotency_key=f"{shift.id}-{person.id}",
+        event = await _row(
+            "event",
+            title=f"E{e}",
+            kind="HAIRCUT",
+            status="PUBLISHED",
+            description="",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            community_id=compound,
+            team_id=team,
+            created_at=at,
+            updated_at=at,
+        )
+        for s, capacity in enumerate((3, 4)):
+            shift = await _row(
+                "shift",
+                event_id=event,
+                role=f"岗位{s + 1}",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                capacity=capacity,
+                seats_taken=capacity,
+                waitlist_count=0,
+                waitlist_ticket=0,
+            )
+            for person in people[:capacity]:
+                signup = await _row(
+                    "signup",
+                    shift_id=shift,
+                    volunteer_id=person,
+                    status="CONFIRMED",
+                    idempotency_key=f"{shift}-{person}",
+                    created_at=at,
+                    updated_at=at,
                 )
-                await HoursEntry.create(
-                    signup=signup, volunteer=person, centihours=150, method=HoursMethod.LEADER
+                await _row(
+                    "hours_entry",
+                    signup_id=signup,
+                    volunteer_id=person,
+                    centihours=150,
+                    method="LEADER",
+                    note="",
+                    created_at=at,
                 )
-            await Shift.filter(id=shift.id).update(seats_taken=shift.capacity)
-        # Raw SQL: the model has columns (outbound delivery) that 0001 does not have yet.
-        await connections.get("default").execute_script(
-            "INSERT INTO notification (volunteer_id, kind, message, event_id, source, created_at)"
-            f" VALUES ({people[1].id}, '{NotificationKind.REMINDER}', '明天见', {event.id},"
-            f" 'r{e}', '{SENT_BEFORE}')"
+        await _row(
+            "notification",
+            volunteer_id=people[1],
+            kind="REMINDER",
+            message="明天见",
+            event_id=event,
+            source=f"r{e}",
+            created_at=at,
         )
 
 
@@ -124,7 +174,9 @@ async def test_every_row_survives_the_table_rebuild(backend, tmp_path, postgres_
         assert str(made_before[0].created_at) == SENT_BEFORE
         # 0006: everyone who had an account reads Linli in zh-CN until they choose otherwise.
         assert {v.language for v in await Volunteer.all()} == {"zh-CN"}
-        # 0007: existing accounts stay, not yet verified by SMS, with no session to end.
+        # 0007: no earlier cancellation counts as late.
+        assert not await Signup.filter(cancelled_late=True).exists()
+        # 0008: existing accounts stay, not yet verified by SMS, with no session to end.
         assert {v.phone_verified_at for v in await Volunteer.all()} == {None}
         conn = connections.get("default")
         for table in MADE_LATER - {"catalog_version"}:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from icalendar import Calendar
 
@@ -63,6 +63,10 @@ async def test_private_feed_lists_my_shifts_with_stable_uids(client) -> None:
     cancelled = items[f"shift-{shift_ids[1]}@linli"]
     assert str(cancelled["STATUS"]) == "CANCELLED"
     assert "医生临时有事" in str(cancelled["DESCRIPTION"])
+    # The phone reminds by itself (2 hours before, the nearest reminder), not for cancelled.
+    alarms = [c for c in first.subcomponents if c.name == "VALARM"]
+    assert [a.decoded("TRIGGER") for a in alarms] == [-timedelta(hours=2)]
+    assert not [c for c in cancelled.subcomponents if c.name == "VALARM"]
     # Same UIDs on the next fetch.
     assert set(vevents((await client.get(path)).content)) == set(items)
 

@@ -125,6 +125,60 @@ async def test_the_qr_link_opens_check_in_with_the_code_filled_in(
     assert 'data-action="CheckIn"' in page.text and 'value="123456"' in page.text
 
 
+async def test_the_qr_link_keeps_shift_and_code_through_the_log_in(
+    client: httpx.AsyncClient,
+) -> None:
+    team = await factories.team()
+    event = await factories.event(team)
+    shift_id = encode_id("Shift", (await event.shifts.all())[0].id)
+    volunteer = await factories.volunteer()
+    log_in_as(client, None)  # scanned while logged out
+    to_me = await client.get("/checkin", params={"shift": shift_id, "code": "123456"})
+    to_login = await client.get(to_me.headers["location"])
+    assert to_login.status_code == 303 and to_login.headers["location"].startswith("/login?next=")
+    form = await client.get(to_login.headers["location"])
+    assert "123456" in form.text  # the form carries it on
+    next_url = form.text.split('name="next" value="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    logged_in = await client.post(
+        "/login",
+        data={
+            "action": "login",
+            "phone": volunteer.phone,
+            "password": factories.PASSWORD,
+            "next": next_url,
+        },
+    )
+    assert logged_in.status_code == 303
+    page = await client.get(logged_in.headers["location"])
+    assert 'data-action="CheckIn"' in page.text and 'value="123456"' in page.text
+
+
+async def test_the_event_page_marks_a_shift_that_clashes_with_mine(
+    client: httpx.AsyncClient,
+) -> None:
+    from datetime import timedelta
+
+    from api.domain import signups
+    from api.domain.actors import Actor
+
+    team = await factories.team()
+    start = factories.soon()
+    held = await factories.event(team, title="消防演练", starts_at=start)
+    other = await factories.event(team, title="义剪", starts_at=start + timedelta(hours=1))
+    volunteer = await factories.volunteer()
+    await signups.sign_up(Actor(volunteer=volunteer), (await held.shifts.all())[0].id, "k")
+    log_in_as(client, volunteer)
+    page = await client.get(f"/events/{encode_id('Event', other.id)}")
+    assert "与您已报名的岗位时间冲突" in page.text
+    mine = await client.get(f"/events/{encode_id('Event', held.id)}")
+    assert "与您已报名的岗位时间冲突" not in mine.text
+    log_in_as(client, None)
+    assert (
+        "与您已报名的岗位时间冲突"
+        not in (await client.get(f"/events/{encode_id('Event', other.id)}")).text
+    )
+
+
 async def test_team_page_lists_its_events_and_offers_to_join(client: httpx.AsyncClient) -> None:
     team = await factories.team("东园消防志愿队")
     await factories.event(team, title="消防演练")

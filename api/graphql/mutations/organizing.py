@@ -5,7 +5,7 @@ from datetime import datetime
 import strawberry
 
 from api import models
-from api.domain import events, signups, teams
+from api.domain import closing, events, signups, teams
 from api.domain.events import EventDraft, ShiftDraft
 from api.graphql.context import Info
 from api.graphql.mutations.payloads import EventPayload, ShiftPayload, TeamPayload, answer
@@ -140,6 +140,18 @@ class OrganizingMutations:
         return await answer(
             EventPayload.of,
             lambda: events.publish_event(
+                info.context.actor, decode_id_of(input.event_id, "Event", "eventId")
+            ),
+        )
+
+    @strawberry.mutation(
+        description="Leaders and admins: closes an event that has started (COMPLETED); "
+        "confirmed sign-ups nobody marked become NO_SHOW, attended ones keep their hours."
+    )
+    async def complete_event(self, info: Info, input: EventIdInput) -> EventPayload:
+        return await answer(
+            EventPayload.of,
+            lambda: closing.complete_event(
                 info.context.actor, decode_id_of(input.event_id, "Event", "eventId")
             ),
         )

@@ -269,3 +269,13 @@ class Shift(Node):
         return await info.context.loaders.signup_by_volunteer_and_shift.load(
             (actor.volunteer.id, root.id)
         )
+
+    @strawberry.field(
+        description="Whether this shift overlaps one the viewer is confirmed on (another "
+        "shift): signing up would answer SCHEDULE_CONFLICT. False for anonymous callers."
+    )
+    async def viewer_has_clash(self, root: Parent[models.Shift], info: Info) -> bool:
+        actor = info.context.actor
+        if actor.volunteer is None:
+            return False
+        return await info.context.loaders.clashes.load((actor.volunteer.id, root))

@@ -8,6 +8,7 @@ import strawberry
 from strawberry import Parent
 
 from api import models
+from api.domain import members
 from api.domain.catalog import EventQuery
 from api.graphql.context import Info
 from api.graphql.pagination import Connection
@@ -15,6 +16,26 @@ from api.graphql.types.event import EventFilter, event_connection
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import CommunityRef, EventRef
 from api.graphql.types.stats import ServiceStats, team_stats
+from api.http.ids import encode_id
+
+
+@strawberry.type(description="Someone in a team, as its members, leaders and admins see them.")
+class TeamMember:
+    volunteer_id: strawberry.ID
+    display_name: str
+    phone: str | None = strawberry.field(description="Only to the team's leaders and admins.")
+    role: str = strawberry.field(description="LEADER, MEMBER, or PENDING (asked to join).")
+    joined_at: datetime
+
+    @classmethod
+    def of(cls, member: members.Member) -> TeamMember:
+        return cls(
+            volunteer_id=strawberry.ID(encode_id("Volunteer", member.volunteer_id)),
+            display_name=member.display_name,
+            phone=member.phone,
+            role=str(member.role),
+            joined_at=member.joined_at,
+        )
 
 
 @strawberry.type(description="A volunteer team, run by its leaders.")
@@ -52,6 +73,26 @@ class Team(Node):
         query = filter.to_query() if filter else EventQuery()
         query.team_id = root.id
         return await event_connection(first, after, query)
+
+    @strawberry.field(description="Whether joining needs a leader's approval.")
+    def join_approval(self, root: Parent[models.Team]) -> bool:
+        return bool(root.join_approval)
+
+    @strawberry.field(
+        description="Leaders first, then members (for the team's members, leaders and "
+        "admins; empty for anyone else); phones only to leaders and admins."
+    )
+    async def members(self, root: Parent[models.Team], info: Info) -> list[TeamMember]:
+        if info.context.actor.volunteer is None:
+            return []
+        return [TeamMember.of(m) for m in await members.members(info.context.actor, root.id)]
+
+    @strawberry.field(description="Who asked to join and waits for approval (leaders, admins).")
+    async def pending_members(self, root: Parent[models.Team], info: Info) -> list[TeamMember]:
+        if not await info.context.actor.leads(root.id):
+            return []
+        found = await members.members(info.context.actor, root.id, pending=True)
+        return [TeamMember.of(m) for m in found]
 
     @strawberry.field(description="Whether the viewer leads this team (admins: true).")
     async def viewer_is_leader(self, root: Parent[models.Team], info: Info) -> bool:

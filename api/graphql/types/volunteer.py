@@ -7,7 +7,7 @@ import strawberry
 from strawberry import Parent
 
 from api import models
-from api.domain import calendar_feed, notifications, sessions, signups, teams, visibility
+from api.domain import calendar_feed, closing, notifications, sessions, signups, teams, visibility
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, empty_connection, paginate
 from api.graphql.types.enums import SignupStatus
@@ -34,6 +34,24 @@ class Volunteer(Node):
     @strawberry.field(description="Whether this account administers Linli (self and admins).")
     def is_admin(self, root: Parent[models.Volunteer], info: Info) -> bool | None:
         return visibility.admin_flag_of(info.context.actor, root)
+
+    @strawberry.field(
+        description="Sign-ups marked as not come (NO_SHOW): to the volunteer, their team "
+        "leaders and admins; null for anyone else."
+    )
+    async def no_show_count(self, root: Parent[models.Volunteer], info: Info) -> int | None:
+        found = await closing.reliability(info.context.actor, root.id)
+        return found.no_shows if found else None
+
+    @strawberry.field(
+        description="Own cancellations of a confirmed seat within the late window before the "
+        "start (self, team leaders, admins)."
+    )
+    async def late_cancellation_count(
+        self, root: Parent[models.Volunteer], info: Info
+    ) -> int | None:
+        found = await closing.reliability(info.context.actor, root.id)
+        return found.late_cancellations if found else None
 
     @strawberry.field(description="Total service hours: the sum of the hours ledger.")
     async def hours_total(self, root: Parent[models.Volunteer], info: Info) -> float:

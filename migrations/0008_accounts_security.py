@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_volunteer_language')]
+    dependencies = [('models', '0007_journeys')]
 
     initial = False
 
@@ -68,6 +68,9 @@ class Migration(migrations.Migration):
             options={'table': 'user_session', 'app': 'models', 'indexes': [Index(fields=['volunteer_id', 'expires_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
+        # makemigrations also proposed AlterField(TeamMembership.role) for a new enum value
+        # (only the column's description changes). Left out: on SQLite it rebuilds
+        # team_membership and drops its (volunteer_id, role) index, for no change in the data.
         ops.AddField(
             model_name='Volunteer',
             name='phone_verified_at',
