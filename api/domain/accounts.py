@@ -15,7 +15,7 @@ from api.domain.errors import DomainError, ErrorCode, Validator
 from api.domain.phone_codes import PHONE_RE, normalize_phone
 from api.infra import clock
 from api.infra.passwords import hash_password, needs_rehash, verify_password
-from api.models import ApiToken, PhoneCodePurpose, Volunteer
+from api.models import PhoneCodePurpose, Volunteer
 from api.settings import get_settings
 
 __all__ = ["PHONE_RE", "normalize_phone"]
@@ -284,24 +284,6 @@ async def _rehash_if_outdated(volunteer: Volunteer, password: str) -> None:
         password_hash=fresh
     )
     volunteer.password_hash = fresh
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def create_api_token(volunteer: Volunteer, name: str) -> str:
-    """Creates a bearer token; the plain token is shown once and only its digest is kept."""
-    token = "linli_" + secrets.token_urlsafe(32)
-    await ApiToken.create(volunteer=volunteer, name=name[:100], token_digest=_digest(token))
-    return token
-
-
-async def volunteer_for_token(token: str) -> Volunteer | None:
-    row = await ApiToken.get_or_none(token_digest=_digest(token), revoked_at=None).select_related(
-        "volunteer"
-    )
-    return row.volunteer if row else None
 
 
 async def volunteer_with_phone(phone: str) -> Volunteer | None:

@@ -14,6 +14,8 @@ class Actor:
     volunteer: Volunteer | None = None
     # The browser session the request came with (None: anonymous, a bearer token, the shell).
     session_id: int | None = None
+    #: An API token's scopes (`api_tokens.ApiScope` names); None for a browser session.
+    scopes: frozenset[str] | None = None
     _led_team_ids: set[int] | None = field(default=None, repr=False)
     _visible_volunteers: dict[int, bool] = field(default_factory=dict, repr=False)
 
@@ -67,6 +69,9 @@ class Actor:
         of sign-ups asks for each one's phone)."""
         unknown = {i for i in volunteer_ids if i not in self._visible_volunteers}
         if not unknown:
+            return
+        if self.scopes is not None and "READ_PERSONAL" not in self.scopes:
+            self._visible_volunteers.update((i, False) for i in unknown)
             return
         if self.volunteer is None or self.is_admin:
             self._visible_volunteers.update((i, self.volunteer is not None) for i in unknown)
