@@ -83,7 +83,7 @@ class GraphQLOverHTTP:
             body = await read_body(receive)
             try:
                 payload = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
                 return await reply.error(400, "BAD_REQUEST", "The body is not valid JSON.")
             if not isinstance(payload, dict):
                 return await self.app(scope, replaying(body), reply.send)
