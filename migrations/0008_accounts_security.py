@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_journeys')]
+    dependencies = [('models', '0010_appointments')]
 
     initial = False
 

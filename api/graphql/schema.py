@@ -22,7 +22,9 @@ from api.graphql.errors import log_errors, should_mask
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
 from api.graphql.mutations.api_tokens import ApiTokenMutations
+from api.graphql.mutations.appointments import AppointmentMutations
 from api.graphql.mutations.attendance import AttendanceMutations
+from api.graphql.mutations.certificates import CertificateMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
 from api.graphql.mutations.signups import SignupMutations
@@ -39,6 +41,8 @@ from api.graphql.types import (
     Team,
     Volunteer,
 )
+from api.graphql.types.appointment import Appointment, AppointmentSlot
+from api.graphql.types.certificate import Certificate
 from api.settings import get_settings
 
 Mutation = merge_types(
@@ -51,7 +55,9 @@ Mutation = merge_types(
         TeamMemberMutations,
         AttendanceMutations,
         AdminMutations,
+        CertificateMutations,
         ApiTokenMutations,
+        AppointmentMutations,
     ),
 )
 
@@ -72,7 +78,19 @@ def build_schema() -> strawberry.Schema:
     return LinliSchema(
         query=Query,
         mutation=Mutation,
-        types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer, Notification],
+        types=[
+            Community,
+            Team,
+            Event,
+            EventSeries,
+            Shift,
+            Signup,
+            Volunteer,
+            Notification,
+            Certificate,
+            AppointmentSlot,
+            Appointment,
+        ],
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -98,7 +98,7 @@ class GraphQLOverHTTP:
         if "extensions" in params:
             try:
                 request["extensions"] = json.loads(params["extensions"])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return await reply.error(400, "BAD_REQUEST", "`extensions` is not valid JSON.")
         outcome = self._resolve(request, headers)
         if isinstance(outcome, tuple):
@@ -211,7 +211,7 @@ def _spec_answer(body: bytes) -> tuple[int, bytes]:
     without `data`; anything that executed stays 200."""
     try:
         answer = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return 200, body
     if not isinstance(answer, dict):
         return 200, body

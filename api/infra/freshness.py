@@ -10,7 +10,17 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import connections
 
-WATCHED_TABLES = ("event", "shift", "team", "team_membership", "community", "event_series")
+# `certificate`: `verifyCertificate` is public and must show a revocation at once.
+WATCHED_TABLES = (
+    "event",
+    "shift",
+    "team",
+    "team_membership",
+    "community",
+    "event_series",
+    "certificate",
+    "appointment_slot",
+)
 
 
 async def catalog_version() -> int | None:

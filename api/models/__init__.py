@@ -7,7 +7,9 @@ from api.models.account import (
     SmsMessage,
     UserSession,
 )
+from api.models.appointment import Appointment, AppointmentSlot, AppointmentStatus
 from api.models.catalog import CatalogVersion
+from api.models.certificate import Certificate
 from api.models.community import Community, CommunityLevel
 from api.models.event import Event, EventKind, EventSeries, EventStatus, Shift
 from api.models.hours import HoursEntry, HoursMethod
@@ -20,7 +22,11 @@ from api.models.volunteer import ApiToken, Volunteer
 
 __all__ = [
     "ApiToken",
+    "Appointment",
+    "AppointmentSlot",
+    "AppointmentStatus",
     "CatalogVersion",
+    "Certificate",
     "Community",
     "CommunityLevel",
     "DomainEvent",

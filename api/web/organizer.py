@@ -20,7 +20,7 @@ from api.domain.errors import DomainError
 from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
 from api.settings import SHANGHAI, get_settings
-from api.web import charts, event_forms, i18n
+from api.web import appointment_forms, charts, event_forms, i18n
 from api.web.admin_console import admin_console_routes
 from api.web.calendar import calendar_routes
 from api.web.developer import developer_routes
@@ -81,6 +81,8 @@ async def organize_page(request: Request) -> Response:
             form_errors = done
         elif action == "publish":
             form_errors = await event_forms.publish_from_form(request, _event_gid(request))
+        elif action in appointment_forms.ACTIONS:
+            message = await appointment_forms.handle(request, _event_gid(request), form)
         else:
             message = await _mark_from_form(request)
         if message is None and not form_errors:
@@ -110,6 +112,7 @@ async def organize_page(request: Request) -> Response:
             "message": message,
             "form_errors": form_errors,
             "duplicate": _duplicate_values(event, form),
+            "appointments": await appointment_forms.section(request, event["id"], event),
             "organizer_ops": {"MarkAttendance": " ".join(operation("MarkAttendance").split())},
         },
     )

@@ -89,6 +89,9 @@ SCRIPT_STRINGS = {
         "If %(phone)s can use it, a code is on its way by SMS. It is valid for 5 minutes."
     ),
     "send_again_in": _("Send again in %(seconds)s s"),
+    "SLOT_FULL": _("This time is fully booked. Please choose another."),
+    "ALREADY_BOOKED": _("You already have an appointment at this event."),
+    "HOME_VISIT_NOT_OFFERED": _("This service is not offered as a home visit."),
 }
 
 

@@ -1,7 +1,8 @@
 """Migrations keep every row: fill a database at 0001, apply the rest (0002 rebuilds the event
 and shift tables on SQLite to add CHECK constraints; 0004 adds delivery columns to a filled
 notification table; 0006 gives every volunteer a language; 0007 records late cancellations;
-0008 adds the account tables and `volunteer.phone_verified_at`), count every table again."""
+0008, after 0011, 0009 and 0010, adds the account tables and `volunteer.phone_verified_at`),
+count every table again."""
 
 import os
 import re
@@ -129,6 +130,8 @@ async def _counts() -> dict[str, int]:
         table = model._meta.db_table
         if table in MADE_LATER:
             continue
+        if table in ("catalog_version", "certificate", "appointment_slot", "appointment"):
+            continue  # made by later migrations (0003, 0009, 0010), after the rebuild
         _, rows = await conn.execute_query(f'SELECT COUNT(*) FROM "{table}"')
         counts[table] = int(rows[0][0])
     return counts

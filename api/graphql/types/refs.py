@@ -12,6 +12,8 @@ import strawberry
 
 if TYPE_CHECKING:
     from api.graphql.types.accounts import Session
+    from api.graphql.types.appointment import Appointment, AppointmentSlot
+    from api.graphql.types.certificate import Certificate
     from api.graphql.types.community import Community
     from api.graphql.types.event import Event, EventSeries, Shift
     from api.graphql.types.notification import Notification
@@ -26,5 +28,8 @@ EventSeriesRef = Annotated["EventSeries", strawberry.lazy("api.graphql.types.eve
 ShiftRef = Annotated["Shift", strawberry.lazy("api.graphql.types.event")]
 SignupRef = Annotated["Signup", strawberry.lazy("api.graphql.types.signup")]
 VolunteerRef = Annotated["Volunteer", strawberry.lazy("api.graphql.types.volunteer")]
+AppointmentSlotRef = Annotated["AppointmentSlot", strawberry.lazy("api.graphql.types.appointment")]
+AppointmentRef = Annotated["Appointment", strawberry.lazy("api.graphql.types.appointment")]
 NotificationRef = Annotated["Notification", strawberry.lazy("api.graphql.types.notification")]
 SessionRef = Annotated["Session", strawberry.lazy("api.graphql.types.accounts")]
+CertificateRef = Annotated["Certificate", strawberry.lazy("api.graphql.types.certificate")]
