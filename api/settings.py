@@ -40,6 +40,47 @@ DEFAULT_KEEP_ALIVE_TIMEOUT = 5
 DEFAULT_MAX_CONNECTIONS = 1000
 
 
+# Accounts: verified phones (SMS one-time codes), the SMS gateway, sessions ---------------
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    #: ``LINLI_PHONE_VERIFICATION=off``: register without an SMS code (closed deployments,
+    #: load tests).
+    phone_verification: bool = True
+    #: ``LINLI_SMS_GATEWAY``: "file" (JSON lines in ``$LINLI_DATA_DIR/sms.jsonl``) or "webhook".
+    sms_gateway: str = "file"
+    sms_webhook_url: str = ""  # LINLI_SMS_WEBHOOK_URL
+    #: ``LINLI_SMS_WEBHOOK_SECRET``: the gateway's own key (required for "webhook").
+    sms_webhook_secret: str = field(default="", repr=False)
+    code_ttl_seconds: int = 5 * 60
+    code_max_tries: int = 5
+    code_resend_seconds: int = 60  # LINLI_SMS_RESEND_SECONDS
+    codes_per_phone_per_day: int = 10  # LINLI_SMS_CODES_PER_PHONE
+    codes_per_address_per_day: int = 30  # LINLI_SMS_CODES_PER_ADDRESS
+    session_idle_days: int = 30  # LINLI_SESSION_IDLE_DAYS: sliding expiry
+    password_min_length: int = 8
+
+
+def load_account_settings(env: Mapping[str, str]) -> AccountSettings:
+    def whole(name: str, default: int) -> int:
+        return int(_number(env, name, default, 1))
+
+    return AccountSettings(
+        phone_verification=_flag(env.get("LINLI_PHONE_VERIFICATION"), True),
+        sms_gateway=(env.get("LINLI_SMS_GATEWAY") or "file").strip().lower(),
+        sms_webhook_url=env.get("LINLI_SMS_WEBHOOK_URL", "").strip(),
+        sms_webhook_secret=env.get("LINLI_SMS_WEBHOOK_SECRET", "").strip(),
+        code_resend_seconds=whole("LINLI_SMS_RESEND_SECONDS", 60),
+        codes_per_phone_per_day=whole("LINLI_SMS_CODES_PER_PHONE", 10),
+        codes_per_address_per_day=whole("LINLI_SMS_CODES_PER_ADDRESS", 30),
+        session_idle_days=whole("LINLI_SESSION_IDLE_DAYS", 30),
+    )
+
+
+# -------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Settings:
     # Site ------------------------------------------------------------------------------
@@ -120,6 +161,9 @@ class Settings:
     #: ``LINLI_TRUSTED_DOCUMENTS_ONLY``: ``off`` (any document), ``anonymous`` (anonymous
     #: callers only run the app's own documents or persisted ones), ``all``.
     trusted_documents_only: str = "off"
+
+    # Accounts (see `AccountSettings`) ------------------------------------------------------
+    accounts: AccountSettings = field(default_factory=AccountSettings)
 
     @property
     def is_sqlite(self) -> bool:
@@ -235,6 +279,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         max_connections=int(_number(env, "LINLI_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 1)),
         **_operations(env),
+        accounts=load_account_settings(env),
     )
 
 

@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
 
-from api.infra import channels, clock
-from api.models import Notification, Volunteer
+from api.infra import channels, clock, sms
+from api.models import Notification, SmsMessage, Volunteer
 from api.settings import get_settings
 
 log = logging.getLogger("linli.notify")
@@ -147,3 +147,51 @@ async def queue_depths() -> dict[str, int]:
             delivered_at__isnull=True, delivery_attempts__gte=MAX_ATTEMPTS
         ).count(),
     }
+
+
+# --- SMS (one-time codes): the same lease, retry and backoff, on `SmsMessage` rows ----------
+
+
+async def _lease_sms(sms_id: int, now: datetime) -> bool:
+    leased = await SmsMessage.filter(_due(now), id=sms_id).update(
+        next_delivery_at=now + LEASE, delivery_attempts=F("delivery_attempts") + 1
+    )
+    return leased == 1
+
+
+async def _send_sms(row: SmsMessage, attempts: int) -> bool:
+    """Sends a leased message; `attempts` counts this attempt (the lease counted it)."""
+    message = sms.Sms(id=row.id, phone=row.phone, purpose=row.purpose, text=row.text)
+    try:
+        sent = await sms.gateway().send(message)
+    except Exception:  # a broken gateway must not break the request or the scheduler
+        log.exception("sms gateway failed on message %s", row.id)
+        sent = False
+    if sent:  # the text may hold a code: it is not kept once delivered
+        await SmsMessage.filter(id=row.id).update(delivered_at=clock.now(), text="")
+        return True
+    if attempts >= MAX_ATTEMPTS:
+        log.error("sms %s not delivered after %d attempts", row.id, attempts)
+    await SmsMessage.filter(id=row.id).update(next_delivery_at=clock.now() + retry_delay(attempts))
+    return False
+
+
+async def deliver_sms(sms_id: int) -> bool:
+    """Sends one SMS now (a code just asked for); when the gateway fails, the scheduler
+    tries again later."""
+    now = clock.now()
+    if not await _lease_sms(sms_id, now):
+        return False
+    row = await SmsMessage.get(id=sms_id)  # read after the lease: its count includes this one
+    return await _send_sms(row, row.delivery_attempts)
+
+
+async def deliver_pending_sms(limit: int = BATCH) -> int:
+    """Sends the SMS that are due (never sent, or whose retry time has come)."""
+    now = clock.now()
+    due = await SmsMessage.filter(_due(now)).order_by("id").limit(limit)
+    delivered = 0
+    for row in due:
+        if await _lease_sms(row.id, now):
+            delivered += int(await _send_sms(row, row.delivery_attempts + 1))
+    return delivered

@@ -26,7 +26,15 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from api.domain import appointments, closing, notifications, reminders, throttle
+from api.domain import (
+    appointments,
+    closing,
+    notifications,
+    phone_codes,
+    reminders,
+    sessions,
+    throttle,
+)
 from api.infra import metrics, wakeups
 from api.jobs import delivery
 from api.settings import Settings, get_settings
@@ -58,6 +66,14 @@ async def tick() -> TickResult:
     except Exception:
         log.exception("delivering notifications failed")
     try:
+        delivered += await delivery.deliver_pending_sms()
+    except Exception:
+        log.exception("delivering SMS failed")
+    try:
+        await _forget_expired_accounts()
+    except Exception:
+        log.exception("forgetting expired sessions and codes failed")
+    try:
         await closing.close_finished_events()
     except Exception:
         log.exception("closing finished events failed")
@@ -80,12 +96,21 @@ async def _reminders() -> int:
     return await reminders.send_due() + await appointments.send_due_reminders()
 
 
+async def _forget_expired_accounts() -> int:
+    """Expired sessions, old code requests and delivered SMS texts are forgotten."""
+    await sessions.delete_expired()
+    await phone_codes.forget_old()
+    return 0
+
+
 JOBS = (
     Job("outbox", notifications.dispatch_pending, wakeups.outbox_written),
     Job("reminders", _reminders),
     Job("delivery", delivery.deliver_pending, wakeups.notifications_made),
+    Job("sms", delivery.deliver_pending_sms),
     Job("closing", closing.close_finished_events),
     Job("throttles", throttle.purge_expired),
+    Job("accounts", _forget_expired_accounts),
 )
 
 
