@@ -11,10 +11,11 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import connections
 
 from api.http.ids import encode_id
-from api.http.sessions import SESSION_COOKIE, session_token
+from api.http.sessions import SESSION_COOKIE
 from api.infra import db
 from tests import factories
 from tests.serverproc import free_port
+from tests.support.factories import session_token
 
 SIGN_UP = """mutation($input: SignUpInput!) {
   signUp(input: $input) { signup { id status } userErrors { code } } }"""
