@@ -120,7 +120,7 @@ async def create_token(
     if actor.scopes is not None:
         raise DomainError(ErrorCode.FORBIDDEN, N_("API tokens are made from a logged-in session."))
     v = Validator()
-    clean = v.text(name, "name", max_length=100, label="The name")
+    clean = v.text(name, "name", max_length=100, label=N_("The name"))
     wanted = sorted(set(scopes))
     v.check(bool(wanted), N_("Choose at least one scope."), "scopes")
     if expires_in_days is not None:

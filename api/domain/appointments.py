@@ -274,7 +274,7 @@ async def _take_place(
 
 
 def _validate_note(v: Validator, note: str | None) -> str:
-    return v.text(note, "note", max_length=NOTE_MAX, required=False, label="The note") or ""
+    return v.text(note, "note", max_length=NOTE_MAX, required=False, label=N_("The note")) or ""
 
 
 async def book(
@@ -301,9 +301,9 @@ async def book_for_resident(
     booker = actor.require_volunteer()
     key = _validate_key(idempotency_key)
     v = Validator()
-    name = v.text(neighbour.name, "name", max_length=50, label="The name") or ""
+    name = v.text(neighbour.name, "name", max_length=50, label=N_("The name")) or ""
     building = v.text(
-        neighbour.building, "building", max_length=50, required=False, label="The building"
+        neighbour.building, "building", max_length=50, required=False, label=N_("The building")
     )
     phone = (neighbour.phone or "").strip() or None
     v.check(
@@ -312,7 +312,7 @@ async def book_for_resident(
         "phone",
     )
     address = v.text(
-        neighbour.address, "address", max_length=300, required=False, label="The address"
+        neighbour.address, "address", max_length=300, required=False, label=N_("The address")
     )
     if neighbour.home_visit:
         v.check(bool(address), N_("A home visit needs the address."), "address")

@@ -24,7 +24,7 @@ from tortoise.queryset import QuerySet
 
 from api.domain.actors import Actor
 from api.domain.errors import Validator
-from api.infra import clock
+from api.infra import clock, wakeups
 from api.infra.i18n import N_, Text
 from api.models import DomainEvent, Event, Notification, NotificationKind, Shift, Volunteer
 
@@ -40,13 +40,13 @@ MAX_IDS = 100
 class Draft:
     volunteer_id: int
     kind: NotificationKind
-    message: Text
+    message: Text | str  # a plain str only from callers that write words themselves
     event_id: int | None
 
 
-def stored(message: Text) -> str:
+def stored(message: Text | str) -> str:
     """What the `message` column holds: the text's id and parameters, within its length."""
-    return message.dumps(MESSAGE_MAX)
+    return message[:MESSAGE_MAX] if isinstance(message, str) else message.dumps(MESSAGE_MAX)
 
 
 def place_text(value: Any) -> str | Text:
@@ -83,6 +83,8 @@ async def create(source: str, drafts: list[Draft], source_event_id: int | None =
     # A parallel worker that made some of them meanwhile (a stale claim taken over) is no
     # error: the unique (source, volunteer) keeps one each.
     await Notification.bulk_create(new, batch_size=500, ignore_conflicts=True)
+    if new:  # this worker's delivery job sends them as soon as they are committed
+        wakeups.after_commit(wakeups.notifications_made.notify)
     return len(new)
 
 

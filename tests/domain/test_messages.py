@@ -136,10 +136,9 @@ async def _promotion(title: str, role: str, language: str) -> tuple[Volunteer, V
     await type(event).filter(id=event.id).update(location_name=None)
     shift = (await event.shifts.all())[0]
     first = await factories.volunteer("First")
-    second = await Volunteer.create(
-        phone="13911112222", password_hash=factories.password_hash(), display_name="Second",
-        language=language,
-    )  # fmt: skip
+    second = await factories.volunteer("Second")
+    await Volunteer.filter(id=second.id).update(language=language)
+    second.language = language
     await signups.sign_up(Actor(volunteer=first), shift.id, "a")
     await signups.sign_up(Actor(volunteer=second), shift.id, "b")
     await signups.change_capacity(Actor(volunteer=leader), shift.id, 2)
@@ -178,7 +177,9 @@ async def test_webhook_body_says_its_language() -> None:
     hook = channels.WebhookChannel(
         "https://gw.example/", "k", transport=httpx.MockTransport(handler)
     )
-    message = channels.OutboundMessage(1, "REMINDER", 2, "13900000000", "Reminder", 3, None, "en")
+    message = channels.OutboundMessage(
+        1, "REMINDER", 2, "13900000000", "Reminder", 3, None, language="en"
+    )
     assert await hook.send(message)
     assert json.loads(bodies[0])["language"] == "en"
 
@@ -243,23 +244,6 @@ async def test_reminders_in_the_recipients_language(database) -> None:
     assert texts[chinese.id].startswith("提醒：Clinic（岗位1）将于 ")
     assert "约 2 小时后" in texts[chinese.id]
     assert isinstance(loads((await Notification.first()).message), Text)  # type: ignore[union-attr]
-
-
-async def test_an_account_made_in_english_gets_english_notices(client) -> None:
-    gql = GraphQLClient(client)
-    made = """mutation { register(input: {phone: "13912345678", password: "long enough pw",
-               displayName: "Pat"}) { volunteer { id } userErrors { code } } }"""
-    assert (await gql(made, **{"Accept-Language": "en"}))["data"]["register"]["userErrors"] == []
-    assert (await Volunteer.get(phone="13912345678")).language == "en"
-    client.cookies.clear()
-    client.cookies.set("linli_lang", "en")  # the English page, without scripts
-    form = {"action": "register", "phone": "13912345679", "password": "long enough pw",
-            "displayName": "Sam"}  # fmt: skip
-    assert (await client.post("/login", data=form)).status_code == 303
-    assert (await Volunteer.get(phone="13912345679")).language == "en"
-    client.cookies.clear()
-    assert (await gql(made.replace("678", "670")))["data"]["register"]["userErrors"] == []
-    assert (await Volunteer.get(phone="13912345670")).language == "zh-CN"  # the default
 
 
 async def test_pages_follow_the_persons_language_until_this_browser_chooses(client) -> None:
