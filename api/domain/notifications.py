@@ -115,6 +115,21 @@ async def drafts_for(row: DomainEvent) -> list[Draft]:
                 f" Changed: {event.title}, now {when(event.starts_at)} at {place}."
             )
         return [Draft(int(v), kind, message, event.id) for v in payload.get("volunteer_ids", [])]
+    if row.kind in ("SHIFT_REMOVED", "EVENT_MESSAGE"):
+        event = await Event.get_or_none(id=payload.get("event_id"))
+        if event is None:
+            return []
+        if row.kind == "SHIFT_REMOVED":
+            role = payload.get("role") or ""
+            message = (
+                f"岗位已取消：{event.title}（{role}），您的报名已取消。"
+                f" Shift removed: {event.title} ({role}); your sign-up is cancelled."
+            )
+        else:
+            text = payload.get("text") or ""
+            message = f"{event.title}：{text}"
+        kind = NotificationKind.EVENT_CHANGED
+        return [Draft(int(v), kind, message, event.id) for v in payload.get("volunteer_ids", [])]
     return []
 
 

@@ -21,6 +21,7 @@ from api.graphql.mutations.admin import AdminMutations
 from api.graphql.mutations.attendance import AttendanceMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
+from api.graphql.mutations.planning import PlanningMutations
 from api.graphql.mutations.signups import SignupMutations
 from api.graphql.mutations.team_members import TeamMemberMutations
 from api.graphql.query import Query
@@ -46,6 +47,7 @@ Mutation = merge_types(
         TeamMemberMutations,
         AttendanceMutations,
         AdminMutations,
+        PlanningMutations,
     ),
 )
 

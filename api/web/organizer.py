@@ -20,7 +20,7 @@ from api.domain.errors import DomainError
 from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
 from api.settings import SHANGHAI, get_settings
-from api.web import charts, event_forms, i18n
+from api.web import charts, event_editing, event_forms, i18n, on_site
 from api.web.calendar import calendar_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
 from api.web.hours_report import hours_report_routes
@@ -77,7 +77,11 @@ async def organize_page(request: Request) -> Response:
                 return done
             form_errors = done
         elif action == "publish":
-            form_errors = await event_forms.publish_from_form(request, _event_gid(request))
+            form_errors = await event_editing.publish_from_form(request, _event_gid(request), form)
+        elif action in on_site.ACTIONS:
+            form_errors, query = await on_site.handle(request, _event_gid(request), action, form)
+            if not form_errors:
+                return RedirectResponse(f"{request.url.path}?{query}", status_code=303)
         else:
             message = await _mark_from_form(request)
         if message is None and not form_errors:
@@ -107,6 +111,9 @@ async def organize_page(request: Request) -> Response:
             "message": message,
             "form_errors": form_errors,
             "duplicate": _duplicate_values(event, form),
+            "failed": form.get("action", "") if form_errors else "",
+            "form": form,
+            "done": on_site.done_notice(request),
             "organizer_ops": {"MarkAttendance": " ".join(operation("MarkAttendance").split())},
         },
     )
@@ -277,6 +284,7 @@ def organizer_routes() -> list[BaseRoute]:
         Route("/communities/{id}/dashboard", dashboard_page),
         Route("/communities/{id}/dashboard.csv", dashboard_csv),
         *event_forms.event_form_routes(),
+        *event_editing.event_editing_routes(),
         *calendar_routes(),
         *roster_routes(),
         *hours_report_routes(),
