@@ -21,16 +21,10 @@ from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
 from api.http.ids import encode_id
 from api.settings import SHANGHAI
-from api.web import i18n
-from api.web.event_forms import (
-    FORM_STRINGS,
-    login_redirect,
-    shanghai_iso,
-    url_encoded_form,
-    user_errors_by_field,
-)
+from api.web import event_forms, i18n
+from api.web.event_forms import FORM_STRINGS, login_redirect, shanghai_iso, url_encoded_form
 from api.web.exports import path_id
-from api.web.rendering import render, run_operation
+from api.web.rendering import error_message, render, run_operation
 
 
 def _(message: str) -> str:
@@ -76,16 +70,19 @@ DONE_MESSAGES = {
 
 
 def errors_by_field(user_errors: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """`userErrors` by field in the page's language (see `event_forms.user_errors_by_field`)."""
-    translated = []
+    """`userErrors` by field in the page's language (see `event_forms.user_errors_by_field`,
+    whose messages are known here too)."""
+    found: dict[str, list[str]] = {}
     for error in user_errors:
         message = error["message"]
-        if message in DOMAIN_MESSAGES:
+        if message in DOMAIN_MESSAGES or message in event_forms.DOMAIN_MESSAGES:
             message = i18n.gettext(message)
         elif error["code"] in CODE_MESSAGES:
             message = i18n.gettext(CODE_MESSAGES[error["code"]])
-        translated.append({**error, "message": message})
-    return user_errors_by_field(translated)
+        else:
+            message = error_message(error["code"], message)
+        found.setdefault(".".join(error.get("field") or []), []).append(message)
+    return found
 
 
 def _bad(key: str) -> list[str]:
