@@ -6,10 +6,12 @@ event. Each runs a named GraphQL operation (`AddWalkIn`, `MarkAllPresent`,
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 
+from api.infra import clock
 from api.web import i18n
 from api.web.event_editing import errors_by_field
 from api.web.rendering import run_operation
@@ -77,3 +79,12 @@ async def handle(
         return errors_by_field(data["userErrors"]), f"done=message&n={data['recipientCount']}"
     data = (await run_operation(request, "CompleteEvent", {"eventId": event_id}))["completeEvent"]
     return errors_by_field(data["userErrors"]), "done=complete"
+
+
+def later_drafts(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The drafts of the event's series that are not over (publishing the series opens them)."""
+    nodes = ((event.get("series") or {}).get("events") or {}).get("nodes") or []
+    now = clock.now()
+    return [
+        e for e in nodes if e["status"] == "DRAFT" and datetime.fromisoformat(e["endsAt"]) > now
+    ]

@@ -114,6 +114,7 @@ async def organize_page(request: Request) -> Response:
             "failed": form.get("action", "") if form_errors else "",
             "form": form,
             "done": on_site.done_notice(request),
+            "later_drafts": on_site.later_drafts(event),
             "organizer_ops": {"MarkAttendance": " ".join(operation("MarkAttendance").split())},
         },
     )

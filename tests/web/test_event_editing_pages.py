@@ -405,3 +405,25 @@ async def test_on_site_walk_in_everyone_present_close_and_message(
     assert "通知已发送给 2 人" in (await client.get(sent.headers["location"])).text
     row = await DomainEvent.get(kind="EVENT_MESSAGE")
     assert row.payload["volunteer_ids"] == sorted([signed.id, neighbour.id])
+
+
+async def test_a_series_with_only_its_first_date_published_offers_the_rest(
+    client: httpx.AsyncClient,
+) -> None:
+    leader = await factories.volunteer("队长")
+    team = await factories.team(leaders=(leader,))
+    series = await _draft_series(leader, team)
+    log_in_as(client, leader)
+    only = await _post(client, _organize(series[0]), [("action", "publish"), ("scope", "THIS")])
+    assert only.status_code == 303
+    assert [(await Event.get(id=e.id)).status for e in series] == [
+        EventStatus.PUBLISHED,
+        EventStatus.DRAFT,
+        EventStatus.DRAFT,
+    ]
+    page = await client.get(_organize(series[0]))
+    assert "本系列还有 2 场仍是草稿" in page.text
+    rest = await _post(client, _organize(series[0]), [("action", "publish"), ("scope", "ALL")])
+    assert rest.status_code == 303
+    assert [(await Event.get(id=e.id)).status for e in series] == [EventStatus.PUBLISHED] * 3
+    assert "仍是草稿" not in (await client.get(_organize(series[0]))).text
