@@ -1,4 +1,4 @@
-"""linli serve | migrate | demo | user create | token create | export-schema"""
+"""linli serve | migrate | demo | user create | token create | secrets show | export-schema"""
 
 from __future__ import annotations
 
@@ -31,6 +31,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def proxy_options() -> dict[str, Any]:
+    """uvicorn's proxy settings from LINLI_TRUSTED_PROXIES. Unset, no proxy is trusted (not
+    even uvicorn's own default, 127.0.0.1 and ::1): X-Forwarded-For is ignored and the
+    client's address is the socket's peer. Set (e.g. "10.0.0.2,10.0.0.3" or "10.0.0.0/8"),
+    uvicorn takes the client's address and scheme from X-Forwarded-For/-Proto, but only on
+    connections coming from those addresses."""
+    from api.settings import get_settings
+
+    trusted = get_settings().trusted_proxies
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -43,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers if args.workers > 1 else None,
         log_level=args.log_level,
         access_log=False,
-        proxy_headers=False,
+        **proxy_options(),
     )
     return 0
 
@@ -95,6 +109,18 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return int(asyncio.run(_with_orm(work)))
 
 
+def cmd_secrets_show(args: argparse.Namespace) -> int:
+    from api.infra import keys
+
+    for name, secret in keys.SHARED_SECRETS.items():
+        try:
+            print(f"{name}={secret()}")
+        except keys.SecretConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from api.graphql.schema import export_sdl
 
@@ -135,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate.add_argument("--phone", required=True, help="the account the token acts for")
     tcreate.add_argument("--name", required=True, help="what the token is for")
     tcreate.set_defaults(func=cmd_token_create)
+
+    secrets = sub.add_parser("secrets", help="secrets shared with outside services")
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True)
+    secrets_sub.add_parser(
+        "show", help="print the webhook secret (generated into the data directory when unset)"
+    ).set_defaults(func=cmd_secrets_show)
 
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
         func=cmd_export_schema

@@ -68,10 +68,21 @@ class Settings:
     # Outbound channels -------------------------------------------------------------------
     notify_channels: frozenset[str] = frozenset({"log"})
     webhook_url: str = ""
-    #: ``LINLI_WEBHOOK_SECRET``; `webhook_signing_key` falls back to the secret key.
+    #: ``LINLI_WEBHOOK_SECRET``; unset, `api.infra.keys.webhook_secret` generates one into the
+    #: data directory. Never the secret key (the gateway's operator could forge sessions).
     configured_webhook_secret: str | None = field(default=None, repr=False)
     webhook_retries: int = DEFAULT_WEBHOOK_RETRIES
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+
+    # Throttles and proxies ---------------------------------------------------------------
+    #: `login_failures_per_phone` counts one phone *from one address*; beyond this many
+    #: failures for one phone from all addresses together (more than one address can reach),
+    #: a password alone no longer logs in: CODE_REQUIRED, an SMS code is needed as well.
+    login_failures_per_phone_before_code: int = 10
+    #: ``LINLI_TRUSTED_PROXIES``: addresses/networks whose X-Forwarded-For/-Proto uvicorn
+    #: believes (its ``forwarded_allow_ips``; "*" for any). Empty: none, not even uvicorn's
+    #: default 127.0.0.1: the socket's peer is the client.
+    trusted_proxies: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,10 +97,6 @@ class Settings:
         """The configured key, else the one stored under the data directory (generated and
         written there the first time it is needed, never on import)."""
         return self.configured_secret_key or _stored_secret_key(self.data_dir)
-
-    @property
-    def webhook_signing_key(self) -> str:
-        return self.configured_webhook_secret or self.secret_key
 
 
 def _stored_secret_key(data_dir: Path) -> str:
@@ -169,6 +176,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cancel_cutoff_minutes=int(_number(env, "LINLI_CANCEL_CUTOFF_MINUTES", 0, 0)),
         late_cancel_hours=int(_number(env, "LINLI_LATE_CANCEL_HOURS", 24, 0)),
         close_events_after_hours=int(_number(env, "LINLI_CLOSE_EVENTS_AFTER_HOURS", 6, 0)),
+        trusted_proxies=env.get("LINLI_TRUSTED_PROXIES", "").strip(),
     )
 
 

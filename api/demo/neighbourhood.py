@@ -1,9 +1,12 @@
-"""The demo neighbourhood: its places, teams, people and upcoming events, and `load_demo`.
+"""The demo neighbourhood: its places, teams, people, upcoming and past events, and `load_demo`.
 
 ``load_demo`` fills an empty (or already demo-filled) database with the places, teams, people
-and upcoming service events of the Quanzhou reports in ``shared/context/``: Dongyuan Town
-(东园镇, Taiwanese Investment Zone) and the Fengze (丰泽) and Donghu (东湖) sub-districts. It is
-idempotent: every row is looked up by its natural key first, so a second run adds nothing.
+and service events of the Quanzhou reports in ``shared/context/``: Dongyuan Town (东园镇,
+Taiwanese Investment Zone) and the Fengze (丰泽) and Donghu (东湖) sub-districts. The events are
+upcoming from the next Saturday on, and the published ones were also held one and two weeks
+earlier (COMPLETED, attendance taken, hours credited), so hours and dashboards show figures.
+Nobody is signed up on two shifts at the same time. It is idempotent: every row is looked up by
+its natural key first, so a second run adds nothing.
 
 The generated data for load tests is `api.demo.load`.
 """
@@ -17,6 +20,8 @@ from itertools import islice
 
 from tortoise.transactions import in_transaction
 
+from api.domain import hours
+from api.domain.signups import SEAT_HOLDING
 from api.infra import clock
 from api.infra.passwords import hash_password
 from api.models import (
@@ -25,6 +30,7 @@ from api.models import (
     Event,
     EventKind,
     EventStatus,
+    HoursMethod,
     Shift,
     Signup,
     SignupStatus,
@@ -41,6 +47,7 @@ ADMIN_PHONE = "13800000000"
 ADMIN_PASSWORD = "linli-admin-2026"
 ADMIN_NAME = "管理员"
 DEMO_PASSWORD = "linli-demo-2026"
+PAST_WEEKS = (1, 2)  # the events are also shown held this many weeks before
 
 # ---------------------------------------------------------------------------------------------
 # The places: district (镇 / 街道) → community (社区) → compound (小区).
@@ -181,7 +188,7 @@ class EventSpec:
     start: time  # Asia/Shanghai wall-clock time
     end: time
     compound: str
-    place: str  # where in the compound
+    place: str  # where in the compound, read after its name: 尊湖小区 + 便民服务点
     description: str
     shifts: tuple[ShiftSpec, ...]
     status: EventStatus = EventStatus.PUBLISHED
@@ -196,7 +203,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(9, 0),
         time(11, 30),
         "尊湖小区",
-        "小区便民服务点",
+        "便民服务点",
         "巾帼志愿者在小区便民服务点为居民免费理发，行动不便的老人可预约上门。",
         (ShiftSpec("理发师", 3, 3, 2), ShiftSpec("引导员", 4, 2), ShiftSpec("登记台", 2, 1)),
     ),
@@ -208,7 +215,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(19, 30),
         time(21, 30),
         "玉龙花苑",
-        "小区正门门岗",
+        "正门门岗",
         "沿楼栋、地下车库和电动车充电棚巡查，重点排查私拉电线充电和消防通道堵塞。",
         (ShiftSpec("巡逻队员", 8, 4),),
     ),
@@ -220,7 +227,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(7, 30),
         time(10, 0),
         "锦青花苑",
-        "小区中心花园",
+        "中心花园",
         "清理绿化带和楼道杂物，劝导垃圾分类投放。工具由物业提供，请穿方便活动的衣服。",
         (ShiftSpec("清理志愿者", 30, 8), ShiftSpec("垃圾分类督导员", 6, 2)),
     ),
@@ -232,7 +239,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(8, 30),
         time(11, 30),
         "鸿盛名邸",
-        "小区党群服务站",
+        "党群服务站",
         "邀请中医师为居民免费把脉问诊、测量血压血糖，并讲解季节养生知识。",
         (ShiftSpec("医生", 3, 2), ShiftSpec("引导员", 4, 2), ShiftSpec("登记台", 2, 1)),
     ),
@@ -256,7 +263,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(15, 0),
         time(17, 0),
         "凤林花苑",
-        "小区中心广场",
+        "中心广场",
         "模拟楼栋火情，演练疏散逃生和灭火器、消防栓的使用，提升居民“黄金三分钟”应急能力。",
         (ShiftSpec("疏散引导员", 10, 4), ShiftSpec("灭火器教员", 4, 2), ShiftSpec("登记台", 2, 1)),
     ),
@@ -292,7 +299,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(9, 30),
         time(11, 30),
         "明鑫花苑",
-        "小区党群服务站",
+        "党群服务站",
         "入户讲解冒充客服、刷单返利、养老投资等常见骗局，帮助居民安装国家反诈中心App。",
         (ShiftSpec("宣讲员", 4, 2), ShiftSpec("入户发放员", 8, 3)),
     ),
@@ -304,7 +311,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(17, 30),
         time(19, 0),
         "兴淮花苑",
-        "小区出入口",
+        "出入口",
         "晚高峰在出入口和消防通道旁劝导规范停车，引导电动车进入集中充电点。",
         (ShiftSpec("劝导员", 6, 3),),
     ),
@@ -316,7 +323,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(19, 30),
         time(21, 0),
         "尊湖小区",
-        "小区党支部议事室",
+        "党支部议事室",
         "“37℃工作法”固定议事日：社区党组织、小区党支部（业委会）、物业三方与业主代表协商停车难等问题。",
         (ShiftSpec("记录员", 2, 1), ShiftSpec("引导员", 2, 1)),
     ),
@@ -340,7 +347,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(19, 30),
         time(21, 30),
         "尊湖小区",
-        "小区正门门岗",
+        "正门门岗",
         "巡查楼栋、车库和充电区域，劝导电动车违规充电。",
         (ShiftSpec("巡逻队员", 8, 3),),
     ),
@@ -352,7 +359,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(8, 0),
         time(10, 0),
         "旭峰花园",
-        "小区休闲亭",
+        "休闲亭",
         "发放垃圾分类倡议书，清理楼道堆放杂物，劝导不文明养犬。",
         (ShiftSpec("宣传员", 6, 2), ShiftSpec("清理志愿者", 20, 5)),
     ),
@@ -364,7 +371,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(9, 0),
         time(11, 30),
         "国际星城",
-        "小区便民服务点",
+        "便民服务点",
         "巾帼志愿者为居民免费理发（筹备中，时间待物业确认）。",
         (ShiftSpec("理发师", 4), ShiftSpec("引导员", 2)),
         EventStatus.DRAFT,
@@ -389,7 +396,7 @@ EVENTS: tuple[EventSpec, ...] = (
         time(15, 0),
         time(17, 0),
         "国际星城",
-        "小区中心广场",
+        "中心广场",
         "高层住宅疏散逃生演练（方案待消防部门审核）。",
         (ShiftSpec("疏散引导员", 10), ShiftSpec("登记台", 2)),
         EventStatus.DRAFT,
@@ -408,6 +415,7 @@ class DemoSummary:
     events: int = 0
     shifts: int = 0
     signups: int = 0
+    hours_entries: int = 0
 
     @property
     def created(self) -> int:
@@ -419,6 +427,7 @@ class DemoSummary:
             + self.events
             + self.shifts
             + self.signups
+            + self.hours_entries
         )
 
 
@@ -524,72 +533,179 @@ async def load_demo(now: datetime | None = None, log: Log = print) -> DemoSummar
             rosters[spec.name] = [people[phone] for phone, _ in roles]
         log(f"teams: {summary.teams} created, {summary.memberships} memberships")
 
-        # Upcoming events, their shifts and some sign-ups.
+        # Events: the upcoming ones, then the same ones held one and two weeks earlier.
+        demo = _Demo(
+            now=now,
+            summary=summary,
+            teams=teams,
+            rosters=rosters,
+            leaders={spec.name: people[spec.leader] for spec in TEAMS},
+            everyone=[people[phone] for phone, _ in PEOPLE],
+            compounds=compounds,
+            addresses=addresses,
+            busy=await _busy_times(list(people.values())),
+        )
         anchor = anchor_saturday(now)
-        everyone = [people[phone] for phone, _ in PEOPLE]
         for event_spec in EVENTS:
-            team = teams[event_spec.team]
-            day = anchor + timedelta(days=event_spec.day)
-            starts_at, ends_at = (
-                shanghai_time(day, event_spec.start),
-                shanghai_time(day, event_spec.end),
-            )
-            event = await Event.get_or_none(
-                team_id=team.id, title=event_spec.title, starts_at=starts_at
-            )
-            if event is not None:
-                continue
-            event = await Event.create(
-                title=event_spec.title,
-                kind=event_spec.kind,
-                status=event_spec.status,
-                description=event_spec.description,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                location_name=f"{event_spec.compound}{event_spec.place}",
-                location_address=f"{addresses[event_spec.compound]}{event_spec.compound}",
-                community=compounds[event_spec.compound],
-                team=team,
-            )
-            summary.events += 1
-            # Team members sign up first, then other neighbours; nobody twice per event.
-            roster = rosters[event_spec.team]
-            queue: Iterator[Volunteer] = iter([*roster, *(v for v in everyone if v not in roster)])
-            for shift_spec in event_spec.shifts:
-                shift = await Shift.create(
-                    event=event,
-                    role=shift_spec.role,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    capacity=shift_spec.capacity,
-                )
-                summary.shifts += 1
-                summary.signups += await _sign_up(shift, shift_spec, queue, now)
+            await demo.event(event_spec, anchor + timedelta(days=event_spec.day), held=False)
         log(
             f"events: {summary.events} created from {anchor.isoformat()}, "
             f"{summary.shifts} shifts, {summary.signups} sign-ups"
         )
+        before = (summary.events, summary.shifts, summary.signups)
+        for day, event_spec in past_occurrences(now):
+            await demo.event(event_spec, day, held=True)
+        log(
+            f"past events: {summary.events - before[0]} created, "
+            f"{summary.shifts - before[1]} shifts, {summary.signups - before[2]} sign-ups, "
+            f"{summary.hours_entries} hours entries, {demo.no_shows} no-shows"
+        )
     return summary
 
 
-async def _sign_up(shift: Shift, spec: ShiftSpec, queue: Iterator[Volunteer], now: datetime) -> int:
-    """Demo sign-ups on a new shift, in arrival order, with the shift's counters to match."""
+def past_occurrences(now: datetime) -> list[tuple[date, EventSpec]]:
+    """The published events repeated one and two weeks earlier, on the days before today in
+    Asia/Shanghai (so they have ended, and the list is the same all day long), in time order."""
+    anchor = anchor_saturday(now)
+    today = now.astimezone(SHANGHAI).date()
+    found = [
+        (day, spec)
+        for weeks in PAST_WEEKS
+        for spec in EVENTS
+        if spec.status == EventStatus.PUBLISHED
+        and (day := anchor + timedelta(days=spec.day - 7 * weeks)) < today
+    ]
+    return sorted(found, key=lambda found: (found[0], found[1].start, found[1].title))
+
+
+Busy = dict[int, list[tuple[datetime, datetime]]]
+
+
+async def _busy_times(volunteers: list[Volunteer]) -> Busy:
+    """When each volunteer is already signed up (holding a seat or waiting for one)."""
+    busy: Busy = {}
+    rows = await Signup.filter(
+        volunteer_id__in=[v.id for v in volunteers],
+        status__in=[*SEAT_HOLDING, SignupStatus.WAITLISTED],
+    ).values_list("volunteer_id", "shift__starts_at", "shift__ends_at")
+    for volunteer_id, starts_at, ends_at in rows:
+        busy.setdefault(volunteer_id, []).append((starts_at, ends_at))
+    return busy
+
+
+@dataclass
+class _Demo:
+    """What the events of the demo are made from, and who is already busy when."""
+
+    now: datetime
+    summary: DemoSummary
+    teams: dict[str, Team]
+    rosters: dict[str, list[Volunteer]]
+    leaders: dict[str, Volunteer]
+    everyone: list[Volunteer]
+    compounds: dict[str, Community]
+    addresses: dict[str, str]
+    busy: Busy
+    no_shows: int = 0
+
+    def free(self, volunteer: Volunteer, starts_at: datetime, ends_at: datetime) -> bool:
+        return not any(
+            start < ends_at and starts_at < end for start, end in self.busy.get(volunteer.id, ())
+        )
+
+    async def event(self, spec: EventSpec, day: date, *, held: bool) -> None:
+        """The event on that day unless it exists: its shifts and sign-ups; when `held`,
+        COMPLETED with attendance taken and hours credited by the team's leader."""
+        team = self.teams[spec.team]
+        starts_at, ends_at = shanghai_time(day, spec.start), shanghai_time(day, spec.end)
+        if await Event.exists(team_id=team.id, title=spec.title, starts_at=starts_at):
+            return
+        event = await Event.create(
+            title=spec.title,
+            kind=spec.kind,
+            status=EventStatus.COMPLETED if held else spec.status,
+            description=spec.description,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            location_name=f"{spec.compound}{spec.place}",
+            location_address=f"{self.addresses[spec.compound]}{spec.compound}",
+            community=self.compounds[spec.compound],
+            team=team,
+        )
+        self.summary.events += 1
+        # Team members sign up first, then other neighbours; nobody twice per event, nobody
+        # on two shifts at the same time.
+        roster = self.rosters[spec.team]
+        order = [*roster, *(v for v in self.everyone if v not in roster)]
+        queue = iter([v for v in order if self.free(v, starts_at, ends_at)])
+        largest = max(range(len(spec.shifts)), key=lambda i: spec.shifts[i].confirmed)
+        for index, shift_spec in enumerate(spec.shifts):
+            shift = await Shift.create(
+                event=event,
+                role=shift_spec.role,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                capacity=shift_spec.capacity,
+            )
+            self.summary.shifts += 1
+            if held:
+                # No waitlist left on a held event; one no-show on its largest shift.
+                shift_spec = ShiftSpec(shift_spec.role, shift_spec.capacity, shift_spec.confirmed)
+            signups = await _sign_up(shift, shift_spec, queue, self.now)
+            for signup in signups:
+                self.busy.setdefault(signup.volunteer_id, []).append((starts_at, ends_at))
+            self.summary.signups += len(signups)
+            if held:
+                confirmed = [s for s in signups if s.status == SignupStatus.CONFIRMED]
+                no_show = confirmed[-1] if index == largest and len(confirmed) >= 4 else None
+                await self._attendance(shift, confirmed, no_show, self.leaders[spec.team])
+
+    async def _attendance(
+        self, shift: Shift, signups: list[Signup], no_show: Signup | None, leader: Volunteer
+    ) -> None:
+        """Attendance as the leader took it: present ones credited the shift's length."""
+        for position, signup in enumerate(signups):
+            signup.confirmed_at = shift.starts_at - timedelta(days=2 + position % 5)
+            if signup is no_show:
+                signup.status = SignupStatus.NO_SHOW
+                self.no_shows += 1
+            else:
+                signup.status = SignupStatus.ATTENDED
+                signup.checked_in_at = shift.starts_at - timedelta(minutes=5 * (position % 4))
+            await signup.save(update_fields=["status", "confirmed_at", "checked_in_at"])
+            if signup is not no_show:
+                entry = await hours.credit(
+                    signup, hours.shift_centihours(shift), HoursMethod.LEADER, leader.id
+                )
+                self.summary.hours_entries += int(entry is not None)
+
+
+async def _sign_up(
+    shift: Shift, spec: ShiftSpec, queue: Iterator[Volunteer], now: datetime
+) -> list[Signup]:
+    """Demo sign-ups on a new shift, in arrival order, with the shift's counters to match (a
+    waitlist only behind a full shift, should fewer people be free than planned)."""
     assert spec.confirmed <= spec.capacity
     assert spec.waitlisted == 0 or spec.confirmed == spec.capacity
     volunteers = list(islice(queue, spec.confirmed + spec.waitlisted))
+    confirmed = min(spec.confirmed, len(volunteers))
+    if confirmed < spec.capacity:
+        volunteers = volunteers[:confirmed]
+    signups = []
     for position, volunteer in enumerate(volunteers):
-        waitlisted = position >= spec.confirmed
-        ticket = position - spec.confirmed + 1 if waitlisted else None
-        await Signup.create(
-            shift=shift,
-            volunteer=volunteer,
-            status=SignupStatus.WAITLISTED if waitlisted else SignupStatus.CONFIRMED,
-            waitlist_ticket=ticket,
-            idempotency_key=f"demo-{shift.id}-{volunteer.id}",
-            confirmed_at=None if waitlisted else now,
+        waitlisted = position >= confirmed
+        ticket = position - confirmed + 1 if waitlisted else None
+        signups.append(
+            await Signup.create(
+                shift=shift,
+                volunteer=volunteer,
+                status=SignupStatus.WAITLISTED if waitlisted else SignupStatus.CONFIRMED,
+                waitlist_ticket=ticket,
+                idempotency_key=f"demo-{shift.id}-{volunteer.id}",
+                confirmed_at=None if waitlisted else now,
+            )
         )
-    shift.seats_taken = spec.confirmed
-    shift.waitlist_count = spec.waitlisted
-    shift.waitlist_ticket = spec.waitlisted
+    shift.seats_taken = confirmed
+    shift.waitlist_count = shift.waitlist_ticket = len(volunteers) - confirmed
     await shift.save(update_fields=["seats_taken", "waitlist_count", "waitlist_ticket"])
-    return len(volunteers)
+    return signups

@@ -31,14 +31,20 @@ def normalize_phone(phone: str) -> str:
     return digits
 
 
-def _validate_new_account(phone: str, password: str, display_name: str) -> tuple[str, str]:
-    v = Validator()
+def checked_phone(v: Validator, phone: str, field: str = "phone") -> str:
+    """The phone number in its stored form; a problem is noted in `v`."""
     phone = normalize_phone(phone)
     v.check(
         bool(PHONE_RE.match(phone)),
         "Enter an 11-digit mainland mobile number, e.g. 13800000000.",
-        "phone",
+        field,
     )
+    return phone
+
+
+def _validate_new_account(phone: str, password: str, display_name: str) -> tuple[str, str]:
+    v = Validator()
+    phone = checked_phone(v, phone)
     v.check(
         PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX,
         f"The password must be {PASSWORD_MIN}–{PASSWORD_MAX} characters long.",
@@ -72,13 +78,67 @@ async def register(phone: str, password: str, display_name: str) -> Volunteer:
     return await create_volunteer(phone, password, display_name)
 
 
-async def log_in(phone: str, password: str, client_address: str) -> Volunteer:
+def _phone_part(phone: str) -> str:
+    # Anything typed is counted, but a key stays short (the column holds 150 characters).
+    if PHONE_RE.match(phone):
+        return phone
+    return "~" + hashlib.sha256(phone.encode()).hexdigest()[:24]
+
+
+def _phone_key(phone: str) -> str:
+    return f"login:phone:{_phone_part(phone)}"
+
+
+def _login_limits(phone: str, client_address: str, *, code_verified: bool) -> list[throttle.Limit]:
+    """Failed log-ins are counted per phone at one address, per address, and per phone from
+    every address. The first two refuse (RATE_LIMITED) only the address they come from, so a
+    burst from one address never locks the owner out elsewhere; the third, set above what one
+    address may reach, asks for an SMS code as well (CODE_REQUIRED) instead of refusing."""
     settings = get_settings()
-    phone = normalize_phone(phone)
-    keys = [f"login:phone:{phone}", f"login:addr:{client_address}"]
     window = timedelta(seconds=settings.login_failure_window_seconds)
-    await throttle.check(keys[:1], settings.login_failures_per_phone, window, "log-ins")
-    await throttle.check(keys[1:], settings.login_failures_per_address, window, "log-ins")
+    address = client_address[:64]
+    limits = [
+        throttle.Limit(
+            f"login:phone-addr:{_phone_part(phone)}|{address}",
+            settings.login_failures_per_phone,
+            window,
+        ),
+        throttle.Limit(f"login:addr:{address}", settings.login_failures_per_address, window),
+    ]
+    if not code_verified:
+        limits.append(
+            throttle.Limit(
+                _phone_key(phone),
+                settings.login_failures_per_phone_before_code,
+                window,
+                ErrorCode.CODE_REQUIRED,
+                "Too many wrong passwords for this phone number: "
+                "log in with a code sent to it by SMS.",
+            )
+        )
+    return limits
+
+
+async def password_login_needs_code(phone: str) -> bool:
+    """True when so many passwords were wrong for this phone (from many addresses) that a
+    password alone no longer logs in: an SMS code must be given as well."""
+    settings = get_settings()
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    counted = await throttle.failures(_phone_key(normalize_phone(phone)), window)
+    return counted >= settings.login_failures_per_phone_before_code
+
+
+async def log_in(
+    phone: str, password: str, client_address: str, *, code_verified: bool = False
+) -> Volunteer:
+    """The account for phone and password. `code_verified`: the caller has checked an SMS code
+    for this phone, which lifts the phone-wide CODE_REQUIRED limit (not the per-address ones).
+
+    The throttle decides before the password is verified, atomically (see `throttle`): of 30
+    wrong passwords sent at once, at most the limit are verified."""
+    phone = normalize_phone(phone)
+    limits = _login_limits(phone, client_address, code_verified=code_verified)
+    attempt = await throttle.attempt(limits, "log-ins")
     volunteer = await Volunteer.get_or_none(phone=phone)
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
@@ -86,9 +146,9 @@ async def log_in(phone: str, password: str, client_address: str) -> Volunteer:
     stored = volunteer.password_hash if volunteer else _DUMMY_HASH
     ok = await asyncio.to_thread(verify_password, stored, password or "")
     if volunteer is None or not ok:
-        await throttle.record_failure(keys)
         raise DomainError(ErrorCode.BAD_CREDENTIALS, "Wrong phone number or password.")
-    await throttle.clear(keys[:1])
+    await attempt.succeeded()
+    await throttle.clear([limits[0].key])  # this phone's earlier typos at this address
     await _rehash_if_outdated(volunteer, password)
     return volunteer
 

@@ -11,7 +11,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from api.domain import checkin
-from api.domain.accounts import PHONE_RE, normalize_phone
+from api.domain.accounts import checked_phone
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.infra import clock
@@ -37,12 +37,7 @@ async def add_walk_in(actor: Actor, shift_id: int, phone: str, name: str) -> Sig
     shift = await _shift_for_leader(actor, shift_id)
     leader = actor.require_volunteer()
     v = Validator()
-    phone = normalize_phone(phone)
-    v.check(
-        bool(PHONE_RE.match(phone)),
-        "Enter an 11-digit mainland mobile number, e.g. 13800000000.",
-        "phone",
-    )
+    phone = checked_phone(v, phone)
     clean_name = v.text(name, "name", max_length=50, label="The name")
     v.raise_if_any()
     if shift.event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):

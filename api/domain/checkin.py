@@ -12,8 +12,8 @@ from api.domain import hours, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.infra import clock
+from api.infra.keys import check_in_code_key
 from api.models import Event, HoursMethod, Shift, Signup, SignupStatus
-from api.settings import get_settings
 
 CODE_PERIOD = timedelta(minutes=10)
 CODE_DIGITS = 6
@@ -25,7 +25,7 @@ MAX_HOURS = 24
 
 def code_for(shift_id: int, at: datetime) -> str:
     window = int(at.timestamp() // CODE_PERIOD.total_seconds())
-    key = get_settings().secret_key.encode()
+    key = check_in_code_key()
     digest = hmac.new(key, f"check-in:{shift_id}:{window}".encode(), hashlib.sha256).digest()
     number = int.from_bytes(digest[:8], "big") % 10**CODE_DIGITS
     return f"{number:0{CODE_DIGITS}d}"
@@ -77,13 +77,17 @@ async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
             ErrorCode.CHECK_IN_CLOSED,
             "Check-in opens one hour before the shift starts and closes when it ends.",
         )
-    keys = [f"checkin:{volunteer.id}:{shift_id}"]
-    await throttle.check(keys, WRONG_CODE_LIMIT, WRONG_CODE_WINDOW, "check-in codes")
+    # Decided atomically before the code is compared: of 200 wrong codes sent at once, at
+    # most WRONG_CODE_LIMIT are compared (see `throttle`).
+    limit = throttle.Limit(
+        f"checkin:{volunteer.id}:{shift_id}", WRONG_CODE_LIMIT, WRONG_CODE_WINDOW
+    )
+    attempt = await throttle.attempt([limit], "check-in codes")
     if not code_is_valid(shift_id, code):
-        await throttle.record_failure(keys)
         raise DomainError(
             ErrorCode.BAD_CODE, "That code is not right. Ask the organizer.", ["code"]
         )
+    await attempt.succeeded()
     async with in_transaction():
         updated = await Signup.filter(id=signup.id, status=SignupStatus.CONFIRMED).update(
             status=SignupStatus.ATTENDED, checked_in_at=now

@@ -16,9 +16,8 @@ from api.domain import outbox
 from api.domain.accounts import normalize_phone
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode
+from api.domain.teams import MEMBER_ROLES
 from api.models import Team, TeamMembership, TeamRole, Volunteer
-
-MEMBER_ROLES = (TeamRole.LEADER, TeamRole.MEMBER)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from api.domain.accounts import normalize_phone
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.models import Community, Team, TeamMembership, TeamRole, Volunteer
@@ -89,14 +90,30 @@ async def update_team(
     return await Team.get(id=team_id)
 
 
-async def assign_leader(actor: Actor, team_id: int, volunteer_id: int) -> Team:
+async def person(volunteer_id: int | None, phone: str | None) -> Volunteer:
+    """The account an admin names by id or by phone number."""
+    if volunteer_id is not None:
+        found = await Volunteer.get_or_none(id=volunteer_id)
+        field = "volunteerId"
+    else:
+        found = await Volunteer.get_or_none(phone=normalize_phone(phone or ""))
+        field = "phone"
+    if found is None:
+        raise DomainError(
+            ErrorCode.NOT_FOUND, "Nobody has registered with this phone number.", [field]
+        )
+    return found
+
+
+async def assign_leader(
+    actor: Actor, team_id: int, volunteer_id: int | None = None, *, phone: str | None = None
+) -> Team:
     """Admins make anyone a leader of a team (joining them to it if needed)."""
     actor.require_admin()
     team = await Team.get_or_none(id=team_id)
     if team is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
-    if not await Volunteer.exists(id=volunteer_id):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such volunteer.", ["volunteerId"])
+    volunteer_id = (await person(volunteer_id, phone)).id
     try:
         membership, created = await TeamMembership.get_or_create(
             team_id=team_id, volunteer_id=volunteer_id, defaults={"role": TeamRole.LEADER}
@@ -111,18 +128,23 @@ async def assign_leader(actor: Actor, team_id: int, volunteer_id: int) -> Team:
     return team
 
 
-async def set_admin(actor: Actor, volunteer_id: int, is_admin: bool) -> Volunteer:
+async def set_admin(
+    actor: Actor, volunteer_id: int | None, is_admin: bool, *, phone: str | None = None
+) -> Volunteer:
     """Admins grant or withdraw admin rights; the last admin stays one."""
     actor.require_admin()
-    person = await Volunteer.get_or_none(id=volunteer_id)
-    if person is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such volunteer.", ["volunteerId"])
-    if not is_admin and person.is_admin:
-        others = await Volunteer.filter(is_admin=True).exclude(id=person.id).exists()
+    found = await person(volunteer_id, phone)
+    if not is_admin and found.is_admin:
+        others = await Volunteer.filter(is_admin=True).exclude(id=found.id).exists()
         if not others:
             raise DomainError(ErrorCode.INVALID_STATE, "Linli needs at least one administrator.")
-    await Volunteer.filter(id=person.id).update(is_admin=is_admin)
-    return await Volunteer.get(id=person.id)
+    await Volunteer.filter(id=found.id).update(is_admin=is_admin)
+    return await Volunteer.get(id=found.id)
+
+
+async def admins(actor: Actor) -> list[Volunteer]:
+    actor.require_admin()
+    return await Volunteer.filter(is_admin=True).order_by("id")
 
 
 #: Roles of people in a team (PENDING asked to join and waits for a leader).

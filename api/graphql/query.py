@@ -6,6 +6,7 @@ import strawberry
 
 from api import models
 from api.domain.catalog import EventQuery, all_communities
+from api.domain.teams import admins as admin_list
 from api.domain.teams import all_teams
 from api.domain.visibility import may_see
 from api.graphql.context import Info
@@ -78,3 +79,12 @@ class Query:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[models.Community]:
         return await paginate(all_communities(), first=first, after=after)
+
+    @strawberry.field(
+        description="The administrators (for administrators; empty for anyone else).",
+        graphql_type=list[VolunteerRef],
+    )
+    async def admins(self, info: Info) -> list[models.Volunteer]:
+        if not info.context.actor.is_admin:
+            return []
+        return await admin_list(info.context.actor)

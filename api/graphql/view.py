@@ -6,7 +6,8 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -14,13 +15,23 @@ from strawberry.types import ExecutionResult
 
 from api.graphql.context import Context
 from api.graphql.schema import schema
-from api.http.actor import actor_for
+from api.http.actor import InvalidBearerToken, actor_for
 
 
 class LinliGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         actor = await actor_for(request, unsafe_method=request.method == "POST")
         return Context(request=request, response=response, actor=actor)
+
+    async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            return await super().run(request, *args, **kwargs)
+        except InvalidBearerToken as exc:
+            if isinstance(request, WebSocket):
+                await request.close(code=1008, reason=exc.detail)  # policy violation
+                return None
+            error = {"message": exc.detail, "extensions": {"code": "UNAUTHENTICATED"}}
+            return JSONResponse({"errors": [error]}, status_code=401, headers=exc.headers)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:

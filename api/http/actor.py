@@ -1,7 +1,12 @@
-"""Who is asking: a session cookie (browsers) or `Authorization: Bearer` (API clients)."""
+"""Who is asking: a session cookie (browsers) or `Authorization: Bearer` (API clients).
+
+A bearer token that is unknown, expired or revoked is an error (401 with `WWW-Authenticate`),
+never a silent fall back to anonymous: an API client must learn that its token stopped working.
+"""
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from api.domain import accounts
@@ -9,6 +14,18 @@ from api.domain.actors import Actor
 from api.http.cross_site import is_cross_site
 from api.http.sessions import SESSION_COOKIE, volunteer_id_from
 from api.models import Volunteer
+
+
+class InvalidBearerToken(HTTPException):
+    """401 for a bearer token that acts for no one (RFC 6750 `invalid_token`). Pages get it
+    through Starlette's exception handling; the GraphQL view answers it as a GraphQL error."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            401,
+            "The API token is unknown, expired or revoked.",
+            headers={"WWW-Authenticate": 'Bearer realm="linli", error="invalid_token"'},
+        )
 
 
 async def actor_for(request: HTTPConnection, *, unsafe_method: bool = False) -> Actor:
@@ -20,9 +37,12 @@ async def actor_for(request: HTTPConnection, *, unsafe_method: bool = False) -> 
 
 
 async def _actor(request: HTTPConnection, unsafe_method: bool) -> Actor:
-    authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        volunteer = await accounts.volunteer_for_token(authorization[7:].strip())
+    scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer":
+        bearer = credentials.strip()
+        volunteer = await accounts.volunteer_for_token(bearer) if bearer else None
+        if volunteer is None:
+            raise InvalidBearerToken()
         return Actor(volunteer=volunteer)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:

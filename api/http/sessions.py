@@ -5,6 +5,7 @@ from __future__ import annotations
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
 
+from api.infra.keys import session_key
 from api.settings import get_settings
 
 SESSION_COOKIE = "linli_session"
@@ -12,7 +13,7 @@ SESSION_MAX_AGE = 60 * 60 * 24 * 30  # a month: volunteers should not have to lo
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt="linli.session")
+    return URLSafeTimedSerializer(session_key(), salt="linli.session")
 
 
 def session_token(volunteer_id: int) -> str:

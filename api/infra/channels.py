@@ -12,7 +12,8 @@ Configuration (environment, read in `api.settings`):
 
 * ``LINLI_NOTIFY_CHANNELS``: comma-separated channel names, default ``log``
   (``webhook`` is added automatically when ``LINLI_WEBHOOK_URL`` is set);
-* ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: the site's secret key),
+* ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: generated once into the data
+  directory, shown by ``linli secrets show``; never the site's secret key),
   ``LINLI_WEBHOOK_RETRIES`` (default 4), ``LINLI_WEBHOOK_TIMEOUT`` seconds (default 10).
 """
 
@@ -30,6 +31,7 @@ from typing import Protocol
 
 import httpx
 
+from api.infra.keys import webhook_secret
 from api.settings import Settings, get_settings
 
 log = logging.getLogger("linli.notify")
@@ -130,7 +132,7 @@ def configured_channels(settings: Settings | None = None) -> list[Channel]:
         channels.append(
             WebhookChannel(
                 settings.webhook_url,
-                settings.webhook_signing_key,
+                webhook_secret(settings),
                 retries=settings.webhook_retries,
                 timeout=settings.webhook_timeout,
             )

@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import closing, notifications, reminders
+from api.domain import closing, notifications, reminders, throttle
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -50,6 +50,10 @@ async def tick() -> TickResult:
         await closing.close_finished_events()
     except Exception:
         log.exception("closing finished events failed")
+    try:
+        await throttle.purge_expired()  # failed attempts no limit counts any more
+    except Exception:
+        log.exception("purging throttle rows failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 

@@ -106,20 +106,22 @@ def _detail_rows(people: list[hours_report.VolunteerHours]) -> list[list[object]
 async def hours_csv(request: Request) -> Response:
     try:
         people, name = await _report(request)
-    except BadQuery as exc:
-        return PlainTextResponse(str(exc), status_code=400)
-    except DomainError as exc:
-        return error_response(exc)
+    except (BadQuery, DomainError) as exc:
+        return _refusal(exc)
     return csv_response([DETAIL_HEADER, *_detail_rows(people)], f"{name}.csv")
+
+
+def _refusal(exc: BadQuery | DomainError) -> Response:
+    if isinstance(exc, BadQuery):
+        return PlainTextResponse(str(exc), status_code=400)
+    return error_response(exc)
 
 
 async def hours_xlsx(request: Request) -> Response:
     try:
         people, name = await _report(request)
-    except BadQuery as exc:
-        return PlainTextResponse(str(exc), status_code=400)
-    except DomainError as exc:
-        return error_response(exc)
+    except (BadQuery, DomainError) as exc:
+        return _refusal(exc)
     book = Workbook()
     summary = book.active
     assert summary is not None

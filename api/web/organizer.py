@@ -21,11 +21,13 @@ from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
 from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_editing, event_forms, i18n, on_site
+from api.web.admin_console import admin_console_routes
 from api.web.calendar import calendar_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
 from api.web.hours_report import hours_report_routes
 from api.web.rendering import operation, render, run_operation
 from api.web.roster import roster_routes
+from api.web.team_people import team_people_routes
 
 ATTENDANCE_STATUSES = ("ATTENDED", "NO_SHOW")
 
@@ -289,4 +291,6 @@ def organizer_routes() -> list[BaseRoute]:
         *calendar_routes(),
         *roster_routes(),
         *hours_report_routes(),
+        *team_people_routes(),
+        *admin_console_routes(),
     ]

@@ -235,6 +235,8 @@ async def my_actions(request: Request) -> Response:
     elif form.get("shiftId"):
         key = form.get("idempotencyKey") or f"form-{uuid.uuid4()}"
         name, variables = "SignUp", {"shiftId": form["shiftId"], "idempotencyKey": key}
+    elif form.get("teamId"):  # "加入团队" without scripts
+        name, variables = "JoinTeam", {"teamId": form["teamId"]}
     else:
         return Response("Nothing to do", status_code=400, media_type="text/plain")
     data = await run_operation(request, name, variables)

@@ -74,6 +74,7 @@ SCRIPT_STRINGS = {
     "PHONE_TAKEN": _("An account with this phone number already exists."),
     "BAD_CREDENTIALS": _("Wrong phone number or password."),
     "RATE_LIMITED": _("Too many attempts. Please wait a few minutes."),
+    "CODE_REQUIRED": _("Too many wrong passwords for this number: log in with an SMS code."),
     "SCHEDULE_CONFLICT": _("You already have a shift at this time."),
     "BAD_CODE": _("That code is not right. Ask the organizer."),
     "CHECK_IN_CLOSED": _("Check-in opens one hour before the shift and closes when it ends."),

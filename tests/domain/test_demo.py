@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from api.demo.load import generate_load
 from api.demo.neighbourhood import (
@@ -13,12 +13,16 @@ from api.demo.neighbourhood import (
     anchor_saturday,
     load_demo,
 )
+from api.domain.hours import shift_centihours
+from api.domain.signups import SEAT_HOLDING
 from api.infra.passwords import verify_password
 from api.models import (
     Community,
     CommunityLevel,
     Event,
     EventStatus,
+    HoursEntry,
+    HoursMethod,
     Shift,
     Signup,
     SignupStatus,
@@ -53,6 +57,7 @@ async def counts() -> dict[str, int]:
         "event": await Event.all().count(),
         "shift": await Shift.all().count(),
         "signup": await Signup.all().count(),
+        "hours": await HoursEntry.all().count(),
     }
 
 
@@ -67,7 +72,8 @@ async def assert_counters_consistent() -> None:
             tickets.setdefault(shift_id, []).append(ticket)
     for shift in await Shift.all():
         statuses = by_shift.get(shift.id, Counter())
-        assert shift.seats_taken == statuses[SignupStatus.CONFIRMED] <= shift.capacity
+        held = sum(statuses[status] for status in SEAT_HOLDING)
+        assert shift.seats_taken == held <= shift.capacity
         assert shift.waitlist_count == statuses[SignupStatus.WAITLISTED]
         if shift.waitlist_count:
             assert shift.seats_taken == shift.capacity  # a waitlist only behind a full shift
@@ -115,7 +121,7 @@ async def test_demo_accounts_can_log_in(database: str) -> None:
 
 async def test_demo_events_are_upcoming_in_quanzhou_time(database: str) -> None:
     await load_demo(NOW, log=quiet)
-    events = await Event.all()
+    events = await Event.filter(status__not=EventStatus.COMPLETED)
     assert len(events) >= 12
     published = [e for e in events if e.status == EventStatus.PUBLISHED]
     assert len({e.kind for e in published}) >= 6
@@ -132,6 +138,80 @@ async def test_demo_events_are_upcoming_in_quanzhou_time(database: str) -> None:
     haircut = next(e for e in events if e.title == "便民服务点义剪")
     local = haircut.starts_at.astimezone(SHANGHAI)
     assert (local.weekday(), local.hour, local.minute) == (5, 9, 0)  # Saturday 09:00
+    assert haircut.location_name == "尊湖小区便民服务点"
+
+
+async def test_demo_past_events_were_held_with_attendance_and_hours(database: str) -> None:
+    await load_demo(NOW, log=quiet)
+    past = await Event.filter(starts_at__lt=NOW).prefetch_related("team")
+    assert len(past) >= 10
+    assert {e.team.name for e in past} == TEAM_NAMES  # every team has held events
+    today = NOW.astimezone(SHANGHAI).date()
+    for event in past:
+        assert event.status == EventStatus.COMPLETED
+        assert event.ends_at <= NOW and event.starts_at.astimezone(SHANGHAI).date() < today
+        assert NOW - event.starts_at < timedelta(days=15)  # one and two weeks back
+        # The same event, one or two weeks before one of the upcoming ones.
+        assert await Event.filter(
+            team_id=event.team_id, title=event.title, starts_at__gt=NOW
+        ).exists()
+    assert not await Event.filter(status=EventStatus.COMPLETED, starts_at__gt=NOW).exists()
+
+    signups = await Signup.filter(shift__event__status=EventStatus.COMPLETED).prefetch_related(
+        "shift__event"
+    )
+    statuses = Counter(s.status for s in signups)
+    assert set(statuses) == {SignupStatus.ATTENDED, SignupStatus.NO_SHOW}
+    assert statuses[SignupStatus.ATTENDED] >= 40
+    assert 1 <= statuses[SignupStatus.NO_SHOW] <= statuses[SignupStatus.ATTENDED] // 10
+    leaders = dict(
+        await TeamMembership.filter(role=TeamRole.LEADER).values_list("team_id", "volunteer_id")
+    )
+    for signup in signups:
+        entries = await HoursEntry.filter(signup_id=signup.id)
+        assert signup.confirmed_at is not None and signup.confirmed_at < signup.shift.starts_at
+        if signup.status == SignupStatus.NO_SHOW:
+            assert not entries and signup.checked_in_at is None
+            continue
+        assert signup.checked_in_at is not None
+        assert signup.checked_in_at <= signup.shift.starts_at
+        assert sum(e.centihours for e in entries) == shift_centihours(signup.shift)
+        for entry in entries:
+            assert entry.method == HoursMethod.LEADER
+            assert entry.volunteer_id == signup.volunteer_id
+            assert entry.recorded_by_id == leaders[signup.shift.event.team_id]
+    await assert_counters_consistent()
+
+
+async def test_demo_past_events_are_the_same_all_day_long(database: str) -> None:
+    # Early on a Saturday: that day's events are not held yet, and are not created as such
+    # later that day either (22:00 there), so a second run adds nothing.
+    saturday_morning = datetime(2026, 3, 13, 23, 0, tzinfo=UTC)  # 07:00 in Quanzhou
+    await load_demo(saturday_morning, log=quiet)
+    assert not await Event.filter(status=EventStatus.COMPLETED, ends_at__gt=saturday_morning)
+    before = await counts()
+    second = await load_demo(saturday_morning + timedelta(hours=15), log=quiet)
+    assert second.created == 0 and await counts() == before
+
+
+async def test_demo_nobody_is_on_two_shifts_at_once_and_places_read_well(database: str) -> None:
+    await load_demo(NOW, log=quiet)
+    # Sign-ups on a later day too: the one-week-later run adds new events for the same people.
+    await load_demo(NOW + timedelta(days=7), log=quiet)
+    rows = await Signup.filter(status__in=[*SEAT_HOLDING, SignupStatus.WAITLISTED]).values_list(
+        "volunteer_id", "status", "shift__starts_at", "shift__ends_at"
+    )
+    by_volunteer: dict[int, list[tuple[datetime, datetime]]] = {}
+    for volunteer_id, _, starts_at, ends_at in rows:
+        by_volunteer.setdefault(volunteer_id, []).append((starts_at, ends_at))
+    assert len(by_volunteer) >= 25
+    for times in by_volunteer.values():
+        times.sort()
+        for (_, first_end), (second_start, _) in zip(times, times[1:], strict=False):
+            assert first_end <= second_start  # no overlap, whatever the status
+    names = await Event.all().values_list("location_name", flat=True)
+    assert names and not any("小区小区" in name for name in names)
+    assert "玉龙花苑正门门岗" in names
 
 
 async def test_demo_signups_keep_the_counters_consistent(database: str) -> None:

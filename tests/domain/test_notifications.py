@@ -255,8 +255,8 @@ async def test_webhook_gives_up_on_client_errors() -> None:
     assert calls == 1
 
 
-def test_channels_from_environment() -> None:
-    site = {"LINLI_SECRET_KEY": "site"}
+def test_channels_from_environment(tmp_path) -> None:
+    site = {"LINLI_SECRET_KEY": "site", "LINLI_DATA_DIR": str(tmp_path)}
 
     def configured(**env: str) -> list[channels.Channel]:
         return channels.configured_channels(load_settings({**site, **env}))
@@ -269,7 +269,9 @@ def test_channels_from_environment() -> None:
     assert [c.name for c in configured(LINLI_NOTIFY_CHANNELS="log,webhook")] == ["log"]
     webhook = configured(LINLI_WEBHOOK_URL=hook, LINLI_WEBHOOK_RETRIES="2")[1]
     assert isinstance(webhook, channels.WebhookChannel)
-    assert (webhook.url, webhook.secret, webhook.retries) == (hook, "site", 2)
+    assert (webhook.url, webhook.retries) == (hook, 2)
+    # not the site's key: one generated for the webhook alone (tests/http/test_keys.py)
+    assert webhook.secret != "site" and webhook.secret == (tmp_path / "webhook_secret").read_text()
     own = configured(LINLI_WEBHOOK_URL=hook, LINLI_WEBHOOK_SECRET="gw")[1]
     assert isinstance(own, channels.WebhookChannel) and own.secret == "gw"
 

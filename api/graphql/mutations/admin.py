@@ -55,16 +55,22 @@ class UpdateTeamInput:
     community_id: strawberry.ID | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The person by `volunteerId` or by `phone`.")
 class AssignTeamLeaderInput:
     team_id: strawberry.ID
-    volunteer_id: strawberry.ID
+    volunteer_id: strawberry.ID | None = None
+    phone: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The person by `volunteerId` or by `phone`.")
 class SetAdminInput:
-    volunteer_id: strawberry.ID
+    volunteer_id: strawberry.ID | None = None
+    phone: str | None = None
     is_admin: bool
+
+
+def _volunteer(global_id: strawberry.ID | None) -> int | None:
+    return decode_id_of(global_id, "Volunteer", "volunteerId") if global_id is not None else None
 
 
 def _community(global_id: strawberry.ID | None, field: str) -> int | None:
@@ -124,7 +130,8 @@ class AdminMutations:
             lambda: teams.assign_leader(
                 info.context.actor,
                 decode_id_of(input.team_id, "Team", "teamId"),
-                decode_id_of(input.volunteer_id, "Volunteer", "volunteerId"),
+                _volunteer(input.volunteer_id),
+                phone=input.phone,
             ),
         )
 
@@ -134,7 +141,8 @@ class AdminMutations:
             AuthPayload.of,
             lambda: teams.set_admin(
                 info.context.actor,
-                decode_id_of(input.volunteer_id, "Volunteer", "volunteerId"),
+                _volunteer(input.volunteer_id),
                 input.is_admin,
+                phone=input.phone,
             ),
         )
