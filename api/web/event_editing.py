@@ -204,15 +204,16 @@ async def _cancel(request: Request, event_id: str, form: dict[str, str]) -> Any:
 
 async def publish_from_form(
     request: Request, event_id: str, form: dict[str, str]
-) -> dict[str, list[str]]:
-    """The organize page's publish form: this event, or (`scope`) its whole series."""
+) -> tuple[dict[str, list[str]], int]:
+    """The organize page's publish form: this event, or (`scope`) its whole series. Answers
+    the errors by field and how many events were published."""
     scope = form.get("scope", "THIS")
     if scope not in ("THIS", "FOLLOWING", "ALL"):
         scope = "THIS"
     payload = (
         await run_operation(request, "PublishSeries", {"eventId": event_id, "scope": scope})
     )["publishSeries"]
-    return errors_by_field(payload["userErrors"])
+    return errors_by_field(payload["userErrors"]), len(payload["events"])
 
 
 # The page --------------------------------------------------------------------------------

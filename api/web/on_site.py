@@ -28,6 +28,7 @@ DONE_MESSAGES = {
     "walk_in": _("Added and marked as confirmed. Mark attendance below."),
     "all_present": _("Marked as attended: %(n)s."),
     "message": _("Message sent to %(n)s people."),
+    "published": _("Published: %(n)s open for sign-ups."),
     "complete": _("The event is closed. Those not marked are recorded as did not come."),
 }
 

@@ -79,7 +79,13 @@ async def organize_page(request: Request) -> Response:
                 return done
             form_errors = done
         elif action == "publish":
-            form_errors = await event_editing.publish_from_form(request, _event_gid(request), form)
+            form_errors, count = await event_editing.publish_from_form(
+                request, _event_gid(request), form
+            )
+            if not form_errors:
+                return RedirectResponse(
+                    f"{request.url.path}?done=published&n={count}", status_code=303
+                )
         elif action in on_site.ACTIONS:
             form_errors, query = await on_site.handle(request, _event_gid(request), action, form)
             if not form_errors:

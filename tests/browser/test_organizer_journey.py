@@ -88,6 +88,7 @@ def test_a_leader_plans_publishes_and_runs_an_event_on_a_phone(context: Any) -> 
     # 4. The whole series opens for sign-ups.
     page.get_by_role("link", name="返回组织页面").click()
     page.get_by_role("button", name="发布整个系列").click()
+    expect(page.get_by_text("已发布 3 场活动")).to_be_visible()
     expect(page.get_by_role("heading", name="活动现场")).to_be_visible()
     event_id = organize_url.split("/events/")[1].split("/")[0]
     series = graphql(

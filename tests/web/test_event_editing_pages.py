@@ -271,6 +271,7 @@ async def test_publish_the_whole_draft_series_from_the_organize_page(
     assert "发布整个系列" in page.text
     response = await _post(client, _organize(series[0]), [("action", "publish"), ("scope", "ALL")])
     assert response.status_code == 303
+    assert "已发布 3 场活动" in (await client.get(response.headers["location"])).text
     assert [(await Event.get(id=e.id)).status for e in series] == [EventStatus.PUBLISHED] * 3
 
 
