@@ -12,7 +12,10 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
+from api.http.graphql_over_http import GraphQLOverHTTP
 from api.http.response_cache import ResponseCache
+from api.http.security_headers import SecurityHeaders
+from api.http.serving import BodyTimeout
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
@@ -31,7 +34,11 @@ def create_app(database_url: str | None = None) -> Starlette:
             yield
 
     routes = [
-        Route("/graphql", ResponseCache(graphql_app), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            GraphQLOverHTTP(ResponseCache(graphql_app)),
+            methods=["GET", "POST"],
+        ),
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
         *page_routes(),
@@ -41,5 +48,9 @@ def create_app(database_url: str | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         max_body_size=settings.max_body_size,
-        middleware=[Middleware(GZipMiddleware, minimum_size=512)],  # pages and assets, gzipped
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyTimeout),
+            Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
+        ],
     )

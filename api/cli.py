@@ -1,4 +1,4 @@
-"""linli serve | migrate | demo | user create | token create | secrets show | export-schema"""
+"""linli serve | migrate | demo | user create | token create/list/revoke | secrets show | export-schema"""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api.infra import db
+from api.infra import db, files
+from api.settings import get_settings
 
 
 def _progress(event: str, app_label: str, name: str) -> None:
@@ -26,6 +27,7 @@ async def _with_orm(work: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    files.keep_private(get_settings())
     asyncio.run(db.migrate(progress=_progress))
     print("Database is up to date.")
     return 0
@@ -48,6 +50,9 @@ def proxy_options() -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.http.serving import uvicorn_options
+
+    files.keep_private(get_settings())  # and every file this process creates from now on
     asyncio.run(db.migrate(progress=_progress))  # once, before any worker starts
     print(f"Linli on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     uvicorn.run(
@@ -58,6 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=False,
         **proxy_options(),
+        **uvicorn_options(),
     )
     return 0
 
@@ -96,14 +102,63 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    from api.domain import accounts
+    from api.domain import accounts, api_tokens
+    from api.domain.errors import DomainError, ValidationErrors
 
     async def work() -> int:
         volunteer = await accounts.volunteer_with_phone(args.phone)
         if volunteer is None:
             print("error: no account with that phone number", file=sys.stderr)
             return 1
-        print(await accounts.create_api_token(volunteer, args.name))
+        scopes = [api_tokens.ApiScope(s) for s in args.scope] or list(api_tokens.LEGACY_SCOPES)
+        try:
+            secret, row = await api_tokens.create_token_for(
+                volunteer, args.name, scopes, args.expires_days
+            )
+        except (DomainError, ValidationErrors) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(secret)
+        print(f"token {row.id}: {row.scopes}", file=sys.stderr)
+        return 0
+
+    return int(asyncio.run(_with_orm(work)))
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from api.domain import accounts, api_tokens
+    from api.domain.actors import Actor
+
+    async def work() -> int:
+        volunteer = await accounts.volunteer_with_phone(args.phone)
+        if volunteer is None:
+            print("error: no account with that phone number", file=sys.stderr)
+            return 1
+        for row in await api_tokens.tokens_of(Actor(volunteer=volunteer)):
+            expires = row.expires_at.isoformat() if row.expires_at else "never"
+            used = row.last_used_at.isoformat() if row.last_used_at else "never"
+            print(f"{row.id}\t{row.name}\t{row.scopes}\texpires {expires}\tlast used {used}")
+        return 0
+
+    return int(asyncio.run(_with_orm(work)))
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from api.domain import api_tokens
+    from api.domain.actors import Actor
+    from api.domain.errors import DomainError
+
+    async def work() -> int:
+        owner = await api_tokens.owner_of(args.id)
+        if owner is None:
+            print("error: no such token", file=sys.stderr)
+            return 1
+        try:
+            await api_tokens.revoke_token(Actor(volunteer=owner), args.id)
+        except DomainError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"token {args.id} revoked")
         return 0
 
     return int(asyncio.run(_with_orm(work)))
@@ -160,7 +215,21 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate = token_sub.add_parser("create", help="create a bearer token (printed once)")
     tcreate.add_argument("--phone", required=True, help="the account the token acts for")
     tcreate.add_argument("--name", required=True, help="what the token is for")
+    tcreate.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        choices=["READ_PUBLIC", "READ_PERSONAL", "WRITE_SIGNUPS", "WRITE_ORGANIZING", "WEBHOOKS"],
+        help="what the token may do (repeat; default: the four read/write scopes)",
+    )
+    tcreate.add_argument("--expires-days", type=int, default=None, help="1–730; default never")
     tcreate.set_defaults(func=cmd_token_create)
+    tlist = token_sub.add_parser("list", help="an account's tokens that still work")
+    tlist.add_argument("--phone", required=True)
+    tlist.set_defaults(func=cmd_token_list)
+    trevoke = token_sub.add_parser("revoke", help="revoke a token by its number")
+    trevoke.add_argument("id", type=int)
+    trevoke.set_defaults(func=cmd_token_revoke)
 
     secrets = sub.add_parser("secrets", help="secrets shared with outside services")
     secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True)

@@ -32,6 +32,11 @@ DEFAULT_REMINDER_HOURS = (24, 2)
 MAX_REMINDER_HOURS = 24 * 14
 DEFAULT_WEBHOOK_RETRIES = 4
 DEFAULT_WEBHOOK_TIMEOUT = 10.0
+DEFAULT_MAX_QUERY_COST = 25_000
+DEFAULT_HEADER_TIMEOUT = 10.0
+DEFAULT_BODY_TIMEOUT = 30.0
+DEFAULT_KEEP_ALIVE_TIMEOUT = 5
+DEFAULT_MAX_CONNECTIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,16 @@ class Settings:
     late_cancel_hours: int = 24
     close_events_after_hours: int = 6
 
+    # Query cost and sockets ----------------------------------------------------------------
+    #: The most objects one GraphQL operation may be able to return (`api.graphql.cost`).
+    max_query_cost: int = DEFAULT_MAX_QUERY_COST
+    #: `linli serve`: seconds to send a request's headers, then its body; seconds an idle
+    #: keep-alive connection stays open; connections served at once per worker (more: 503).
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    keep_alive_timeout: int = DEFAULT_KEEP_ALIVE_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+
     # Background work ---------------------------------------------------------------------
     scheduler_enabled: bool = True
     scheduler_interval: float = DEFAULT_SCHEDULER_INTERVAL
@@ -84,6 +99,11 @@ class Settings:
     #: default 127.0.0.1: the socket's peer is the client.
     trusted_proxies: str = ""
 
+    # The third-party platform ----------------------------------------------------------------
+    #: ``LINLI_TRUSTED_DOCUMENTS_ONLY``: ``off`` (any document), ``anonymous`` (anonymous
+    #: callers only run the app's own documents or persisted ones), ``all``.
+    trusted_documents_only: str = "off"
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -103,7 +123,7 @@ def _stored_secret_key(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, like the key
     key = secrets.token_urlsafe(48)
     # Several workers may start at once: create exclusively, and read the winner's key.
     try:
@@ -154,6 +174,16 @@ def _notify_channels(env: Mapping[str, str], webhook_url: str) -> frozenset[str]
     return frozenset(n.strip().lower() for n in raw.split(",") if n.strip())
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in allowed:
+        log.warning("%s=%r is not one of %s; using %s", name, raw, ", ".join(allowed), default)
+        return default
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """The settings an environment describes (``os.environ`` when none is given)."""
     env = os.environ if env is None else env
@@ -177,6 +207,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         late_cancel_hours=int(_number(env, "LINLI_LATE_CANCEL_HOURS", 24, 0)),
         close_events_after_hours=int(_number(env, "LINLI_CLOSE_EVENTS_AFTER_HOURS", 6, 0)),
         trusted_proxies=env.get("LINLI_TRUSTED_PROXIES", "").strip(),
+        trusted_documents_only=_choice(
+            env, "LINLI_TRUSTED_DOCUMENTS_ONLY", ("off", "anonymous", "all"), "off"
+        ),
+        max_query_cost=int(_number(env, "LINLI_MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST, 1)),
+        header_timeout=_number(env, "LINLI_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, 0.1),
+        body_timeout=_number(env, "LINLI_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, 0.1),
+        keep_alive_timeout=int(
+            _number(env, "LINLI_KEEP_ALIVE_TIMEOUT", DEFAULT_KEEP_ALIVE_TIMEOUT, 1)
+        ),
+        max_connections=int(_number(env, "LINLI_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 1)),
     )
 
 

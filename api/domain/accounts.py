@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from api.domain import throttle
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.infra.passwords import hash_password, needs_rehash, verify_password
-from api.models import ApiToken, Volunteer
+from api.models import Volunteer
 from api.settings import get_settings
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -164,24 +164,6 @@ async def _rehash_if_outdated(volunteer: Volunteer, password: str) -> None:
         password_hash=fresh
     )
     volunteer.password_hash = fresh
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def create_api_token(volunteer: Volunteer, name: str) -> str:
-    """Creates a bearer token; the plain token is shown once and only its digest is kept."""
-    token = "linli_" + secrets.token_urlsafe(32)
-    await ApiToken.create(volunteer=volunteer, name=name[:100], token_digest=_digest(token))
-    return token
-
-
-async def volunteer_for_token(token: str) -> Volunteer | None:
-    row = await ApiToken.get_or_none(token_digest=_digest(token), revoked_at=None).select_related(
-        "volunteer"
-    )
-    return row.volunteer if row else None
 
 
 async def volunteer_with_phone(phone: str) -> Volunteer | None:

@@ -12,6 +12,8 @@ from api.models import Event, EventStatus, Signup, TeamMembership, TeamRole, Vol
 @dataclass
 class Actor:
     volunteer: Volunteer | None = None
+    #: An API token's scopes (`api_tokens.ApiScope` names); None for a browser session.
+    scopes: frozenset[str] | None = None
     _led_team_ids: set[int] | None = field(default=None, repr=False)
     _visible_volunteers: dict[int, bool] = field(default_factory=dict, repr=False)
 
@@ -65,6 +67,9 @@ class Actor:
         of sign-ups asks for each one's phone)."""
         unknown = {i for i in volunteer_ids if i not in self._visible_volunteers}
         if not unknown:
+            return
+        if self.scopes is not None and "READ_PERSONAL" not in self.scopes:
+            self._visible_volunteers.update((i, False) for i in unknown)
             return
         if self.volunteer is None or self.is_admin:
             self._visible_volunteers.update((i, self.volunteer is not None) for i in unknown)

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from api.domain import hours, throttle
 from api.domain.actors import Actor
-from api.domain.errors import DomainError, ErrorCode, Validator
+from api.domain.errors import DomainError, ErrorCode, InvalidInput, Validator
 from api.infra import clock
 from api.infra.keys import check_in_code_key
 from api.models import Event, HoursMethod, Shift, Signup, SignupStatus
@@ -21,6 +21,9 @@ OPENS_BEFORE_START = timedelta(hours=1)
 WRONG_CODE_LIMIT = 5
 WRONG_CODE_WINDOW = timedelta(minutes=10)
 MAX_HOURS = 24
+# A leader may credit a shift's length plus this (a shift that ran late); more is an admin's.
+HOURS_MARGIN = timedelta(hours=1)
+NOTE_MAX_LENGTH = 200  # `HoursEntry.note`
 
 
 def code_for(shift_id: int, at: datetime) -> str:
@@ -100,13 +103,39 @@ async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
 
 
 async def mark_attendance(
-    actor: Actor, signup_id: int, status: SignupStatus, hours_served: float | None
+    actor: Actor,
+    signup_id: int,
+    status: SignupStatus,
+    hours_served: float | None,
+    note: str | None = None,
 ) -> Signup:
+    """A leader of the event's team (or an admin) records attendance and credits hours.
+
+    * Not before the shift starts, and a leader never on their own sign-up (another leader
+      of the team or an admin does it).
+    * A leader credits at most the shift's length plus `HOURS_MARGIN`; beyond that it is an
+      admin's correction, with a required note (kept in the ledger row).
+    Every change is a new row of the hours ledger; nothing is overwritten."""
     actor.require_volunteer()
     signup = await Signup.get_or_none(id=signup_id).select_related("shift__event")
     if signup is None or not await actor.may_see_event(signup.shift.event):
         raise DomainError(ErrorCode.NOT_FOUND, "No such sign-up.", ["signupId"])
     leader = await actor.require_leader(signup.shift.event.team_id)
+    if signup.volunteer_id == leader.id and not actor.is_admin:
+        raise DomainError(
+            ErrorCode.FORBIDDEN,
+            "You cannot record your own attendance; another leader of the team can.",
+            ["signupId"],
+        )
+    shift = signup.shift
+    if clock.now() < shift.starts_at:
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            "Attendance can be recorded once the shift has started.",
+            ["signupId"],
+        )
+    note = (note or "").strip()
+    allowed = hours.shift_centihours(shift) + round(HOURS_MARGIN.total_seconds() / 36)
     v = Validator()
     v.check(
         status in (SignupStatus.ATTENDED, SignupStatus.NO_SHOW),
@@ -115,8 +144,11 @@ async def mark_attendance(
     )
     if hours_served is not None:
         v.check(
-            0 <= hours_served <= MAX_HOURS, f"Hours must be between 0 and {MAX_HOURS}.", "hours"
+            0 <= hours_served <= max(MAX_HOURS, allowed / 100),
+            f"Hours must be between 0 and {max(MAX_HOURS, allowed / 100):g}.",
+            "hours",
         )
+    v.check(len(note) <= NOTE_MAX_LENGTH, f"At most {NOTE_MAX_LENGTH} characters.", "note")
     v.raise_if_any()
     if signup.status not in (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW):
         raise DomainError(
@@ -125,10 +157,20 @@ async def mark_attendance(
     if status == SignupStatus.NO_SHOW:
         target = 0
     elif hours_served is None:
-        target = hours.shift_centihours(signup.shift)
+        target = hours.shift_centihours(shift)
     else:
         target = round(hours_served * 100)
+    if target > allowed:
+        if not actor.is_admin:
+            raise DomainError(
+                ErrorCode.FORBIDDEN,
+                f"At most {allowed / 100:g} hours for this shift; "
+                "an admin can correct beyond that, with a note.",
+                ["hours"],
+            )
+        if not note:
+            raise InvalidInput("A correction beyond the shift's length needs a note.", ["note"])
     async with in_transaction():
         await Signup.filter(id=signup.id).update(status=status)
-        await hours.credit(signup, target, HoursMethod.LEADER, leader.id)
+        await hours.credit(signup, target, HoursMethod.LEADER, leader.id, note)
     return await Signup.get(id=signup.id)

@@ -176,6 +176,12 @@ async def publish_event(actor: Actor, event_id: int) -> Event:
         return event
     if event.status != EventStatus.DRAFT:
         raise DomainError(ErrorCode.INVALID_STATE, "Only a draft can be published.", ["eventId"])
+    if event.cancel_reason is not None:
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            "This draft was cancelled; it cannot be published.",
+            ["eventId"],
+        )
     if event.ends_at <= clock.now():
         raise DomainError(ErrorCode.INVALID_STATE, "This event is already over.", ["eventId"])
     await Event.filter(id=event.id, status=EventStatus.DRAFT).update(status=EventStatus.PUBLISHED)
@@ -203,11 +209,21 @@ async def cancel_event(actor: Actor, event_id: int, reason: str) -> Event:
 
 async def cancel_in_transaction(event: Event, reason: str) -> None:
     """Cancels the event and its sign-ups and records it (inside the caller's transaction).
-    Cancelled or completed events, also when changed meanwhile, are left as they are."""
+    Cancelled or completed events, also when changed meanwhile, are left as they are.
+
+    A draft that was never published stays a draft, with its `cancel_reason` set: a
+    cancelled draft is as private as any draft (never listed, never in a feed, never found by
+    id outside its team's leaders) and can no longer be published. Only a published event
+    becomes CANCELLED, publicly."""
     now = clock.now()
-    updated = await Event.filter(
-        id=event.id, status__in=[EventStatus.DRAFT, EventStatus.PUBLISHED]
-    ).update(status=EventStatus.CANCELLED, cancel_reason=reason)
+    withdrawn = await Event.filter(id=event.id, status=EventStatus.DRAFT).update(
+        cancel_reason=reason
+    )
+    if withdrawn:
+        return  # a draft has no sign-ups and no one to tell
+    updated = await Event.filter(id=event.id, status=EventStatus.PUBLISHED).update(
+        status=EventStatus.CANCELLED, cancel_reason=reason
+    )
     if not updated:
         return
     shift_ids = await Shift.filter(event_id=event.id).values_list("id", flat=True)

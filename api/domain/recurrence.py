@@ -7,9 +7,13 @@ a series has at most `MAX_OCCURRENCES` events.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from types import FrameType
+from typing import Any
 
 from dateutil import parser as date_parser
 from dateutil.rrule import rrule, rrulestr
@@ -25,6 +29,35 @@ from api.settings import SHANGHAI
 MAX_OCCURRENCES = 100
 RULE_MAX_LENGTH = 500
 FIELD = ("recurrence",)
+# dateutil scans day by day (or week, month, year) until a date matches, up to the year 9999:
+# a rule no date can satisfy (`FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30`) scans ~3 million days.
+# The expansion is stopped after this many Python calls (each scanned period makes one to
+# three; a legitimate 100-event series needs a few hundred).
+MAX_EXPANSION_CALLS = 30_000
+
+
+class _ExpansionTooLong(Exception):
+    pass
+
+
+def _bounded(expansion: Iterable[datetime], count: int) -> list[datetime]:
+    """The first `count` items of `expansion`, or `_ExpansionTooLong` once it has made
+    `MAX_EXPANSION_CALLS` calls (counted by a profile hook, restored afterwards)."""
+    calls = 0
+    previous = sys.getprofile()
+
+    def count_calls(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event == "call":
+            calls += 1
+            if calls > MAX_EXPANSION_CALLS:
+                raise _ExpansionTooLong
+
+    sys.setprofile(count_calls)
+    try:
+        return list(islice(expansion, count))
+    finally:
+        sys.setprofile(previous)
 
 
 def local_wall_clock(moment: datetime) -> datetime:
@@ -87,7 +120,13 @@ def occurrences(rule: str, starts_at: datetime) -> list[datetime]:
         raise InvalidInput(f"Not a valid RRULE: {exc}.", FIELD) from None
     if not isinstance(expansion, rrule):
         raise InvalidInput("The recurrence must be a single RRULE.", FIELD)
-    found = list(islice(expansion, MAX_OCCURRENCES + 1))
+    try:
+        found = _bounded(expansion, MAX_OCCURRENCES + 1)
+    except _ExpansionTooLong:
+        raise InvalidInput(
+            "This rule gives too few dates: check BYMONTH, BYMONTHDAY and the other parts.",
+            FIELD,
+        ) from None
     if not found:
         raise InvalidInput("This rule gives no dates after the event's start.", FIELD)
     if len(found) > MAX_OCCURRENCES:

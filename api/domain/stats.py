@@ -129,6 +129,18 @@ async def community_with_stats(
     return community, await compute(where, since, until)
 
 
+def _utc(moment: datetime) -> datetime:
+    """`moment` in UTC; the ends of the calendar (0001-01-01 in +08:00) stay at the ends."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (
+            datetime.min.replace(tzinfo=UTC)
+            if moment.year == 1
+            else datetime.max.replace(tzinfo=UTC)
+        )
+
+
 async def compute(where: Q, since: datetime | None, until: datetime | None) -> Stats:
     """The figures, aggregated in the database in a constant number of queries: what comes
     back to Python is the held events' kinds and start times, a count per sign-up status, and
@@ -136,9 +148,9 @@ async def compute(where: Q, since: datetime | None, until: datetime | None) -> S
     now = clock.now()
     query = Event.filter(where, status__in=HELD, starts_at__lte=now)
     if since is not None:
-        query = query.filter(starts_at__gte=since.astimezone(UTC))
+        query = query.filter(starts_at__gte=_utc(since))
     if until is not None:
-        query = query.filter(starts_at__lt=until.astimezone(UTC))
+        query = query.filter(starts_at__lt=_utc(until))
     held = await query.values_list("kind", "starts_at")
     stats = Stats(events_held=len(held))
     if not held:

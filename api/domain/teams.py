@@ -11,6 +11,8 @@ from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.models import Community, Team, TeamMembership, TeamRole, Volunteer
 
+MAX_TEAMS_PER_VOLUNTEER = 50  # `Volunteer.teams` is a plain list: its bound keeps queries costed
+
 
 async def create_team(
     actor: Actor,
@@ -48,6 +50,16 @@ async def join_team(actor: Actor, team_id: int) -> Team:
     team = await Team.get_or_none(id=team_id)
     if team is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such team.", ["teamId"])
+    memberships = TeamMembership.filter(volunteer_id=volunteer.id)
+    if (
+        await memberships.count() >= MAX_TEAMS_PER_VOLUNTEER
+        and not await memberships.filter(team_id=team_id).exists()
+    ):
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            f"A volunteer belongs to at most {MAX_TEAMS_PER_VOLUNTEER} teams.",
+            ["teamId"],
+        )
     role = TeamRole.PENDING if team.join_approval else TeamRole.MEMBER
     try:
         await TeamMembership.get_or_create(team=team, volunteer=volunteer, defaults={"role": role})

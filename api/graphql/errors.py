@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import strawberry
 from graphql import GraphQLError
 
 from api.domain.errors import DomainError, ValidationErrors
 from api.http.errors import PublicError
+
+log = logging.getLogger("linli.graphql")
 
 
 @strawberry.type(description="An expected failure: the client switches on `code`.")
@@ -28,3 +32,14 @@ def should_mask(error: GraphQLError) -> bool:
     # graphql-core wraps variable coercion problems in another GraphQLError: they speak
     # about the request too.
     return not isinstance(original, GraphQLError | PublicError | DomainError | ValidationErrors)
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Expected errors (the query's or the input's fault) as one line each; unexpected ones,
+    which the client sees masked, with their traceback."""
+    for error in errors:
+        if should_mask(error):
+            log.error("Unexpected error at %s", error.path, exc_info=error.original_error)
+        else:
+            code = (error.extensions or {}).get("code") or "GRAPHQL_ERROR"
+            log.info("%s: %s", code, error.message)

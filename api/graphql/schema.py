@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from graphql import lexicographic_sort_schema, print_schema
+from graphql import GraphQLError, lexicographic_sort_schema, print_schema
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -15,9 +17,11 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
-from api.graphql.errors import should_mask
+from api.graphql.cost import QueryCostLimiter
+from api.graphql.errors import log_errors, should_mask
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
+from api.graphql.mutations.api_tokens import ApiTokenMutations
 from api.graphql.mutations.attendance import AttendanceMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
@@ -25,6 +29,7 @@ from api.graphql.mutations.planning import PlanningMutations
 from api.graphql.mutations.signups import SignupMutations
 from api.graphql.mutations.team_members import TeamMemberMutations
 from api.graphql.query import Query
+from api.graphql.scopes import TokenScopes
 from api.graphql.types import (
     Community,
     Event,
@@ -48,8 +53,14 @@ Mutation = merge_types(
         AttendanceMutations,
         AdminMutations,
         PlanningMutations,
+        ApiTokenMutations,
     ),
 )
+
+
+class LinliSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        log_errors(errors)
 
 
 def build_schema() -> strawberry.Schema:
@@ -60,7 +71,7 @@ def build_schema() -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
-    return strawberry.Schema(
+    return LinliSchema(
         query=Query,
         mutation=Mutation,
         types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer, Notification],
@@ -69,6 +80,8 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            TokenScopes,
+            QueryCostLimiter,
             lambda: MaskErrors(should_mask_error=should_mask),
         ],
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -16,6 +17,7 @@ from strawberry.types import ExecutionResult
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.http.actor import InvalidBearerToken, actor_for
+from api.http.security_headers import graphiql_policy
 
 
 class LinliGraphQL(GraphQL[Context, None]):
@@ -32,6 +34,16 @@ class LinliGraphQL(GraphQL[Context, None]):
                 return None
             error = {"message": exc.detail, "extensions": {"code": "UNAUTHENTICATED"}}
             return JSONResponse({"errors": [error]}, status_code=401, headers=exc.headers)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        html = self.graphql_ide_html
+        return HTMLResponse(html, headers={"Content-Security-Policy": graphiql_policy(html)})
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:

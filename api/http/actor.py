@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
-from api.domain import accounts
+from api.domain import api_tokens
 from api.domain.actors import Actor
 from api.http.cross_site import is_cross_site
 from api.http.sessions import SESSION_COOKIE, volunteer_id_from
@@ -39,11 +39,10 @@ async def actor_for(request: HTTPConnection, *, unsafe_method: bool = False) -> 
 async def _actor(request: HTTPConnection, unsafe_method: bool) -> Actor:
     scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
     if scheme.lower() == "bearer":
-        bearer = credentials.strip()
-        volunteer = await accounts.volunteer_for_token(bearer) if bearer else None
-        if volunteer is None:
+        found = await api_tokens.bearer(credentials.strip())
+        if found is None:
             raise InvalidBearerToken()
-        return Actor(volunteer=volunteer)
+        return Actor(volunteer=found.volunteer, scopes=found.scopes)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return Actor()

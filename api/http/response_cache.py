@@ -28,10 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.sessions import SESSION_COOKIE
 from api.infra.freshness import catalog_version
+from api.settings import get_settings
 
 MAX_ENTRIES = 512
 MAX_AGE_SECONDS = 5.0
 MAX_CACHED_BODY = 256 * 1024
+# Longer documents are never cached (nor parsed here): the schema's token limit refuses them.
+MAX_CACHED_QUERY = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,10 @@ class Entry:
 
 @lru_cache(maxsize=512)
 def _only_queries(document: str) -> bool:
+    # The token limit applies here too, before anything is parsed in full: a huge document is
+    # refused after `max_tokens` tokens (and then refused again, as cheaply, by the schema).
     try:
-        parsed = parse(document)
+        parsed = parse(document, max_tokens=get_settings().max_tokens)
     except GraphQLError:
         return False
     return all(
@@ -65,14 +70,14 @@ def _request_key(scope: Scope, body: bytes) -> str | None:
     else:
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             return None
         if not isinstance(payload, dict):
             return None
         query = payload.get("query")
         variables = json.dumps(payload.get("variables") or {}, sort_keys=True)
         operation = payload.get("operationName") or ""
-    if not isinstance(query, str) or not _only_queries(query):
+    if not isinstance(query, str) or len(query) > MAX_CACHED_QUERY or not _only_queries(query):
         return None
     return hashlib.sha256(f"{query}\0{variables}\0{operation}".encode()).hexdigest()
 
@@ -96,8 +101,8 @@ class ResponseCache:
         )
         if not anonymous or "text/html" in headers.get("accept", ""):
             return await self.app(scope, receive, send)
-        body = await _read_body(receive) if scope["method"] == "POST" else b""
-        replay = _replaying(body)
+        body = await read_body(receive) if scope["method"] == "POST" else b""
+        replay = replaying(body)
         key = _request_key(scope, body)
         version = await catalog_version() if key else None
         if key is None or version is None:
@@ -148,7 +153,7 @@ class ResponseCache:
         return entry
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
         message = await receive()
@@ -160,7 +165,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replaying(body: bytes) -> Receive:
+def replaying(body: bytes) -> Receive:
     sent = False
 
     async def receive() -> Message:

@@ -12,6 +12,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
+from api.infra import files
 from api.infra.freshness import install_triggers
 from api.settings import get_settings
 
@@ -31,7 +32,7 @@ def tortoise_config(url: str | None = None, *, foreign_keys: bool = True) -> dic
     if url.startswith("sqlite"):
         path = connection["credentials"]["file_path"]
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            files.prepare_sqlite(Path(path))  # 0600 before SQLite makes it (and its WAL) 0644
         connection["engine"] = "api.infra.sqlite_engine"
         connection["credentials"].update(
             journal_mode="WAL",

@@ -36,7 +36,16 @@ class ApiToken(Model):
     volunteer_id: int
     name = fields.CharField(max_length=100)
     token_digest = fields.CharField(max_length=64, unique=True)
+    # What the token may do: ApiScope names, comma-separated. Tokens made before scopes
+    # existed keep the rights they had (everything but webhooks).
+    scopes = fields.CharField(
+        max_length=200,
+        default="READ_PUBLIC",
+        db_default="READ_PUBLIC,READ_PERSONAL,WRITE_SIGNUPS,WRITE_ORGANIZING",
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
 
     class Meta:

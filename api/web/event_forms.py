@@ -26,7 +26,7 @@ from api.settings import SHANGHAI
 from api.web import i18n
 from api.web.exports import path_id
 from api.web.pages import KIND_LABELS
-from api.web.rendering import error_message, render, run_operation
+from api.web.rendering import error_message, parse_day, render, run_operation
 
 DEFAULT_START, DEFAULT_END = "09:00", "11:00"
 DEFAULT_CAPACITY = "10"
@@ -86,12 +86,11 @@ async def url_encoded_form(request: Request) -> list[tuple[str, str]]:
 
 def shanghai_iso(day: str, at: str) -> str | None:
     """`2026-12-05` + `09:00` → `2026-12-05T09:00:00+08:00` (Asia/Shanghai), or None."""
+    chosen = parse_day(day)
+    if chosen is None:
+        return None
     try:
-        moment = datetime.combine(
-            datetime.strptime(day.strip(), "%Y-%m-%d").date(),
-            time.fromisoformat(at.strip()),
-            SHANGHAI,
-        )
+        moment = datetime.combine(chosen, time.fromisoformat(at.strip()), SHANGHAI)
     except ValueError:
         return None
     return moment.isoformat()

@@ -22,6 +22,7 @@ from api.infra import clock
 from api.models import HoursMethod
 from api.settings import SHANGHAI
 from api.web.exports import cell, csv_response, error_response
+from api.web.rendering import parse_day
 
 SUMMARY_HEADER = ["姓名", "手机号", "合计时长", "服务次数"]
 DETAIL_HEADER = [
@@ -51,10 +52,10 @@ class BadQuery(Exception):
 def _day(raw: str | None, default: date) -> date:
     if not raw:
         return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadQuery("日期格式应为 YYYY-MM-DD / Dates are YYYY-MM-DD.") from None
+    day = parse_day(raw)
+    if day is None:  # not a date, or beyond the days a page accepts (no overflow below)
+        raise BadQuery("日期格式应为 YYYY-MM-DD / Dates are YYYY-MM-DD.")
+    return day
 
 
 def _team(raw: str | None) -> int | None:

@@ -4,7 +4,7 @@ plus the feeds and the roster. `organizer_routes()` is what `api/app.py` mounts.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -23,9 +23,10 @@ from api.settings import SHANGHAI, get_settings
 from api.web import charts, event_editing, event_forms, i18n, on_site
 from api.web.admin_console import admin_console_routes
 from api.web.calendar import calendar_routes
+from api.web.developer import developer_routes
 from api.web.exports import csv_response, error_response, not_found, path_id
 from api.web.hours_report import hours_report_routes
-from api.web.rendering import operation, render, run_operation
+from api.web.rendering import operation, parse_day, render, run_operation
 from api.web.roster import roster_routes
 from api.web.team_people import team_people_routes
 
@@ -176,12 +177,8 @@ async def _mark_from_form(request: Request) -> str | None:
 def _period(request: Request) -> tuple[datetime | None, datetime | None]:
     bounds: list[datetime | None] = []
     for name in ("since", "until"):
-        value = request.query_params.get(name, "")
-        try:
-            day = datetime.strptime(value, "%Y-%m-%d") if value else None
-        except ValueError:
-            day = None
-        bounds.append(day.replace(tzinfo=SHANGHAI) if day else None)
+        day = parse_day(request.query_params.get(name, ""))
+        bounds.append(datetime.combine(day, time(), SHANGHAI) if day else None)
     return bounds[0], bounds[1]
 
 
@@ -295,6 +292,7 @@ def organizer_routes() -> list[BaseRoute]:
         *event_forms.event_form_routes(),
         *event_editing.event_editing_routes(),
         *calendar_routes(),
+        *developer_routes(),
         *roster_routes(),
         *hours_report_routes(),
         *team_people_routes(),

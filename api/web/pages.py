@@ -25,7 +25,7 @@ from api.infra import clock
 from api.settings import SHANGHAI
 from api.web import i18n
 from api.web.assets import asset_routes
-from api.web.rendering import error_message, render, run_operation, templates
+from api.web.rendering import error_message, parse_day, render, run_operation, templates
 
 PAGE_SIZE = 20
 MY_SHIFTS_LIMIT = 100
@@ -83,10 +83,10 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
 
 def _day_bounds(day: str) -> tuple[str, str] | None:
-    try:
-        start = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(), SHANGHAI)
-    except ValueError:
+    chosen = parse_day(day)
+    if chosen is None:
         return None
+    start = datetime.combine(chosen, time(), SHANGHAI)
     return start.isoformat(), (start + timedelta(days=1)).isoformat()
 
 

@@ -8,7 +8,7 @@ date/number filters (`|datetime`, `|date`, `|time`, `|number`, Asia/Shanghai).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -104,6 +104,21 @@ def script_operations() -> dict[str, str]:
 
 def script_strings() -> dict[str, str]:
     return {key: i18n.gettext(message) for key, message in SCRIPT_STRINGS.items()}
+
+
+# Days a page accepts in its URL or forms: beyond them, conversions overflow (9999-12-31 + 1 day)
+# or meet Shanghai's pre-1901 local mean time (+08:05:43), which no DateTime carries.
+FIRST_DAY = date(1950, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def parse_day(text: str) -> date | None:
+    """`2026-12-05` → that date; anything else, or a day outside FIRST_DAY..LAST_DAY → None."""
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
 def error_message(code: str, fallback: str) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -61,6 +62,26 @@ def _linli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "api"]
 
 
+SERVER_DATABASE: list[Path] = []  # the SQLite file of the session's server
+
+
+def start_shift_now(shift_gid: str) -> None:
+    """Moves a shift (and its event) to have started ten minutes ago, as if time had passed:
+    attendance is recorded only once a shift has started, and sign-ups close then."""
+    from datetime import UTC, datetime, timedelta
+
+    from api.http.ids import decode_id
+
+    _, shift_id = decode_id(shift_gid)
+    started = (datetime.now(UTC) - timedelta(minutes=10)).replace(microsecond=0).isoformat(" ")
+    with sqlite3.connect(SERVER_DATABASE[-1]) as db:
+        db.execute("UPDATE shift SET starts_at = ? WHERE id = ?", (started, shift_id))
+        db.execute(
+            "UPDATE event SET starts_at = ? WHERE id = (SELECT event_id FROM shift WHERE id = ?)",
+            (started, shift_id),
+        )
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a `linli serve` with the demo data."""
@@ -73,6 +94,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     port = _free_port()
     env["LINLI_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    SERVER_DATABASE.append(folder / "linli.sqlite3")
     subprocess.run([*_linli(), "demo"], cwd=folder, env=env, check=True, capture_output=True)
     log = (folder / "serve.log").open("wb")
     process = subprocess.Popen(
@@ -129,8 +151,10 @@ def browser(playwright_instance: Any) -> Iterator[Any]:
 @pytest.fixture
 def context(browser: Any, playwright_instance: Any, server: str) -> Iterator[Any]:
     context = browser.new_context(**phone(playwright_instance), base_url=server)
+    violations = watch_csp(context)
     yield context
     context.close()
+    assert not violations, violations
 
 
 @pytest.fixture
@@ -142,8 +166,10 @@ def persistent_context(playwright_instance: Any, server: str, tmp_path: Path) ->
         base_url=server,
         **phone(playwright_instance),
     )
+    violations = watch_csp(context)
     yield context
     context.close()
+    assert not violations, violations
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
 
 
@@ -190,4 +216,25 @@ def open_shift(context: Any, *, full: bool = False) -> dict[str, Any]:
 
 
 def wait_for_service_worker(page: Any) -> None:
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    # Polled from here: `wait_for_function` evaluates its predicate with `new Function`
+    # inside the page, which the pages' Content-Security-Policy (no 'unsafe-eval') refuses.
+    deadline = time.monotonic() + 15
+    while not page.evaluate("navigator.serviceWorker.controller !== null"):
+        assert time.monotonic() < deadline, "no service worker took control of the page"
+        page.wait_for_timeout(100)
+
+
+def watch_csp(context: Any) -> list[str]:
+    """Collects the Content-Security-Policy violations the context's pages report."""
+    violations: list[str] = []
+
+    def watch(page: Any) -> None:
+        page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+
+    context.on("page", watch)
+    for page in context.pages:
+        watch(page)
+    return violations

@@ -8,7 +8,13 @@ from typing import Any
 from playwright.sync_api import expect
 
 from api.demo.neighbourhood import ADMIN_PASSWORD, ADMIN_PHONE
-from tests.browser.conftest import graphql, open_shift, register, wait_for_service_worker
+from tests.browser.conftest import (
+    graphql,
+    open_shift,
+    register,
+    start_shift_now,
+    wait_for_service_worker,
+)
 
 SIGN_UP = (
     'mutation($s: ID!) { signUp(input: {shiftId: $s, idempotencyKey: "organizer-offline"}) '
@@ -26,6 +32,7 @@ def test_an_attendance_mark_made_offline_is_replayed_and_described(context: Any)
     shift = open_shift(context)
     signup = graphql(context, SIGN_UP, {"s": shift["id"]})["signUp"]["signup"]
     assert signup["status"] == "CONFIRMED"
+    start_shift_now(shift["id"])  # attendance is recorded once the shift has started
     assert graphql(context, LOG_IN, {"p": ADMIN_PHONE, "w": ADMIN_PASSWORD})["logIn"] == {
         "userErrors": []
     }

@@ -1,6 +1,6 @@
 """Accounts: register, log in (throttled), log out, cookies, tokens, cross-site protection."""
 
-from api.domain import accounts
+from api.domain import api_tokens
 from api.http.sessions import SESSION_COOKIE
 from api.models import Volunteer
 from tests import factories
@@ -90,7 +90,11 @@ async def test_unknown_phone_is_bad_credentials(client, database):
 async def test_bearer_token_acts_for_its_volunteer(client, database):
     gql = GraphQLClient(client)
     volunteer = await factories.volunteer("接口用户")
-    token = await accounts.create_api_token(volunteer, "district dashboard")
+    token = (
+        await api_tokens.create_token_for(
+            volunteer, "district dashboard", list(api_tokens.LEGACY_SCOPES), None
+        )
+    )[0]
     seen = await gql(VIEWER, Authorization=f"Bearer {token}")
     assert seen["data"]["viewer"]["displayName"] == "接口用户"
     # an unknown token is refused (401), not anonymous: tests/http/test_bearer_tokens.py

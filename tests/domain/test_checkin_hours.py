@@ -109,6 +109,7 @@ async def test_check_in_without_signup_is_refused(client, database):
 async def test_leader_marks_attendance_and_corrections_are_ledger_rows(client, database):
     gql = GraphQLClient(client)
     leader, volunteer, shift, signup = await _setup(hours=3)
+    clock.set_clock(lambda: shift.ends_at)
     gid = encode_id("Signup", signup.id)
     factories.log_in_as(client, volunteer)
     refused = await gql.ok(MARK, {"id": gid, "status": "ATTENDED"})

@@ -77,6 +77,10 @@ async def test_monthly_until_in_utc(database: str) -> None:
         "FREQ=SOMETIMES;COUNT=2",
         "DTSTART=20300101;FREQ=DAILY;COUNT=2",
         "",
+        # No date satisfies these: the expansion stops at its iteration bound, not in 9999.
+        "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30;COUNT=1",
+        "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31;UNTIL=20330101",
+        "FREQ=DAILY;BYSETPOS=2;COUNT=1",
     ],
 )
 async def test_refuses_unbounded_or_too_long_rules(database: str, rule: str) -> None:

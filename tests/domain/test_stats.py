@@ -48,11 +48,11 @@ async def _season():
     sa2 = await signups.sign_up(Actor(volunteer=a), clinic_shift.id, "4")
     await signups.sign_up(Actor(volunteer=b), off_shift.id, "5")
     await events.cancel_event(boss, called_off.id, "台风")
+    later = factories.soon(20)
+    clock.set_clock(lambda: later)  # attendance is recorded once the shifts have started
     await mark_attendance(boss, sa.id, SignupStatus.ATTENDED, None)  # 2 hours by default
     await mark_attendance(boss, sb.id, SignupStatus.NO_SHOW, None)
     await mark_attendance(boss, sa2.id, SignupStatus.ATTENDED, 1.5)
-    later = factories.soon(20)
-    clock.set_clock(lambda: later)
     return leader, team, district, elsewhere, (haircut, clinic), people
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from api.domain import notifications
 from api.http.ids import encode_id
+from api.infra import clock
 from api.models import Event, Notification, NotificationKind, Shift, Signup, SignupStatus
 from api.settings import SHANGHAI
 from tests import factories
@@ -189,6 +190,7 @@ async def test_organize_page_shows_code_qr_and_marks_attendance(client) -> None:
     assert f"{code[:3]} {code[3:]}" in page.text
     assert "<svg" in page.text and "甲" in page.text and v.phone in page.text
     signup = await Signup.get(volunteer_id=v.id)
+    clock.set_clock(lambda: shift.starts_at + timedelta(minutes=5))  # attendance once started
     response = await client.post(
         path, data={"signupId": encode_id("Signup", signup.id), "status": "NO_SHOW"}
     )

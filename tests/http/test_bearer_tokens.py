@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.domain import accounts
+from api.domain import api_tokens
 from api.infra import clock
 from api.models import ApiToken
 from tests import factories
@@ -21,7 +21,11 @@ def _refused(response) -> None:
 
 async def _revoked_token() -> str:
     volunteer = await factories.volunteer("接口用户")
-    token = await accounts.create_api_token(volunteer, "old dashboard")
+    token = (
+        await api_tokens.create_token_for(
+            volunteer, "old dashboard", list(api_tokens.LEGACY_SCOPES), None
+        )
+    )[0]
     await ApiToken.filter(volunteer_id=volunteer.id).update(revoked_at=clock.now())
     return token
 
@@ -40,7 +44,11 @@ async def test_a_token_that_acts_for_no_one_answers_401(client, database, kind):
 
 async def test_a_good_token_still_works_and_other_schemes_are_not_bearer(client, database):
     volunteer = await factories.volunteer("接口用户")
-    token = await accounts.create_api_token(volunteer, "district dashboard")
+    token = (
+        await api_tokens.create_token_for(
+            volunteer, "district dashboard", list(api_tokens.LEGACY_SCOPES), None
+        )
+    )[0]
     good = {"Authorization": f"Bearer {token}"}
     answer = await client.post("/graphql", json={"query": VIEWER}, headers=good)
     assert answer.status_code == 200

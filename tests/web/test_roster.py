@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 
 from api.domain import checkin, signups
 from api.domain.actors import Actor
 from api.http.ids import encode_id
+from api.infra import clock
 from api.models import SignupStatus
 from tests import factories
 
@@ -22,6 +24,7 @@ async def _event_with_people():
     came, waiting = await factories.volunteer("=张三"), await factories.volunteer("李四")
     first = await signups.sign_up(Actor(volunteer=came), shift.id, "a")
     await signups.sign_up(Actor(volunteer=waiting), shift.id, "b")
+    clock.set_clock(lambda: shift.starts_at + timedelta(minutes=30))  # attendance once started
     await checkin.mark_attendance(Actor(volunteer=leader), first.id, SignupStatus.ATTENDED, 1.5)
     return leader, team, event, came, waiting
 

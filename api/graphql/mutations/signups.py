@@ -37,6 +37,11 @@ class MarkAttendanceInput:
     hours: float | None = strawberry.field(
         default=None, description="Defaults to the shift's length (ATTENDED) or 0 (NO_SHOW)."
     )
+    note: str | None = strawberry.field(
+        default=None,
+        description="Why (kept in the hours ledger); required for an admin's correction "
+        "beyond the shift's length plus one hour.",
+    )
 
 
 @strawberry.type
@@ -84,5 +89,6 @@ class SignupMutations:
                 decode_id_of(input.signup_id, "Signup", "signupId"),
                 models.SignupStatus(input.status),
                 input.hours,
+                input.note,
             ),
         )

@@ -7,9 +7,10 @@ import strawberry
 from strawberry import Parent
 
 from api import models
-from api.domain import calendar_feed, closing, notifications, signups, teams, visibility
+from api.domain import api_tokens, calendar_feed, closing, notifications, signups, teams, visibility
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, empty_connection, paginate
+from api.graphql.types.api_token import ApiToken
 from api.graphql.types.enums import SignupStatus
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.notification import notifications_of
@@ -52,6 +53,16 @@ class Volunteer(Node):
     ) -> int | None:
         found = await closing.reliability(info.context.actor, root.id)
         return found.late_cancellations if found else None
+
+    @strawberry.field(
+        description="Your API tokens that still work, newest first (only on your own account).",
+        graphql_type=list[ApiToken],
+    )
+    async def api_tokens(self, root: Parent[models.Volunteer], info: Info) -> list[models.ApiToken]:
+        actor = info.context.actor
+        if actor.id != root.id or actor.scopes is not None:
+            return []
+        return await api_tokens.tokens_of(actor)
 
     @strawberry.field(description="Total service hours: the sum of the hours ledger.")
     async def hours_total(self, root: Parent[models.Volunteer], info: Info) -> float:
