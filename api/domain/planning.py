@@ -3,8 +3,9 @@ adding a shift, removing one.
 
 - `publish_series` opens the drafts of the scope for sign-ups at once: THIS (the event),
   FOLLOWING (it and the later events of its series) or ALL (every event of its series).
-  Drafts that are already over stay drafts; published events are left as they are; cancelled
-  or completed ones are never touched. It answers the events now published.
+  Drafts that are already over stay drafts, and so do cancelled drafts (a draft cancelled
+  keeps its status with a `cancel_reason`); published, cancelled or completed events are never
+  touched. It answers the events now published.
 - `add_shift` adds a role to a draft or published event; it must lie within the event's times,
   and an event has at most `events.MAX_SHIFTS` shifts.
 - `remove_shift` deletes a shift of a draft or published event. Its active sign-ups
@@ -49,14 +50,16 @@ async def publish_series(actor: Actor, event_id: int, scope: PublishScope) -> li
     if scope == PublishScope.FOLLOWING:
         query = query.filter(starts_at__gte=event.starts_at)
     drafts = (
-        await query.filter(status=EventStatus.DRAFT, ends_at__gt=clock.now())
+        await query.filter(
+            status=EventStatus.DRAFT, cancel_reason__isnull=True, ends_at__gt=clock.now()
+        )
         .order_by("starts_at", "id")
         .values_list("id", flat=True)
     )
     ids = [int(str(i)) for i in drafts]
     if ids:
         # Only drafts: one cancelled meanwhile stays cancelled.
-        await Event.filter(id__in=ids, status=EventStatus.DRAFT).update(
+        await Event.filter(id__in=ids, status=EventStatus.DRAFT, cancel_reason__isnull=True).update(
             status=EventStatus.PUBLISHED
         )
     return await Event.filter(id__in=ids, status=EventStatus.PUBLISHED).order_by("starts_at", "id")
@@ -64,7 +67,7 @@ async def publish_series(actor: Actor, event_id: int, scope: PublishScope) -> li
 
 async def _editable_event(actor: Actor, event_id: int, field: str) -> Event:
     event = await events.get_event_for_organizer(actor, event_id)
-    if event.status not in EDITABLE:
+    if event.status not in EDITABLE or event.cancel_reason is not None:
         raise DomainError(
             ErrorCode.INVALID_STATE, "A cancelled or completed event cannot be edited.", [field]
         )

@@ -300,7 +300,7 @@ async def edit_event_page(request: Request) -> Response:
             "reason": reason,
             "errors": errors,
             "failed": failed,
-            "editable": event["status"] in ("DRAFT", "PUBLISHED"),
+            "editable": event["status"] in ("DRAFT", "PUBLISHED") and not event["cancelReason"],
             "done": i18n.gettext(DONE_MESSAGES[done_key]) if done_key in DONE_MESSAGES else None,
         },
         status_code=400 if errors else 200,

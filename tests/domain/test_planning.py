@@ -168,6 +168,7 @@ async def test_the_last_shift_and_recorded_attendance_stay(database):
     signup = await signups.sign_up(Actor(volunteer=came), first.id, "k")
     from api.domain import checkin
 
+    clock.set_clock(lambda: first.starts_at + timedelta(minutes=5))  # attendance once started
     await checkin.mark_attendance(actor, signup.id, SignupStatus.ATTENDED, 2)
     with pytest.raises(DomainError) as recorded:
         await planning.remove_shift(actor, first.id)
@@ -178,3 +179,19 @@ async def test_the_last_shift_and_recorded_attendance_stay(database):
     with pytest.raises(DomainError) as closed:
         await planning.remove_shift(actor, _second.id)
     assert closed.value.code == "INVALID_STATE"
+
+
+async def test_a_cancelled_draft_is_not_published_with_its_series(database):
+    from api.domain import scheduling
+
+    leader, team = await _leader_team()
+    series = await _draft_series(leader, team)
+    actor = Actor(volunteer=leader)
+    await scheduling.cancel_following(actor, series[2].id, "场地维修")
+    published = await planning.publish_series(actor, series[0].id, PublishScope.ALL)
+    assert [e.id for e in published] == [series[0].id, series[1].id]
+    later = [await Event.get(id=e.id) for e in series[2:]]
+    assert [(e.status, e.cancel_reason) for e in later] == [(EventStatus.DRAFT, "场地维修")] * 2
+    with pytest.raises(DomainError) as refused:
+        await planning.add_shift(actor, series[3].id, "x", later[1].starts_at, later[1].ends_at, 1)
+    assert refused.value.code == "INVALID_STATE"

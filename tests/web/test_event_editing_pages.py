@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.domain import recurrence, signups
+from api.domain import planning, recurrence, signups
 from api.domain.actors import Actor
 from api.domain.events import EventDraft, ShiftDraft
+from api.domain.planning import PublishScope
 from api.http.ids import encode_id
 from api.infra import clock
 from api.models import (
@@ -241,6 +242,7 @@ async def test_cancel_this_or_all_following(client: httpx.AsyncClient) -> None:
     leader = await factories.volunteer("队长")
     team = await factories.team(leaders=(leader,))
     series = await _draft_series(leader, team)
+    await planning.publish_series(Actor(volunteer=leader), series[0].id, PublishScope.ALL)
     log_in_as(client, leader)
     page = await client.get(_edit(series[1]))
     assert "本场及以后各场" in page.text
@@ -251,7 +253,7 @@ async def test_cancel_this_or_all_following(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 303 and response.headers["location"] == _organize(series[1])
     statuses = [(await Event.get(id=e.id)).status for e in series]
-    assert statuses == [EventStatus.DRAFT, EventStatus.CANCELLED, EventStatus.CANCELLED]
+    assert statuses == [EventStatus.PUBLISHED, EventStatus.CANCELLED, EventStatus.CANCELLED]
     one = await _post(client, _edit(series[0]), [("action", "cancel"), ("reason", "下雨")])
     assert one.status_code == 303
     first = await Event.get(id=series[0].id)
