@@ -19,6 +19,7 @@ from api.http.serving import BodyTimeout
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
+from api.web.certificates import certificate_routes
 from api.web.health import healthz
 from api.web.organizer import organizer_routes
 from api.web.pages import page_routes
@@ -43,6 +44,7 @@ def create_app(database_url: str | None = None) -> Starlette:
         Route("/healthz", healthz),
         *page_routes(),
         *organizer_routes(),
+        *certificate_routes(),
     ]
     return Starlette(
         routes=routes,

@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LINLI_SECRET_KEY", "bench-secret-key-not-for-production")
 
-from tests.serverproc import LinliServer, free_port  # noqa: E402
+from tests.support.databases import load_demo, sqlite_url  # noqa: E402
+from tests.support.server import AppServer, LinliServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TARGET = 0.50
@@ -51,54 +51,16 @@ QUERY = """query NextEvents {
 }"""
 
 
-def load_database(path: Path, volunteers: int, events: int) -> float:
-    env = dict(os.environ, LINLI_DATABASE_URL=f"sqlite://{path}", LINLI_DATA_DIR=str(path.parent))
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "api", "demo"]
-    if volunteers or events:
-        command += ["--volunteers", str(volunteers), "--events", str(events)]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
-
-
-class ReferenceServer:
+def reference_server(database: Path, log_path: Path) -> AppServer:
     """bench/reference_app.py under uvicorn, one worker, on a free port."""
-
-    def __init__(self, database: Path, log_path: Path) -> None:
-        self.database = database
-        self.log_path = log_path
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ReferenceServer:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench")]
-            + ["reference_app:app", "--port", str(self.port), "--workers", "1"]
-            + ["--log-level", "warning", "--no-access-log"],
-            env=dict(os.environ, REFERENCE_DATABASE=str(self.database)),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.base_url + "/events", timeout=1).raise_for_status()
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("reference app did not start: " + self.log_path.read_text())
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
+    return AppServer(
+        "reference_app:app",
+        log_path,
+        app_dir=ROOT / "bench",
+        health_path="/events",
+        env={"REFERENCE_DATABASE": str(database)},
+        strict=False,
+    )
 
 
 def wrk(
@@ -188,7 +150,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="linli-bench-") as tmp:
         work = Path(tmp)
         database = work / "linli.sqlite3"
-        load_seconds = load_database(database, args.volunteers, args.events)
+        load_seconds = load_demo(database, volunteers=args.volunteers, events=args.events)
         post_body = json.dumps({"query": QUERY})
         post_script = lua_post(work / "post.lua", post_body)
         fresh_script = lua_post(work / "fresh.lua", post_body, fresh=True)
@@ -203,8 +165,8 @@ def main() -> int:
             print(f"{name:>16}: {runs[name]['requests_per_second']:>9.1f} req/s", flush=True)
 
         with (
-            ReferenceServer(database, work / "reference.log") as reference,
-            LinliServer(f"sqlite://{database}", 1, work / "linli.log") as linli,
+            reference_server(database, work / "reference.log") as reference,
+            LinliServer(sqlite_url(database), 1, work / "linli.log", strict=False) as linli,
         ):
             ref, post, get = same_answer(
                 ("GET", reference.base_url + "/events", None),

@@ -38,9 +38,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("LINLI_SECRET_KEY", "bench-secret-key-not-for-production")
 
-from api_throughput import load_database, lua_string, write_results, wrk  # noqa: E402
+from api_throughput import lua_string, write_results, wrk  # noqa: E402
 
-from tests.serverproc import LinliServer, cookie_for  # noqa: E402
+from tests.support.client import cookie_for  # noqa: E402
+from tests.support.databases import load_demo, sqlite_url  # noqa: E402
+from tests.support.server import LinliServer  # noqa: E402
 
 TARGET_P99_MS = 50.0
 OPERATIONS = ROOT / "schema" / "operations"
@@ -128,7 +130,7 @@ def main() -> int:
         work = Path(tmp)
         database = work / "linli.sqlite3"
         print(f"loading {args.volunteers} volunteers and {args.events} events …", flush=True)
-        load_seconds = load_database(database, args.volunteers, args.events)
+        load_seconds = load_demo(database, volunteers=args.volunteers, events=args.events)
         rows = counts(database)
         print(f"loaded in {load_seconds:.0f} s: {rows}", flush=True)
         cookies = [cookie_for(v)["Cookie"] for v in busiest_volunteers(database, ROTATED)]
@@ -143,7 +145,8 @@ def main() -> int:
             "my shifts": lua_script(work / "mine.lua", mine_body, json_headers, cookies),
         }
         runs: dict[str, dict[str, Any]] = {}
-        with LinliServer(f"sqlite://{database}", args.workers, work / "linli.log") as linli:
+        server = LinliServer(sqlite_url(database), args.workers, work / "linli.log", strict=False)
+        with server as linli:
             url = linli.base_url + "/graphql"
             check_answers(url, events_body, mine_body, cookies[0])
             for name, script in scripts.items():

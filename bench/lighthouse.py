@@ -15,12 +15,10 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,10 +26,15 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.databases import load_demo, sqlite_url  # noqa: E402
+from tests.support.server import LinliServer  # noqa: E402
+
 NODE_DIR = HERE / "lighthouse"
 RESULTS = HERE / "results"
-CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update"
+CHROME_FLAGS = " ".join(["--headless=new", *CHROMIUM_ARGS])
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 METRICS = (
     "first-contentful-paint",
@@ -51,38 +54,11 @@ def lighthouse_bin() -> Path:
     return binary
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    linli = Path(sys.executable).with_name("linli")
-    port = free_port()
-    env = {
-        **os.environ,
-        "LINLI_DATABASE_URL": f"sqlite://{folder / 'linli.sqlite3'}",
-        "LINLI_DATA_DIR": str(folder / "data"),
-        "LINLI_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    subprocess.run([str(linli), "demo"], cwd=folder, env=env, check=True, capture_output=True)
-    process = subprocess.Popen(
-        [str(linli), "serve", "--port", str(port)],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                return process, base
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("linli serve did not start")
+def demo_server(folder: Path) -> LinliServer:
+    """`linli serve` on a fresh SQLite file loaded with `linli demo` (scheduler on)."""
+    database = folder / "linli.sqlite3"
+    load_demo(database)
+    return LinliServer(sqlite_url(database), 1, folder / "serve.log", scheduler=True, strict=False)
 
 
 def first_event(base: str) -> str:
@@ -107,7 +83,7 @@ def run_once(binary: Path, url: str, out: Path) -> dict[str, Any]:
             "--quiet",
         ],
         check=True,
-        env={**os.environ, "CHROME_PATH": CHROME},
+        env={**os.environ, "CHROME_PATH": CHROMIUM},
     )
     report = json.loads(out.read_text())
     scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
@@ -145,21 +121,23 @@ def main() -> int:
     args = parser.parse_args()
     binary = lighthouse_bin()
     folder = Path(tempfile.mkdtemp(prefix="linli-lighthouse-"))
-    process, base = start_server(folder)
     pages: dict[str, Any] = {}
     version = chrome = ""
     try:
-        event = first_event(base)
-        for name, path in (("start page /", "/"), ("event page /events/{id}", f"/events/{event}")):
-            runs = []
-            for i in range(args.runs):
-                result = run_once(binary, base + path, folder / f"report-{len(pages)}-{i}.json")
-                version, chrome = result["version"], result["chrome"]
-                runs.append(result)
-            pages[name] = median_of(runs)
+        with demo_server(folder) as server:
+            event = first_event(server.base_url)
+            for name, path in (
+                ("start page /", "/"),
+                ("event page /events/{id}", f"/events/{event}"),
+            ):
+                runs = []
+                for i in range(args.runs):
+                    out = folder / f"report-{len(pages)}-{i}.json"
+                    result = run_once(binary, server.base_url + path, out)
+                    version, chrome = result["version"], result["chrome"]
+                    runs.append(result)
+                pages[name] = median_of(runs)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
     summary = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -6,6 +6,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 fc-list 2>/dev/null | grep -qi "cjk" || need+=(fonts-noto-cjk)
+# Certificates: pdftotext/pdffonts/pdftoppm read the PDF, zbarimg decodes its QR code.
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != "0" ]; then
   echo "Missing system packages: ${need[*]} (install them with apt-get as root)" >&2

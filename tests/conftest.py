@@ -4,6 +4,11 @@
 * PostgreSQL: a throwaway cluster (Debian's packages, loopback port) is started once per
   session, migrated once; tables are emptied between tests. When `CI` is set, PostgreSQL is
   mandatory: a missing server fails the run instead of skipping.
+
+Fixtures: `database` (a migrated, empty database with the ORM open, on each backend), `client`
+(HTTP to the ASGI app), `gql` (GraphQL through `client`), `fake_clock` (time the test moves),
+`recorder` (the only notification channel, recording), `postgres_server`. The harness itself
+lives in `tests/support/`.
 """
 
 from __future__ import annotations
@@ -13,23 +18,22 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from tortoise import Tortoise
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import connections
 
-from api.infra import clock, db
-from tests import pgcluster
+from api.infra import clock
+from tests.support import pgcluster
+from tests.support.client import GraphQLClient
+from tests.support.databases import BACKENDS, migrate, orm, truncate_all
+from tests.support.fakes import FakeClock, Recorder
+
+__all__ = ["BACKENDS", "PG_DIR", "ROOT", "GraphQLClient"]  # imported by test modules
 
 ROOT = Path(__file__).resolve().parent.parent
 # One cluster per test session: parallel sessions must not stop each other's server.
 PG_DIR = ROOT / ".pgtest" / str(os.getpid())
-BACKENDS = ["sqlite", "postgres"]
-if os.environ.get("LINLI_TEST_BACKENDS"):
-    BACKENDS = os.environ["LINLI_TEST_BACKENDS"].split(",")
 
 os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("LINLI_DATA_DIR", str(ROOT / "data" / "test"))
@@ -71,23 +75,15 @@ async def postgres_template(postgres_server: str | None) -> str | None:
         if not os.environ.get("LINLI_TEST_POSTGRES_URL")
         else postgres_server
     )
-    await db.migrate(url)
+    await migrate(url)
     return url
 
 
 @pytest.fixture(scope="session")
 async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "linli.sqlite3"
-    await db.migrate(f"sqlite://{path}")
+    await migrate(f"sqlite://{path}")
     return path
-
-
-async def _truncate_all() -> None:
-    conn = connections.get("default")
-    tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]
-    await conn.execute_script(
-        "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -99,29 +95,26 @@ async def database(
 ) -> AsyncIterator[str]:
     """A migrated, empty database with the ORM open; yields its URL."""
     backend = request.param
-    # Tortoise caches INSERT statements per connection name: both backends use "default".
-    EXECUTOR_CACHE.clear()
     if backend == "postgres":
         if request.node.get_closest_marker("sqlite_only"):
             pytest.skip("SQLite-specific behaviour")
         url = postgres_template
         if url is None:
             pytest.skip("PostgreSQL not installed (mandatory under CI)")
-        await db.init_orm(url)
-        await _truncate_all()
-        await connections.get("default").execute_script(
-            "INSERT INTO catalog_version (id, n) VALUES (1, 0)"
-        )
     else:
         path = tmp_path / "linli.sqlite3"
         shutil.copy(sqlite_template, path)
         url = f"sqlite://{path}"
-        await db.init_orm(url)
-    try:
-        yield url
-    finally:
-        clock.set_clock(None)
-        await db.close_orm()
+    async with orm(url):
+        if backend == "postgres":
+            await truncate_all()
+            await connections.get("default").execute_script(
+                "INSERT INTO catalog_version (id, n) VALUES (1, 0)"
+            )
+        try:
+            yield url
+        finally:
+            clock.set_clock(None)
 
 
 @pytest.fixture
@@ -135,23 +128,23 @@ async def client(database: str) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-class GraphQLClient:
-    """Posts operations as a browser (cookies kept) or as an API client."""
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    """GraphQL through `client` (its cookies: log in with `factories.log_in_as(client, who)`)."""
+    return GraphQLClient(client)
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self.http = http
 
-    async def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, **headers: str
-    ) -> dict[str, Any]:
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        body = response.json()
-        return body
+@pytest.fixture
+def fake_clock() -> Iterator[FakeClock]:
+    """`api.infra.clock` frozen at the real time now; the test moves it (`at`, `advance`)."""
+    fake = FakeClock()
+    yield fake
+    fake.restore()
 
-    async def ok(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = await self(query, variables)
-        assert "errors" not in body, body["errors"]
-        return body["data"]
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """The only outbound notification channel during the test; `recorder.sent` lists messages."""
+    channel = Recorder().install()
+    yield channel
+    channel.restore()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.domain import certificates
 from api.domain.actors import Actor
-from api.models import Event, Notification, Shift, Signup, Volunteer
+from api.models import Certificate, Event, Notification, Shift, Signup, Volunteer
 
 
 async def may_see(actor: Actor, obj: Any) -> bool:
@@ -23,6 +24,8 @@ async def may_see(actor: Actor, obj: Any) -> bool:
         return await actor.may_see_personal_data_of(obj.id)
     if isinstance(obj, Notification):
         return actor.id is not None and actor.id == obj.volunteer_id
+    if isinstance(obj, Certificate):
+        return await certificates.may_see(actor, obj)
     return True  # communities, teams, series: public
 
 

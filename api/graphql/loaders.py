@@ -12,6 +12,7 @@ from tortoise.models import Model
 from api.domain import signups
 from api.domain.waitlist import waitlist_positions
 from api.models import (
+    Certificate,
     Community,
     Event,
     EventSeries,
@@ -120,6 +121,7 @@ class Loaders:
         self.series = DataLoader(_by_id(EventSeries))
         self.signup = DataLoader(_by_id(Signup))
         self.notification = DataLoader(_by_id(Notification))
+        self.certificate = DataLoader(_by_id(Certificate))
         self.shifts_by_event = DataLoader(_shifts_by_event)
         self.member_count = DataLoader(_member_counts)
         self.signup_hours = DataLoader(_signup_hours)
@@ -137,4 +139,5 @@ class Loaders:
             "Signup": self.signup,
             "Volunteer": self.volunteer,
             "Notification": self.notification,
+            "Certificate": self.certificate,
         }

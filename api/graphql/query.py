@@ -10,8 +10,10 @@ from api.domain.teams import admins as admin_list
 from api.domain.teams import all_teams
 from api.domain.visibility import may_see
 from api.graphql.context import Info
+from api.graphql.mutations.certificates import verify_certificate
 from api.graphql.pagination import Connection, paginate
 from api.graphql.types import EventFilter, Node, event_connection
+from api.graphql.types.certificate import CertificateVerification
 from api.graphql.types.refs import CommunityRef, EventRef, TeamRef, VolunteerRef
 from api.http.errors import PublicError
 from api.http.ids import decode_id
@@ -88,3 +90,10 @@ class Query:
         if not info.context.actor.is_admin:
             return []
         return await admin_list(info.context.actor)
+
+    @strawberry.field(
+        description="Public: whether a certificate of service hours is valid, by its number "
+        "(null if there is none). Rate-limited per address."
+    )
+    async def verify_certificate(self, info: Info, number: str) -> CertificateVerification | None:
+        return await verify_certificate(info, number)

@@ -23,6 +23,7 @@ from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
 from api.graphql.mutations.api_tokens import ApiTokenMutations
 from api.graphql.mutations.attendance import AttendanceMutations
+from api.graphql.mutations.certificates import CertificateMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
 from api.graphql.mutations.planning import PlanningMutations
@@ -40,6 +41,7 @@ from api.graphql.types import (
     Team,
     Volunteer,
 )
+from api.graphql.types.certificate import Certificate
 from api.settings import get_settings
 
 Mutation = merge_types(
@@ -53,6 +55,7 @@ Mutation = merge_types(
         AttendanceMutations,
         AdminMutations,
         PlanningMutations,
+        CertificateMutations,
         ApiTokenMutations,
     ),
 )
@@ -74,7 +77,17 @@ def build_schema() -> strawberry.Schema:
     return LinliSchema(
         query=Query,
         mutation=Mutation,
-        types=[Community, Team, Event, EventSeries, Shift, Signup, Volunteer, Notification],
+        types=[
+            Community,
+            Team,
+            Event,
+            EventSeries,
+            Shift,
+            Signup,
+            Volunteer,
+            Notification,
+            Certificate,
+        ],
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -83,7 +83,7 @@ class GraphQLOverHTTP:
             body = await read_body(receive)
             try:
                 payload = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
                 return await reply.error(400, "BAD_REQUEST", "The body is not valid JSON.")
             if not isinstance(payload, dict):
                 return await self.app(scope, replaying(body), reply.send)
@@ -98,7 +98,7 @@ class GraphQLOverHTTP:
         if "extensions" in params:
             try:
                 request["extensions"] = json.loads(params["extensions"])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return await reply.error(400, "BAD_REQUEST", "`extensions` is not valid JSON.")
         outcome = self._resolve(request, headers)
         if isinstance(outcome, tuple):
@@ -211,7 +211,7 @@ def _spec_answer(body: bytes) -> tuple[int, bytes]:
     without `data`; anything that executed stays 200."""
     try:
         answer = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return 200, body
     if not isinstance(answer, dict):
         return 200, body

@@ -10,7 +10,16 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import connections
 
-WATCHED_TABLES = ("event", "shift", "team", "team_membership", "community", "event_series")
+# `certificate`: `verifyCertificate` is public and must show a revocation at once.
+WATCHED_TABLES = (
+    "event",
+    "shift",
+    "team",
+    "team_membership",
+    "community",
+    "event_series",
+    "certificate",
+)
 
 
 async def catalog_version() -> int | None:

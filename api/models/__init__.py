@@ -1,6 +1,7 @@
 """Tortoise models, one module per aggregate."""
 
 from api.models.catalog import CatalogVersion
+from api.models.certificate import Certificate
 from api.models.community import Community, CommunityLevel
 from api.models.event import Event, EventKind, EventSeries, EventStatus, Shift
 from api.models.hours import HoursEntry, HoursMethod
@@ -14,6 +15,7 @@ from api.models.volunteer import ApiToken, Volunteer
 __all__ = [
     "ApiToken",
     "CatalogVersion",
+    "Certificate",
     "Community",
     "CommunityLevel",
     "DomainEvent",

@@ -10,56 +10,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _missing_browser() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed"
-    return None
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, missing_browser
+from tests.support.databases import load_demo, sqlite_url
+from tests.support.server import LinliServer
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _browser_available() -> None:
-    reason = _missing_browser()
+    reason = missing_browser()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"browser tests must run under CI: {reason}")
         pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _linli() -> list[str]:
-    script = Path(sys.executable).with_name("linli")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "api"]
 
 
 SERVER_DATABASE: list[Path] = []  # the SQLite file of the session's server
@@ -84,44 +54,14 @@ def start_shift_now(shift_gid: str) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a `linli serve` with the demo data."""
+    """The base URL of a `linli serve` with the demo data (reminder scheduler on, as in
+    production); the session fails if a request failed inside the server."""
     folder = tmp_path_factory.mktemp("browser-server")
-    env = {
-        **os.environ,
-        "LINLI_DATABASE_URL": f"sqlite://{folder / 'linli.sqlite3'}",
-        "LINLI_DATA_DIR": str(folder / "data"),
-        "LINLI_SECRET_KEY": "browser-tests-secret",
-    }
-    port = _free_port()
-    env["LINLI_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    SERVER_DATABASE.append(folder / "linli.sqlite3")
-    subprocess.run([*_linli(), "demo"], cwd=folder, env=env, check=True, capture_output=True)
-    log = (folder / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [*_linli(), "serve", "--port", str(port)], cwd=folder, env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError((folder / "serve.log").read_text(errors="replace"))
-        time.sleep(0.2)
-    try:
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    database = folder / "linli.sqlite3"
+    SERVER_DATABASE.append(database)
+    load_demo(database)
+    with LinliServer(sqlite_url(database), 1, folder / "serve.log", scheduler=True) as s:
+        yield s.base_url
 
 
 # Playwright's sync API runs an event loop of its own in this thread while it is started, so it

@@ -17,7 +17,16 @@ NARROW = {"width": 320, "height": 640}
 def paths(context: Any) -> list[str]:
     register(context)
     shift = open_shift(context)
-    return ["/", f"/events/{shift['event_id']}", "/me", "/login", "/offline", "/teams/VGVhbTox"]
+    return [
+        "/",
+        f"/events/{shift['event_id']}",
+        "/me",
+        "/login",
+        "/offline",
+        "/teams/VGVhbTox",
+        "/me/certificates",
+        "/verify",
+    ]
 
 
 def test_no_sideways_scroll_at_320_px(context: Any, paths: list[str]) -> None:

@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 
 import httpx
-import pytest
 
 from api.domain import events, notifications, scheduling, signups
 from api.domain.actors import Actor
@@ -17,27 +16,7 @@ from api.jobs import delivery, scheduler
 from api.models import DomainEvent, Notification, NotificationKind
 from api.settings import load_settings
 from tests import factories
-from tests.conftest import GraphQLClient
 from tests.sqlcount import count_sql
-
-
-class Recorder:
-    name = "recorder"
-
-    def __init__(self) -> None:
-        self.sent: list[channels.OutboundMessage] = []
-
-    async def send(self, message: channels.OutboundMessage) -> bool:
-        self.sent.append(message)
-        return True
-
-
-@pytest.fixture
-def recorder():
-    r = Recorder()
-    channels.set_channels([r])
-    yield r
-    channels.set_channels(None)
 
 
 async def _full_shift_with_waitlist():
@@ -276,8 +255,7 @@ def test_channels_from_environment(tmp_path) -> None:
     assert isinstance(own, channels.WebhookChannel) and own.secret == "gw"
 
 
-async def test_notifications_over_graphql(client, recorder) -> None:
-    gql = GraphQLClient(client)
+async def test_notifications_over_graphql(client, gql, recorder) -> None:
     leader, event, shift, first, second = await _full_shift_with_waitlist()
     await events.cancel_event(leader, event.id, "暴雨")
     await notifications.dispatch_pending()

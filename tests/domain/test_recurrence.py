@@ -9,30 +9,13 @@ import pytest
 from api.domain import recurrence
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, ValidationErrors
-from api.domain.events import EventDraft, ShiftDraft
-from api.models import Event, EventKind, EventSeries, EventStatus, Shift
+from api.models import Event, EventSeries, EventStatus, Shift
 from api.settings import SHANGHAI
 from tests import factories
 from tests.conftest import GraphQLClient
 
-# A Saturday in the future, 09:00 in Shanghai.
-SATURDAY_9 = datetime(2031, 3, 1, 9, 0, tzinfo=SHANGHAI)
-
-
-def draft(team_id: int, starts_at: datetime = SATURDAY_9) -> EventDraft:
-    return EventDraft(
-        team_id=team_id,
-        title="每月环境清洁",
-        kind=EventKind.CLEANUP,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=3),
-        location_name="尊湖小区",
-        shifts=[
-            ShiftDraft("清扫", starts_at, starts_at + timedelta(hours=2), 10),
-            ShiftDraft("收尾", starts_at + timedelta(hours=2), starts_at + timedelta(hours=3), 3),
-        ],
-        publish=True,
-    )
+SATURDAY_9 = factories.SATURDAY_9
+draft = factories.event_draft
 
 
 async def leader_and_team() -> tuple[Actor, int]:

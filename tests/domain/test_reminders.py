@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
-
-import pytest
+from datetime import timedelta
 
 from api.domain import scheduling, signups
 from api.domain.actors import Actor
-from api.infra import channels, clock
 from api.jobs import scheduler
 from api.models import Notification, NotificationKind, ReminderDispatch
 from api.settings import load_settings
 from tests import factories
-from tests.domain.test_notifications import Recorder
-
-
-@pytest.fixture
-def recorder():
-    r = Recorder()
-    channels.set_channels([r])
-    yield r
-    channels.set_channels(None)
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.value = start
-        clock.set_clock(lambda: self.value)
-
-    def at(self, moment: datetime) -> None:
-        self.value = moment
 
 
 async def _confirmed(n: int = 2):
@@ -52,24 +31,26 @@ def reminder_counts(rows: list[Notification]) -> dict[int, int]:
     return counts
 
 
-async def test_24h_and_2h_once_each_across_workers_and_restart(database, recorder) -> None:
+async def test_24h_and_2h_once_each_across_workers_and_restart(
+    database, recorder, fake_clock
+) -> None:
     leader, event, shift, people = await _confirmed()
     start = shift.starts_at
-    fake = Clock(start - timedelta(hours=30))
+    fake_clock.at(start - timedelta(hours=30))
     assert (await scheduler.tick()).reminders == 0  # nothing due yet
 
-    fake.at(start - timedelta(hours=23, minutes=59))
+    fake_clock.at(start - timedelta(hours=23, minutes=59))
     # Two workers tick at the same moment.
     results = await asyncio.gather(scheduler.tick(), scheduler.tick())
     assert sum(r.reminders for r in results) == 2
     # A restart: the next tick finds everything claimed.
-    fake.at(start - timedelta(hours=20))
+    fake_clock.at(start - timedelta(hours=20))
     assert (await scheduler.tick()).reminders == 0
 
-    fake.at(start - timedelta(hours=1, minutes=30))  # the 2h mark passed while "down"
+    fake_clock.at(start - timedelta(hours=1, minutes=30))  # the 2h mark passed while "down"
     results = await asyncio.gather(scheduler.tick(), scheduler.tick(), scheduler.tick())
     assert sum(r.reminders for r in results) == 2
-    fake.at(start - timedelta(minutes=5))
+    fake_clock.at(start - timedelta(minutes=5))
     assert (await scheduler.tick()).reminders == 0
 
     rows = await Notification.filter(kind=NotificationKind.REMINDER)
@@ -78,32 +59,32 @@ async def test_24h_and_2h_once_each_across_workers_and_restart(database, recorde
     assert await ReminderDispatch.filter(sent_at__isnull=True).count() == 0
 
 
-async def test_late_sign_up_gets_only_the_nearest_reminder(database, recorder) -> None:
+async def test_late_sign_up_gets_only_the_nearest_reminder(database, recorder, fake_clock) -> None:
     leader, event, shift, people = await _confirmed(1)
-    Clock(shift.starts_at - timedelta(minutes=90))
+    fake_clock.at(shift.starts_at - timedelta(minutes=90))
     assert (await scheduler.tick()).reminders == 1
     assert (await scheduler.tick()).reminders == 0
     dispatch = await ReminderDispatch.get(volunteer_id=people[0].id)
     assert dispatch.hours_before == 2
 
 
-async def test_no_reminder_after_start_or_for_cancelled(database, recorder) -> None:
+async def test_no_reminder_after_start_or_for_cancelled(database, recorder, fake_clock) -> None:
     leader, event, shift, people = await _confirmed(2)
     await signups.cancel_signup(Actor(volunteer=people[1]), (await people[1].signups.all())[0].id)
-    fake = Clock(shift.starts_at + timedelta(minutes=1))
+    fake_clock.at(shift.starts_at + timedelta(minutes=1))
     assert (await scheduler.tick()).reminders == 0
-    fake.at(shift.starts_at - timedelta(hours=1))
+    fake_clock.at(shift.starts_at - timedelta(hours=1))
     assert (await scheduler.tick()).reminders == 1
     assert await Notification.filter(kind=NotificationKind.REMINDER).count() == 1
 
 
-async def test_moved_event_is_reminded_again(database, recorder) -> None:
+async def test_moved_event_is_reminded_again(database, recorder, fake_clock) -> None:
     leader, event, shift, people = await _confirmed(1)
-    fake = Clock(shift.starts_at - timedelta(hours=1))
+    fake_clock.at(shift.starts_at - timedelta(hours=1))
     assert (await scheduler.tick()).reminders == 1
     later = event.starts_at + timedelta(days=2)
     await scheduling.update_event(leader, event.id, scheduling.EventChanges(starts_at=later))
-    fake.at(later - timedelta(hours=23))
+    fake_clock.at(later - timedelta(hours=23))
     assert (await scheduler.tick()).reminders == 1
     assert await Notification.filter(kind=NotificationKind.REMINDER).count() == 2
 

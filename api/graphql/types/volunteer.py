@@ -7,14 +7,23 @@ import strawberry
 from strawberry import Parent
 
 from api import models
-from api.domain import api_tokens, calendar_feed, closing, notifications, signups, teams, visibility
+from api.domain import (
+    api_tokens,
+    calendar_feed,
+    certificates,
+    closing,
+    notifications,
+    signups,
+    teams,
+    visibility,
+)
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, empty_connection, paginate
 from api.graphql.types.api_token import ApiToken
 from api.graphql.types.enums import SignupStatus
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.notification import notifications_of
-from api.graphql.types.refs import NotificationRef, SignupRef, TeamRef
+from api.graphql.types.refs import CertificateRef, NotificationRef, SignupRef, TeamRef
 
 
 @strawberry.type(description="A volunteer's account.")
@@ -116,3 +125,13 @@ class Volunteer(Node):
     )
     async def calendar_url(self, root: Parent[models.Volunteer], info: Info) -> str | None:
         return await calendar_feed.feed_url_for(info.context.actor, root)
+
+    @strawberry.field(
+        description="The volunteer's certificates of service hours, newest first (self, "
+        "leaders, admins; empty for anyone else).",
+        graphql_type=list[CertificateRef],
+    )
+    async def certificates(
+        self, root: Parent[models.Volunteer], info: Info
+    ) -> list[models.Certificate]:
+        return await certificates.certificates_of(info.context.actor, root.id)
