@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from api.domain import outbox
@@ -12,6 +13,9 @@ from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.infra import clock
 from api.models import (
+    Appointment,
+    AppointmentSlot,
+    AppointmentStatus,
     Community,
     Event,
     EventKind,
@@ -233,9 +237,24 @@ async def cancel_in_transaction(event: Event, reason: str) -> None:
     affected = await active.values_list("volunteer_id", flat=True)
     await active.update(status=SignupStatus.CANCELLED, cancelled_at=now, waitlist_ticket=None)
     await Shift.filter(id__in=shift_ids).update(seats_taken=0, waitlist_count=0)
+    residents = await cancel_appointments_in_transaction(event.id, now)
     await outbox.record(
         "EVENT_CANCELLED",
         event_id=event.id,
         reason=reason,
-        volunteer_ids=sorted({int(str(i)) for i in affected}),
+        volunteer_ids=sorted({int(str(i)) for i in affected} | residents),
     )
+
+
+async def cancel_appointments_in_transaction(event_id: int, now: datetime) -> set[int]:
+    """Cancels the event's booked appointments, freeing their places; answers the residents
+    (with accounts) to tell."""
+    booked = Appointment.filter(event_id=event_id, status=AppointmentStatus.BOOKED)
+    rows = await booked.values_list("slot_id", "resident_id")
+    if not rows:
+        return set()
+    await booked.update(status=AppointmentStatus.CANCELLED, cancelled_at=now)
+    for slot_id in {slot_id for slot_id, _ in rows}:
+        freed = sum(1 for s, _ in rows if s == slot_id)
+        await AppointmentSlot.filter(id=slot_id).update(places_taken=F("places_taken") - freed)
+    return {int(r) for _, r in rows if r is not None}

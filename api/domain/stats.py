@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
+from api.domain import appointments
 from api.domain.actors import Actor
 from api.domain.catalog import _subtree_ids as subtree_ids
 from api.domain.errors import DomainError, ErrorCode
@@ -71,6 +72,10 @@ class Stats:
     attended: int = 0
     no_shows: int = 0
     busiest_volunteers: list[VolunteerHours] = field(default_factory=list)
+    # Residents served at appointments (义剪, 义诊…), by the event's kind and by compound.
+    residents_served: int = 0
+    served_by_kind: list[KindCount] = field(default_factory=list)
+    served_by_place: list[appointments.PlaceCount] = field(default_factory=list)
 
     @property
     def attendance_rate(self) -> float | None:
@@ -189,6 +194,15 @@ async def compute(where: Q, since: datetime | None, until: datetime | None) -> S
         await Volunteer.filter(id__in=[v for v, _, _ in top]).values_list("id", "display_name")
     )
     stats.busiest_volunteers = [VolunteerHours(v, names.get(v, ""), c / 100, n) for v, c, n in top]
+    served = await appointments.served_counts(Subquery(query.values("id")))
+    stats.residents_served = sum(n for _, _, n in served)
+    by_kind: Counter[EventKind] = Counter()
+    by_place: Counter[str] = Counter()
+    for kind, place, n in served:
+        by_kind[EventKind(kind)] += n
+        by_place[place] += n
+    stats.served_by_kind = [KindCount(k, n) for k, n in by_kind.most_common()]
+    stats.served_by_place = [appointments.PlaceCount(p, n) for p, n in by_place.most_common()]
     return stats
 
 
@@ -208,6 +222,9 @@ def as_rows(stats: Stats) -> list[list[str]]:
     rows += [
         ["busiest_volunteers", b.display_name, f"{b.hours:g}"] for b in stats.busiest_volunteers
     ]
+    rows += [["summary", "residents_served", str(stats.residents_served)]]
+    rows += [["residents_served_by_kind", str(k.kind), str(k.count)] for k in stats.served_by_kind]
+    rows += [["residents_served_by_place", p.place, str(p.count)] for p in stats.served_by_place]
     return rows
 
 

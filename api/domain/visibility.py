@@ -6,7 +6,16 @@ from typing import Any
 
 from api.domain import certificates
 from api.domain.actors import Actor
-from api.models import Certificate, Event, Notification, Shift, Signup, Volunteer
+from api.models import (
+    Appointment,
+    AppointmentSlot,
+    Certificate,
+    Event,
+    Notification,
+    Shift,
+    Signup,
+    Volunteer,
+)
 
 
 async def may_see(actor: Actor, obj: Any) -> bool:
@@ -22,6 +31,13 @@ async def may_see(actor: Actor, obj: Any) -> bool:
         return await actor.leads(shift.event.team_id)
     if isinstance(obj, Volunteer):
         return await actor.may_see_personal_data_of(obj.id)
+    if isinstance(obj, AppointmentSlot):
+        return await actor.may_see_event(await Event.get(id=obj.event_id))
+    if isinstance(obj, Appointment):
+        team_id = (await Event.get(id=obj.event_id)).team_id
+        return actor.volunteer is not None and (
+            obj.resident_id == actor.id or await actor.leads(team_id)
+        )  # its personal fields ask appointments.may_see_details (scopes included)
     if isinstance(obj, Notification):
         return actor.id is not None and actor.id == obj.volunteer_id
     if isinstance(obj, Certificate):

@@ -44,6 +44,7 @@ from graphql.pyutils import Undefined
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from api.domain.appointments import MAX_SLOTS
 from api.domain.events import MAX_SHIFTS
 from api.domain.recurrence import MAX_OCCURRENCES
 from api.domain.stats import BUSIEST
@@ -58,6 +59,8 @@ QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 # The declared bound of every plain list that returns objects: (type, field) → most items.
 LIST_BOUNDS: dict[tuple[str, str], int] = {
     ("Event", "shifts"): MAX_SHIFTS,
+    ("Event", "appointmentSlots"): MAX_SLOTS,
+    ("ServiceStats", "residentsServedByKind"): len(EventKind),
     ("CancelSeriesPayload", "events"): MAX_OCCURRENCES,
     ("Volunteer", "teams"): MAX_TEAMS_PER_VOLUNTEER,
     ("ServiceStats", "busiestVolunteers"): BUSIEST,

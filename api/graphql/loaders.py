@@ -9,9 +9,11 @@ from strawberry.dataloader import DataLoader
 from tortoise.functions import Count, Sum
 from tortoise.models import Model
 
-from api.domain import signups
+from api.domain import appointments, signups
 from api.domain.waitlist import waitlist_positions
 from api.models import (
+    Appointment,
+    AppointmentSlot,
     Certificate,
     Community,
     Event,
@@ -48,6 +50,21 @@ async def shifts_of_events(event_ids: Iterable[int]) -> dict[int, list[Shift]]:
 async def _shifts_by_event(event_ids: Sequence[int]) -> list[list[Shift]]:
     grouped = await shifts_of_events(event_ids)
     return [grouped[i] for i in event_ids]
+
+
+async def _slots_by_event(event_ids: Sequence[int]) -> list[list[AppointmentSlot]]:
+    grouped = await appointments.slots_of_events(list(set(event_ids)))
+    return [grouped[i] for i in event_ids]
+
+
+async def _viewer_appointments(keys: Sequence[tuple[int, int]]) -> list[Appointment | None]:
+    """(resident, event) → the resident's appointment there; one query per resident."""
+    found: dict[tuple[int, int], Appointment] = {}
+    for resident_id in {r for r, _ in keys}:
+        events = [e for r, e in keys if r == resident_id]
+        mine = await appointments.appointments_at(resident_id, events)
+        found.update(((resident_id, e), a) for e, a in mine.items())
+    return [found.get(key) for key in keys]
 
 
 async def _member_counts(team_ids: Sequence[int]) -> list[int]:
@@ -128,6 +145,10 @@ class Loaders:
         self.volunteer_hours = DataLoader(_volunteer_hours)
         self.waitlist_position = DataLoader(_waitlist_positions)
         self.signup_by_volunteer_and_shift = DataLoader(_signups_by_volunteer_and_shift)
+        self.appointment_slot = DataLoader(_by_id(AppointmentSlot))
+        self.appointment = DataLoader(_by_id(Appointment))
+        self.appointment_slots_by_event = DataLoader(_slots_by_event)
+        self.appointment_at_event = DataLoader(_viewer_appointments)
         self.clashes = DataLoader(_clashes, cache_key_fn=lambda key: (key[0], key[1].id))
         # `node(id:)`: the loader for each type's global id prefix
         self.by_type: dict[str, DataLoader[int, Any]] = {
@@ -140,4 +161,6 @@ class Loaders:
             "Volunteer": self.volunteer,
             "Notification": self.notification,
             "Certificate": self.certificate,
+            "AppointmentSlot": self.appointment_slot,
+            "Appointment": self.appointment,
         }

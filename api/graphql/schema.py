@@ -22,6 +22,7 @@ from api.graphql.errors import log_errors, should_mask
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
 from api.graphql.mutations.api_tokens import ApiTokenMutations
+from api.graphql.mutations.appointments import AppointmentMutations
 from api.graphql.mutations.attendance import AttendanceMutations
 from api.graphql.mutations.certificates import CertificateMutations
 from api.graphql.mutations.organizer import OrganizerMutations
@@ -41,6 +42,7 @@ from api.graphql.types import (
     Team,
     Volunteer,
 )
+from api.graphql.types.appointment import Appointment, AppointmentSlot
 from api.graphql.types.certificate import Certificate
 from api.settings import get_settings
 
@@ -57,6 +59,7 @@ Mutation = merge_types(
         PlanningMutations,
         CertificateMutations,
         ApiTokenMutations,
+        AppointmentMutations,
     ),
 )
 
@@ -87,6 +90,8 @@ def build_schema() -> strawberry.Schema:
             Volunteer,
             Notification,
             Certificate,
+            AppointmentSlot,
+            Appointment,
         ],
         extensions=[
             lambda: ParserCache(maxsize=256),

@@ -19,6 +19,7 @@ WATCHED_TABLES = (
     "community",
     "event_series",
     "certificate",
+    "appointment_slot",
 )
 
 

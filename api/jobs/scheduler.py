@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.domain import closing, notifications, reminders, throttle
+from api.domain import appointments, closing, notifications, reminders, throttle
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -40,6 +40,7 @@ async def tick() -> TickResult:
         log.exception("dispatching notifications failed")
     try:
         reminded = await reminders.send_due()
+        reminded += await appointments.send_due_reminders()
     except Exception:
         log.exception("sending reminders failed")
     try:

@@ -1,5 +1,6 @@
 """Tortoise models, one module per aggregate."""
 
+from api.models.appointment import Appointment, AppointmentSlot, AppointmentStatus
 from api.models.catalog import CatalogVersion
 from api.models.certificate import Certificate
 from api.models.community import Community, CommunityLevel
@@ -14,6 +15,9 @@ from api.models.volunteer import ApiToken, Volunteer
 
 __all__ = [
     "ApiToken",
+    "Appointment",
+    "AppointmentSlot",
+    "AppointmentStatus",
     "CatalogVersion",
     "Certificate",
     "Community",

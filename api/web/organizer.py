@@ -20,7 +20,7 @@ from api.domain.errors import DomainError
 from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
 from api.settings import SHANGHAI, get_settings
-from api.web import charts, event_editing, event_forms, i18n, on_site
+from api.web import appointment_forms, charts, event_editing, event_forms, i18n, on_site
 from api.web.admin_console import admin_console_routes
 from api.web.calendar import calendar_routes
 from api.web.developer import developer_routes
@@ -91,6 +91,8 @@ async def organize_page(request: Request) -> Response:
             form_errors, query = await on_site.handle(request, _event_gid(request), action, form)
             if not form_errors:
                 return RedirectResponse(f"{request.url.path}?{query}", status_code=303)
+        elif action in appointment_forms.ACTIONS:
+            message = await appointment_forms.handle(request, _event_gid(request), form)
         else:
             message = await _mark_from_form(request)
         if message is None and not form_errors:
@@ -124,6 +126,7 @@ async def organize_page(request: Request) -> Response:
             "form": form,
             "done": on_site.done_notice(request),
             "later_drafts": on_site.later_drafts(event),
+            "appointments": await appointment_forms.section(request, event["id"], event),
             "organizer_ops": {"MarkAttendance": " ".join(operation("MarkAttendance").split())},
         },
     )

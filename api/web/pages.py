@@ -159,8 +159,16 @@ async def event_page(request: Request) -> Response:
     data, event = await _node_page(request, "EventPage", "Event")
     if event is None:
         return not_found(request, data.get("viewer"))
+    # The booking form carries its idempotency key: a double tap makes one appointment.
     return render(
-        request, "event.html", {"viewer": data["viewer"], "event": event, "nav": "events"}
+        request,
+        "event.html",
+        {
+            "viewer": data["viewer"],
+            "event": event,
+            "nav": "events",
+            "booking_key": f"form-{uuid.uuid4()}",
+        },
     )
 
 
@@ -191,6 +199,11 @@ async def my_page(request: Request) -> Response:
         ends = datetime.fromisoformat(signup["shift"]["endsAt"])
         (upcoming if signups.is_upcoming(signup["status"], ends, now) else past).append(signup)
     upcoming.sort(key=lambda s: s["shift"]["startsAt"])
+    my_appointments = [
+        a
+        for a in viewer["appointments"]["nodes"]
+        if a["status"] == "BOOKED" and datetime.fromisoformat(a["endsAt"]) >= now
+    ]
     past.sort(key=lambda s: s["shift"]["startsAt"], reverse=True)
     return render(
         request,
@@ -201,6 +214,7 @@ async def my_page(request: Request) -> Response:
             "upcoming": upcoming,
             "past": past,
             "checkin": _checkin_link(request),
+            "appointments": my_appointments,
             "notifications": viewer["notifications"]["nodes"],
         },
     )
@@ -235,6 +249,14 @@ async def my_actions(request: Request) -> Response:
     elif form.get("shiftId"):
         key = form.get("idempotencyKey") or f"form-{uuid.uuid4()}"
         name, variables = "SignUp", {"shiftId": form["shiftId"], "idempotencyKey": key}
+    elif form.get("slotId"):  # booking an appointment (no script needed)
+        key = form.get("idempotencyKey") or f"form-{uuid.uuid4()}"
+        name, variables = (
+            "BookAppointment",
+            {"slotId": form["slotId"], "idempotencyKey": key, "note": form.get("note", "")},
+        )
+    elif form.get("appointmentId"):
+        name, variables = "CancelAppointment", {"appointmentId": form["appointmentId"]}
     elif form.get("teamId"):  # "加入团队" without scripts
         name, variables = "JoinTeam", {"teamId": form["teamId"]}
     else:

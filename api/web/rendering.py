@@ -81,6 +81,9 @@ SCRIPT_STRINGS = {
     "NOT_SIGNED_UP": _("You have no confirmed sign-up for this shift."),
     "INVALID_STATE": _("Attendance has been recorded; it cannot be changed."),
     "INVALID_INPUT": _("Please check what you entered."),
+    "SLOT_FULL": _("This time is fully booked. Please choose another."),
+    "ALREADY_BOOKED": _("You already have an appointment at this event."),
+    "HOME_VISIT_NOT_OFFERED": _("This service is not offered as a home visit."),
 }
 
 

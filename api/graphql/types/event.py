@@ -13,7 +13,7 @@ import strawberry
 from strawberry import Parent
 
 from api import models
-from api.domain import catalog, checkin, roster, signups
+from api.domain import appointments, catalog, checkin, roster, signups
 from api.domain.catalog import EventQuery
 from api.domain.errors import DomainError, ValidationErrors
 from api.graphql.context import Info
@@ -22,6 +22,8 @@ from api.graphql.pagination import Connection, paginate
 from api.graphql.types.enums import EventKind, EventStatus, SignupStatus
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import (
+    AppointmentRef,
+    AppointmentSlotRef,
     CommunityRef,
     EventRef,
     EventSeriesRef,
@@ -33,6 +35,7 @@ from api.http.errors import PublicError
 from api.http.ids import decode_id_of
 
 EVENT_ORDER = (("starts_at", datetime), ("id", int))
+APPOINTMENT_ORDER = (("starts_at", datetime), ("id", int))
 ATTACHED_SHIFTS = "_linli_shifts"
 R = TypeVar("R")
 
@@ -198,6 +201,50 @@ class Event(Node):
     @strawberry.field(description="Whether the viewer may organize this event.")
     async def viewer_can_organize(self, root: Parent[models.Event], info: Info) -> bool:
         return await info.context.actor.leads(root.team_id)
+
+    @strawberry.field(
+        description="The times residents may book (setAppointmentSlots), earliest first.",
+        graphql_type=list[AppointmentSlotRef],
+    )
+    async def appointment_slots(
+        self, root: Parent[models.Event], info: Info
+    ) -> list[models.AppointmentSlot]:
+        return await info.context.loaders.appointment_slots_by_event.load(root.id)
+
+    @strawberry.field(
+        description="The viewer's own appointment at this event (booked or served), if any.",
+        graphql_type=AppointmentRef | None,
+    )
+    async def viewer_appointment(
+        self, root: Parent[models.Event], info: Info
+    ) -> models.Appointment | None:
+        actor = info.context.actor
+        if actor.volunteer is None or not appointments.reads_personal(actor):
+            return None
+        return await info.context.loaders.appointment_at_event.load((actor.volunteer.id, root.id))
+
+    @strawberry.field(
+        description="Whether leaders may book this service as a home visit (上门服务)."
+    )
+    def offers_home_visits(self, root: Parent[models.Event]) -> bool:
+        return appointments.offers_home_visits(root.kind)
+
+    @strawberry.field(
+        description="The residents' bookings (booked and served) in time order: the event's "
+        "leaders and admins; null for everyone else.",
+        graphql_type=Connection[AppointmentRef] | None,
+    )
+    async def appointments(
+        self,
+        root: Parent[models.Event],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[models.Appointment] | None:
+        queryset = await appointments.bookings_of_event(info.context.actor, root)
+        if queryset is None:
+            return None
+        return await paginate(queryset, first=first, after=after, order=APPOINTMENT_ORDER)
 
 
 @strawberry.type(description="A role within an event, with its own times and seats.")

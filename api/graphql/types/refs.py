@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 if TYPE_CHECKING:
+    from api.graphql.types.appointment import Appointment, AppointmentSlot
     from api.graphql.types.certificate import Certificate
     from api.graphql.types.community import Community
     from api.graphql.types.event import Event, EventSeries, Shift
@@ -26,5 +27,7 @@ EventSeriesRef = Annotated["EventSeries", strawberry.lazy("api.graphql.types.eve
 ShiftRef = Annotated["Shift", strawberry.lazy("api.graphql.types.event")]
 SignupRef = Annotated["Signup", strawberry.lazy("api.graphql.types.signup")]
 VolunteerRef = Annotated["Volunteer", strawberry.lazy("api.graphql.types.volunteer")]
+AppointmentSlotRef = Annotated["AppointmentSlot", strawberry.lazy("api.graphql.types.appointment")]
+AppointmentRef = Annotated["Appointment", strawberry.lazy("api.graphql.types.appointment")]
 NotificationRef = Annotated["Notification", strawberry.lazy("api.graphql.types.notification")]
 CertificateRef = Annotated["Certificate", strawberry.lazy("api.graphql.types.certificate")]

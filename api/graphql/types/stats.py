@@ -20,6 +20,14 @@ class EventKindCount:
 
 
 @strawberry.type
+class PlaceCount:
+    place: str = strawberry.field(
+        description="The resident's compound, else the event's place; empty when unknown."
+    )
+    count: int
+
+
+@strawberry.type
 class MonthCount:
     month: str = strawberry.field(description='A calendar month in Asia/Shanghai, "2026-03".')
     count: int
@@ -52,6 +60,11 @@ class ServiceStats:
     attendance_rate: float | None = strawberry.field(description="Attended / seats taken.")
     no_show_rate: float | None = strawberry.field(description="No-shows / seats taken.")
     busiest_volunteers: list[VolunteerHours] = strawberry.field(description="Top 10 by hours.")
+    residents_served: int = strawberry.field(
+        description="Residents marked served at appointments (the event's kind and place below)."
+    )
+    residents_served_by_kind: list[EventKindCount]
+    residents_served_by_place: list[PlaceCount]
 
     @classmethod
     def of(cls, figures: domain_stats.Stats) -> ServiceStats:
@@ -76,6 +89,13 @@ class ServiceStats:
                     volunteer_id=b.volunteer_id,
                 )
                 for b in figures.busiest_volunteers
+            ],
+            residents_served=figures.residents_served,
+            residents_served_by_kind=[
+                EventKindCount(kind=k.kind, count=k.count) for k in figures.served_by_kind
+            ],
+            residents_served_by_place=[
+                PlaceCount(place=p.place, count=p.count) for p in figures.served_by_place
             ],
         )
 

@@ -3,12 +3,15 @@ team leaders and admins; notifications and the calendar feed to the volunteer al
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry import Parent
 
 from api import models
 from api.domain import (
     api_tokens,
+    appointments,
     calendar_feed,
     certificates,
     closing,
@@ -23,7 +26,13 @@ from api.graphql.types.api_token import ApiToken
 from api.graphql.types.enums import SignupStatus
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.notification import notifications_of
-from api.graphql.types.refs import CertificateRef, NotificationRef, SignupRef, TeamRef
+from api.graphql.types.refs import (
+    AppointmentRef,
+    CertificateRef,
+    NotificationRef,
+    SignupRef,
+    TeamRef,
+)
 
 
 @strawberry.type(description="A volunteer's account.")
@@ -135,3 +144,21 @@ class Volunteer(Node):
         self, root: Parent[models.Volunteer], info: Info
     ) -> list[models.Certificate]:
         return await certificates.certificates_of(info.context.actor, root.id)
+
+    @strawberry.field(
+        description="The resident's appointments, soonest first (self only).",
+        graphql_type=Connection[AppointmentRef],
+    )
+    async def appointments(
+        self,
+        root: Parent[models.Volunteer],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[models.Appointment]:
+        queryset = appointments.appointments_of(info.context.actor, root.id)
+        if queryset is None:
+            return empty_connection()
+        return await paginate(
+            queryset, first=first, after=after, order=(("starts_at", datetime), ("id", int))
+        )
