@@ -13,16 +13,19 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
 from api.http.graphql_over_http import GraphQLOverHTTP
+from api.http.observability import RequestObservability
 from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
 from api.http.serving import BodyTimeout
+from api.http.unavailable import ServiceUnavailableMiddleware
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
 from api.web.certificates import certificate_routes
-from api.web.health import healthz
+from api.web.health import healthz, metrics_endpoint, readyz
 from api.web.organizer import organizer_routes
 from api.web.pages import page_routes
+from api.web.unavailable import unavailable_page
 
 
 def create_app(database_url: str | None = None) -> Starlette:
@@ -42,6 +45,8 @@ def create_app(database_url: str | None = None) -> Starlette:
         ),
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
         *page_routes(),
         *organizer_routes(),
         *certificate_routes(),
@@ -51,7 +56,15 @@ def create_app(database_url: str | None = None) -> Starlette:
         lifespan=lifespan,
         max_body_size=settings.max_body_size,
         middleware=[
-            Middleware(SecurityHeaders),
+            # outermost: request id, access log, metrics by route and status
+            Middleware(RequestObservability, routes=routes, access=settings.access_log),
+            Middleware(SecurityHeaders),  # on every answer, the 503 page's too
+            # database faults and overrun deadlines answer 503 + Retry-After
+            Middleware(
+                ServiceUnavailableMiddleware,
+                page=unavailable_page,
+                deadline=settings.request_deadline_seconds,
+            ),
             Middleware(BodyTimeout),
             Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
         ],

@@ -1,4 +1,5 @@
-"""linli serve | migrate | demo | user create | token create/list/revoke | secrets show | export-schema"""
+"""linli serve | migrate | demo | user create | token create/list/revoke | secrets show | backup |
+restore | export-schema"""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from api.infra import db, files
@@ -29,8 +31,32 @@ async def _with_orm(work: Callable[[], Awaitable[Any]]) -> Any:
 def cmd_migrate(args: argparse.Namespace) -> int:
     files.keep_private(get_settings())
     asyncio.run(db.migrate(progress=_progress))
+    _check_writable()
     print("Database is up to date.")
     return 0
+
+
+def _check_writable() -> None:
+    """Fails (OSError, sqlite3.Error) when the data directory or the SQLite file cannot be
+    written, before any worker starts: `main` turns it into one readable line."""
+    import sqlite3
+    import tempfile
+
+    from api.infra.backup import sqlite_file
+    from api.settings import get_settings
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=settings.data_dir, prefix=".write-check-"):
+        pass
+    if settings.is_sqlite:
+        connection = sqlite3.connect(sqlite_file(), timeout=30, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("UPDATE catalog_version SET n = n WHERE id = 1")
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
 
 
 def proxy_options() -> dict[str, Any]:
@@ -51,9 +77,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.http.serving import uvicorn_options
+    from api.settings import share_metrics_between_workers
 
     files.keep_private(get_settings())  # and every file this process creates from now on
     asyncio.run(db.migrate(progress=_progress))  # once, before any worker starts
+    _check_writable()
+    share_metrics_between_workers(args.workers, get_settings())
     print(f"Linli on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     uvicorn.run(
         "api.asgi:app",
@@ -164,6 +193,33 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return int(asyncio.run(_with_orm(work)))
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from api.infra import backup
+
+    try:
+        written = backup.backup(args.path)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backup written to {written}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from api.infra import backup
+
+    try:
+        aside = backup.restore(args.path)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if aside is not None:
+        print(f"The previous database was kept as {aside}.")
+    asyncio.run(db.migrate(progress=_progress))  # an older backup is brought up to date
+    print(f"Restored {args.path}. Start the server again.")
+    return 0
+
+
 def cmd_secrets_show(args: argparse.Namespace) -> int:
     from api.infra import keys
 
@@ -231,6 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke.add_argument("id", type=int)
     trevoke.set_defaults(func=cmd_token_revoke)
 
+    backup = sub.add_parser(
+        "backup", help="copy the SQLite database while the server runs (PostgreSQL: pg_dump -Fc)"
+    )
+    backup.add_argument("path", type=Path, help="the backup file (or a directory)")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser(
+        "restore", help="replace the SQLite database with a backup (stop the server first)"
+    )
+    restore.add_argument("path", type=Path, help="a file written by linli backup")
+    restore.set_defaults(func=cmd_restore)
+
     secrets = sub.add_parser("secrets", help="secrets shared with outside services")
     secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True)
     secrets_sub.add_parser(
@@ -243,6 +310,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _start_up_problem(exc: BaseException) -> str | None:
+    """One readable line for a database or data directory that cannot be used, else None."""
+    import sqlite3
+
+    from tortoise.exceptions import BaseORMException
+
+    from api.infra.faults import is_unavailable
+
+    if not isinstance(exc, OSError | sqlite3.Error | BaseORMException) and not is_unavailable(exc):
+        return None
+    from api.settings import load_settings
+
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    settings = load_settings()  # reads the environment, writes nothing
+    data_dir = settings.data_dir
+    where = settings.database_url.split("@")[-1]  # no password in the message
+    return (
+        f"linli: cannot use the database ({where}) or the data directory ({data_dir}): "
+        f"{detail}. Check that they exist, are writable and that the disk has free space."
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    sys.exit(args.func(args))
+    try:
+        code = args.func(args)
+    except Exception as exc:
+        problem = _start_up_problem(exc)
+        if problem is None:
+            raise
+        print(problem, file=sys.stderr)
+        code = 1
+    sys.exit(code)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 log = logging.getLogger("linli.settings")
@@ -37,6 +38,47 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_KEEP_ALIVE_TIMEOUT = 5
 DEFAULT_MAX_CONNECTIONS = 1000
+
+
+# Accounts: verified phones (SMS one-time codes), the SMS gateway, sessions ---------------
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    #: ``LINLI_PHONE_VERIFICATION=off``: register without an SMS code (closed deployments,
+    #: load tests).
+    phone_verification: bool = True
+    #: ``LINLI_SMS_GATEWAY``: "file" (JSON lines in ``$LINLI_DATA_DIR/sms.jsonl``) or "webhook".
+    sms_gateway: str = "file"
+    sms_webhook_url: str = ""  # LINLI_SMS_WEBHOOK_URL
+    #: ``LINLI_SMS_WEBHOOK_SECRET``: the gateway's own key (required for "webhook").
+    sms_webhook_secret: str = field(default="", repr=False)
+    code_ttl_seconds: int = 5 * 60
+    code_max_tries: int = 5
+    code_resend_seconds: int = 60  # LINLI_SMS_RESEND_SECONDS
+    codes_per_phone_per_day: int = 10  # LINLI_SMS_CODES_PER_PHONE
+    codes_per_address_per_day: int = 30  # LINLI_SMS_CODES_PER_ADDRESS
+    session_idle_days: int = 30  # LINLI_SESSION_IDLE_DAYS: sliding expiry
+    password_min_length: int = 8
+
+
+def load_account_settings(env: Mapping[str, str]) -> AccountSettings:
+    def whole(name: str, default: int) -> int:
+        return int(_number(env, name, default, 1))
+
+    return AccountSettings(
+        phone_verification=_flag(env.get("LINLI_PHONE_VERIFICATION"), True),
+        sms_gateway=(env.get("LINLI_SMS_GATEWAY") or "file").strip().lower(),
+        sms_webhook_url=env.get("LINLI_SMS_WEBHOOK_URL", "").strip(),
+        sms_webhook_secret=env.get("LINLI_SMS_WEBHOOK_SECRET", "").strip(),
+        code_resend_seconds=whole("LINLI_SMS_RESEND_SECONDS", 60),
+        codes_per_phone_per_day=whole("LINLI_SMS_CODES_PER_PHONE", 10),
+        codes_per_address_per_day=whole("LINLI_SMS_CODES_PER_ADDRESS", 30),
+        session_idle_days=whole("LINLI_SESSION_IDLE_DAYS", 30),
+    )
+
+
+# -------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -99,10 +141,29 @@ class Settings:
     #: default 127.0.0.1: the socket's peer is the client.
     trusted_proxies: str = ""
 
+    # Operations: deadlines, health, logs (read in `_operations()`) ------------------------
+    #: a request that has not started answering after this many seconds answers 503
+    request_deadline_seconds: float = 30.0
+    #: PostgreSQL: the server cancels a statement after this long (`statement_timeout`)
+    db_statement_timeout_seconds: float = 10.0
+    #: PostgreSQL: the client gives up on a command (and a connection attempt) after this long
+    db_command_timeout_seconds: float = 15.0
+    #: /readyz: each probe's deadline, and the free disk space below which it says not ready
+    ready_timeout_seconds: float = 2.0
+    min_free_disk_bytes: int = 100 * 1024 * 1024
+    #: one JSON line per request (the access log); `LINLI_ACCESS_LOG=off` silences it
+    access_log: bool = True
+    log_format: str = "json"
+    #: seconds for all attempts of one message on the webhook (well below the delivery lease)
+    webhook_budget: float = 30.0
+
     # The third-party platform ----------------------------------------------------------------
     #: ``LINLI_TRUSTED_DOCUMENTS_ONLY``: ``off`` (any document), ``anonymous`` (anonymous
     #: callers only run the app's own documents or persisted ones), ``all``.
     trusted_documents_only: str = "off"
+
+    # Accounts (see `AccountSettings`) ------------------------------------------------------
+    accounts: AccountSettings = field(default_factory=AccountSettings)
 
     @property
     def is_sqlite(self) -> bool:
@@ -217,6 +278,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _number(env, "LINLI_KEEP_ALIVE_TIMEOUT", DEFAULT_KEEP_ALIVE_TIMEOUT, 1)
         ),
         max_connections=int(_number(env, "LINLI_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 1)),
+        **_operations(env),
+        accounts=load_account_settings(env),
     )
 
 
@@ -224,3 +287,43 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def get_settings() -> Settings:
     """The process's settings, read from the environment once."""
     return load_settings()
+
+
+def _operations(env: Mapping[str, str]) -> dict[str, Any]:
+    """The operations block of `Settings` (deadlines, health, logs), from its variables."""
+    log_format = env.get("LINLI_LOG_FORMAT", "json").strip().lower()
+    return {
+        "request_deadline_seconds": _number(env, "LINLI_REQUEST_DEADLINE", 30.0, 0.1),
+        "db_statement_timeout_seconds": _number(env, "LINLI_DB_STATEMENT_TIMEOUT", 10.0, 0.1),
+        "db_command_timeout_seconds": _number(env, "LINLI_DB_COMMAND_TIMEOUT", 15.0, 0.1),
+        "ready_timeout_seconds": _number(env, "LINLI_READY_TIMEOUT", 2.0, 0.1),
+        "min_free_disk_bytes": int(_number(env, "LINLI_MIN_FREE_DISK_MB", 100.0, 0) * 1024**2),
+        "access_log": _flag(env.get("LINLI_ACCESS_LOG"), True),
+        "log_format": "text" if log_format == "text" else "json",
+        "webhook_budget": _number(env, "LINLI_WEBHOOK_BUDGET", 30.0, 0.1),
+    }
+
+
+# prometheus-client's multi-process mode -------------------------------------------------
+#: the library's own variable: where every worker writes its samples
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_dir() -> str | None:
+    """The directory workers share their metrics through, when several workers run."""
+    return os.environ.get(METRICS_DIR_VARIABLE) or None
+
+
+def share_metrics_between_workers(workers: int, settings: Settings) -> str | None:
+    """Before several workers start: names an emptied directory in the environment they
+    inherit (``data/metrics`` unless ``PROMETHEUS_MULTIPROC_DIR`` is already set). One
+    worker needs none: its metrics stay in memory."""
+    import shutil
+
+    if workers <= 1 and METRICS_DIR_VARIABLE not in os.environ:
+        return None
+    directory = os.environ.get(METRICS_DIR_VARIABLE) or str(settings.data_dir / "metrics")
+    shutil.rmtree(directory, ignore_errors=True)  # counters start again with the server
+    os.makedirs(directory, exist_ok=True)
+    os.environ[METRICS_DIR_VARIABLE] = directory
+    return directory

@@ -20,6 +20,7 @@ Writes bench/results/large-dataset-<date>.json and bench/results/large-dataset.m
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -42,6 +43,7 @@ from api_throughput import lua_string, write_results, wrk  # noqa: E402
 
 from tests.support.client import cookie_for  # noqa: E402
 from tests.support.databases import load_demo, sqlite_url  # noqa: E402
+from tests.support.seeding import open_sessions  # noqa: E402
 from tests.support.server import LinliServer  # noqa: E402
 
 TARGET_P99_MS = 50.0
@@ -133,7 +135,9 @@ def main() -> int:
         load_seconds = load_demo(database, volunteers=args.volunteers, events=args.events)
         rows = counts(database)
         print(f"loaded in {load_seconds:.0f} s: {rows}", flush=True)
-        cookies = [cookie_for(v)["Cookie"] for v in busiest_volunteers(database, ROTATED)]
+        busiest = busiest_volunteers(database, ROTATED)
+        asyncio.run(open_sessions(sqlite_url(database), busiest))
+        cookies = [cookie_for(v)["Cookie"] for v in busiest]
         json_headers = {"Content-Type": "application/json"}
         events_body = operation("UpcomingEvents", {"first": 20})
         mine_body = operation("MyShifts", {"first": 20, "notifications": 5})

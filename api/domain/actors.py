@@ -12,6 +12,8 @@ from api.models import Event, EventStatus, Signup, TeamMembership, TeamRole, Vol
 @dataclass
 class Actor:
     volunteer: Volunteer | None = None
+    # The browser session the request came with (None: anonymous, a bearer token, the shell).
+    session_id: int | None = None
     #: An API token's scopes (`api_tokens.ApiScope` names); None for a browser session.
     scopes: frozenset[str] | None = None
     _led_team_ids: set[int] | None = field(default=None, repr=False)

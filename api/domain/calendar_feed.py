@@ -2,9 +2,9 @@
 
 * The volunteer's feed lists every CONFIRMED or ATTENDED shift (and, marked
   ``STATUS:CANCELLED``, shifts of events that were cancelled), one ``VEVENT`` per shift with the
-  stable UID ``shift-<id>@linli`` and a ``VALARM`` at the nearest reminder offset. It is found by an unguessable token
-  (`Volunteer.calendar_token`), created on first use and replaced by `reset_token`, which
-  makes the old URL answer 404.
+  stable UID ``shift-<id>@linli`` and a ``VALARM`` at the nearest reminder offset. It is found by
+  an unguessable token (`Volunteer.calendar_token`, or one derived from the id until then) and
+  replaced by `reset_token`, which makes the old URL answer 404.
 * The team's feed lists its published, completed and cancelled events (UID
   ``event-<id>@linli``) from 90 days ago on.
 
@@ -13,6 +13,9 @@ Times are written in UTC (``…Z``), which every calendar client shows in its ow
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +23,7 @@ from icalendar import Alarm, Calendar
 from icalendar import Event as VEvent
 
 from api.domain.actors import Actor
-from api.infra import clock
+from api.infra import clock, keys
 from api.models import Event, EventStatus, Signup, SignupStatus, Team, Volunteer
 from api.settings import get_settings
 
@@ -34,16 +37,33 @@ def feed_url(token: str) -> str:
     return f"{get_settings().public_url}/calendar/{token}.ics"
 
 
-async def ensure_token(volunteer: Volunteer) -> str:
-    """The volunteer's feed token, created on first use (concurrent first uses agree)."""
+def token_of(volunteer: Volunteer) -> str:
+    """The volunteer's feed token, without writing anything (reads never write).
+
+    A volunteer who never reset their feed has a token derived from their id and the server's
+    secret (`d<id>.<mac>`); `reset_token` stores a random one instead, which retires the
+    derived token for good."""
     if volunteer.calendar_token:
         return volunteer.calendar_token
-    await Volunteer.filter(id=volunteer.id, calendar_token__isnull=True).update(
-        calendar_token=secrets.token_urlsafe(TOKEN_BYTES)
-    )
-    await volunteer.refresh_from_db(fields=["calendar_token"])
-    assert volunteer.calendar_token
-    return volunteer.calendar_token
+    return _derived_token(volunteer.id)
+
+
+def _derived_token(volunteer_id: int) -> str:
+    mac = hmac.new(
+        keys.calendar_token_key(), f"calendar-feed:{volunteer_id}".encode(), hashlib.sha256
+    ).digest()
+    return f"d{volunteer_id}." + base64.urlsafe_b64encode(mac[:18]).decode()
+
+
+async def _volunteer_for(token: str) -> Volunteer | None:
+    if token.startswith("d") and "." in token:
+        number = token[1:].partition(".")[0]
+        if number.isdigit() and len(number) < 10:
+            volunteer_id = int(number)
+            if hmac.compare_digest(token, _derived_token(volunteer_id)):
+                return await Volunteer.get_or_none(id=volunteer_id, calendar_token__isnull=True)
+        return None
+    return await Volunteer.get_or_none(calendar_token=token)
 
 
 async def reset_token(actor: Actor) -> str:
@@ -95,7 +115,7 @@ async def volunteer_feed(token: str) -> bytes | None:
     """The feed behind a token, or None when no volunteer has it."""
     if not token or len(token) > 64:
         return None
-    volunteer = await Volunteer.get_or_none(calendar_token=token)
+    volunteer = await _volunteer_for(token)
     if volunteer is None:
         return None
     since = clock.now() - PAST_WINDOW
@@ -155,8 +175,8 @@ async def team_feed(team_id: int) -> bytes | None:
 
 
 async def feed_url_for(actor: Actor, volunteer: Volunteer) -> str | None:
-    """The URL of a volunteer's private feed, for that volunteer only (None for anyone else);
-    the token is made on first use."""
+    """The URL of a volunteer's private feed, for that volunteer only (None for anyone else).
+    Reading it writes nothing (see `token_of`)."""
     if actor.id is None or actor.id != volunteer.id:
         return None
-    return feed_url(await ensure_token(volunteer))
+    return feed_url(token_of(volunteer))

@@ -47,10 +47,15 @@ async def code_shown_to(actor: Actor, shift_id: int, event: Event) -> str | None
 
 
 def code_is_valid(shift_id: int, code: str) -> bool:
-    """The current code, or the previous one (someone read it just before it rotated)."""
+    """The current code, the previous one (someone read it just before it rotated) or the next
+    one (the organizer's phone runs a little ahead of the server: clocks between machines
+    differ by seconds, and right after a rotation they would show different codes)."""
     now = clock.now()
     code = (code or "").strip()
-    return any(hmac.compare_digest(code_for(shift_id, at), code) for at in (now, now - CODE_PERIOD))
+    return any(
+        hmac.compare_digest(code_for(shift_id, at), code)
+        for at in (now, now - CODE_PERIOD, now + CODE_PERIOD)
+    )
 
 
 def window_open(shift: Shift) -> bool:

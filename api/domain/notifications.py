@@ -18,7 +18,7 @@ from tortoise.queryset import QuerySet
 
 from api.domain.actors import Actor
 from api.domain.errors import Validator
-from api.infra import clock
+from api.infra import clock, wakeups
 from api.models import DomainEvent, Event, Notification, NotificationKind, Shift, Volunteer
 from api.settings import SHANGHAI
 
@@ -74,6 +74,8 @@ async def create(source: str, drafts: list[Draft], source_event_id: int | None =
     # A parallel worker that made some of them meanwhile (a stale claim taken over) is no
     # error: the unique (source, volunteer) keeps one each.
     await Notification.bulk_create(new, batch_size=500, ignore_conflicts=True)
+    if new:  # this worker's delivery job sends them as soon as they are committed
+        wakeups.after_commit(wakeups.notifications_made.notify)
     return len(new)
 
 

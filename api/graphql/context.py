@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as _Info
 
+from api.domain import sessions
 from api.domain.actors import Actor
 from api.graphql.loaders import Loaders
-from api.http.sessions import end_session, start_session
+from api.http.sessions import end_session, set_session_cookie
 from api.models import Volunteer
 
 
@@ -21,12 +22,28 @@ class Context:
     actor: Actor
     loaders: Loaders = field(default_factory=Loaders)
 
-    def start_session(self, volunteer: Volunteer) -> None:
-        self.actor = Actor(volunteer=volunteer)
+    async def start_session(self, volunteer: Volunteer) -> None:
+        """Logs the browser in: a new server-side session and its cookie (the previous
+        session of this browser, if any, ends)."""
+        if self.actor.session_id is not None:
+            await sessions.end(self.actor.session_id)
+        user_agent = self.request.headers.get("user-agent", "") if self.request else ""
+        token, session = await sessions.open_session(volunteer.id, user_agent)
+        self.actor = Actor(volunteer=volunteer, session_id=session.id)
         if self.response is not None:
-            start_session(self.response, volunteer.id)
+            set_session_cookie(self.response, token)
 
-    def end_session(self) -> None:
+    async def end_session(self) -> None:
+        """Logs this browser out: its session record is deleted, so a copy of the cookie
+        stops working too."""
+        if self.actor.session_id is not None:
+            await sessions.end(self.actor.session_id)
+        self.actor = Actor()
+        if self.response is not None:
+            end_session(self.response)
+
+    def forget_cookie(self) -> None:
+        self.actor = Actor()
         if self.response is not None:
             end_session(self.response)
 

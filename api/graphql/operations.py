@@ -12,6 +12,8 @@ from starlette.responses import Response
 from api.domain.actors import Actor
 from api.graphql.context import Context
 from api.graphql.schema import schema
+from api.graphql.unavailable import is_unavailable_error
+from api.infra.faults import ServiceUnavailable
 from api.settings import PROJECT_ROOT
 
 OPERATIONS_DIR = PROJECT_ROOT / "schema" / "operations"
@@ -43,5 +45,7 @@ async def execute_operation(
         operation_name=name,
     )
     if result.errors:
+        if any(is_unavailable_error(e) for e in result.errors):
+            raise ServiceUnavailable("database")  # the page answers 503 "稍后再试"
         raise OperationFailed(f"{name}: {result.errors[0].message}")
     return result.data or {}

@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import log_errors, should_mask
+from api.graphql.metrics import OperationMetrics
 from api.graphql.mutations.accounts import AccountMutations
 from api.graphql.mutations.admin import AdminMutations
 from api.graphql.mutations.api_tokens import ApiTokenMutations
@@ -44,6 +45,7 @@ from api.graphql.types import (
 )
 from api.graphql.types.appointment import Appointment, AppointmentSlot
 from api.graphql.types.certificate import Certificate
+from api.graphql.unavailable import ServiceUnavailableErrors, log_faults
 from api.settings import get_settings
 
 Mutation = merge_types(
@@ -66,7 +68,8 @@ Mutation = merge_types(
 
 class LinliSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        log_errors(errors)
+        # an infrastructure fault is one warning line, not a traceback per field
+        log_errors(log_faults(errors, execution_context))
 
 
 def build_schema() -> strawberry.Schema:
@@ -100,7 +103,9 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             TokenScopes,
             QueryCostLimiter,
+            OperationMetrics,  # leaves after the two below: it sees the final errors
             lambda: MaskErrors(should_mask_error=should_mask),
+            ServiceUnavailableErrors,  # after MaskErrors: it sees the original errors first
         ],
     )
 

@@ -15,6 +15,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from api.graphql.context import Context
+from api.graphql.ide import graphiql_html
 from api.graphql.schema import schema
 from api.http.actor import InvalidBearerToken, actor_for
 from api.http.security_headers import graphiql_policy
@@ -42,7 +43,7 @@ class LinliGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        html = self.graphql_ide_html
+        html = graphiql_html()
         return HTMLResponse(html, headers={"Content-Security-Policy": graphiql_policy(html)})
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]

@@ -9,11 +9,10 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
-from api.domain import api_tokens
+from api.domain import api_tokens, sessions
 from api.domain.actors import Actor
 from api.http.cross_site import is_cross_site
-from api.http.sessions import SESSION_COOKIE, volunteer_id_from
-from api.models import Volunteer
+from api.http.sessions import SESSION_COOKIE
 
 
 class InvalidBearerToken(HTTPException):
@@ -50,7 +49,7 @@ async def _actor(request: HTTPConnection, unsafe_method: bool) -> Actor:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json" or is_cross_site(request):
             return Actor()  # a cross-site form or fetch: the cookie does not count
-    volunteer_id = volunteer_id_from(token)
-    if volunteer_id is None:
+    session = await sessions.resume(token)
+    if session is None:  # logged out, expired, or never ours
         return Actor()
-    return Actor(volunteer=await Volunteer.get_or_none(id=volunteer_id))
+    return Actor(volunteer=session.volunteer, session_id=session.id)

@@ -14,7 +14,9 @@ Configuration (environment, read in `api.settings`):
   (``webhook`` is added automatically when ``LINLI_WEBHOOK_URL`` is set);
 * ``LINLI_WEBHOOK_URL``, ``LINLI_WEBHOOK_SECRET`` (default: generated once into the data
   directory, shown by ``linli secrets show``; never the site's secret key),
-  ``LINLI_WEBHOOK_RETRIES`` (default 4), ``LINLI_WEBHOOK_TIMEOUT`` seconds (default 10).
+  ``LINLI_WEBHOOK_RETRIES`` (default 4), ``LINLI_WEBHOOK_TIMEOUT`` seconds (default 10),
+  ``LINLI_WEBHOOK_BUDGET`` seconds for all attempts of one message together (default 30,
+  well below the delivery lease of 5 minutes, so no other worker re-sends meanwhile).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class OutboundMessage:
     message: str
     event_id: int | None
     url: str | None
+    #: unique to this notification, even across a restore from a backup (ids are reused)
+    idempotency_key: str = ""
 
 
 class Channel(Protocol):
@@ -82,6 +86,7 @@ class WebhookChannel:
         retries: int = 4,
         timeout: float = 10.0,
         backoff: float = 0.5,
+        budget: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -90,10 +95,23 @@ class WebhookChannel:
         self.retries = retries
         self.timeout = timeout
         self.backoff = backoff
+        self.budget = budget
         self.transport = transport
         self.sleep = sleep
 
     async def send(self, message: OutboundMessage) -> bool:
+        try:
+            async with asyncio.timeout(self.budget):
+                return await self._send(message)
+        except TimeoutError:
+            log.error(
+                "webhook gave up on notification %s after %.0f s",
+                message.notification_id,
+                self.budget,
+            )
+            return False
+
+    async def _send(self, message: OutboundMessage) -> bool:
         body = json.dumps(asdict(message), ensure_ascii=False, separators=(",", ":")).encode()
         async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
             for attempt in range(self.retries + 1):
@@ -102,7 +120,8 @@ class WebhookChannel:
                     "Content-Type": "application/json; charset=utf-8",
                     "X-Linli-Timestamp": timestamp,
                     "X-Linli-Signature": sign(self.secret, timestamp, body),
-                    "Idempotency-Key": f"notification-{message.notification_id}",
+                    "Idempotency-Key": message.idempotency_key
+                    or f"notification-{message.notification_id}",
                 }
                 try:
                     response = await http.post(self.url, content=body, headers=headers)
@@ -135,6 +154,7 @@ def configured_channels(settings: Settings | None = None) -> list[Channel]:
                 webhook_secret(settings),
                 retries=settings.webhook_retries,
                 timeout=settings.webhook_timeout,
+                budget=settings.webhook_budget,
             )
         )
     return channels

@@ -41,8 +41,21 @@ def tortoise_config(url: str | None = None, *, foreign_keys: bool = True) -> dic
             foreign_keys="ON" if foreign_keys else "OFF",
         )
     else:
-        connection["credentials"].setdefault("minsize", 1)
-        connection["credentials"].setdefault("maxsize", 10)
+        settings = get_settings()
+        connection["engine"] = "api.infra.postgres_engine"
+        credentials = connection["credentials"]
+        credentials.setdefault("minsize", 1)
+        credentials.setdefault("maxsize", 10)
+        # A frozen or unreachable server must not hold requests: the client gives up on a
+        # command (and on opening a connection) after `command_timeout`, and the server
+        # cancels a statement after `statement_timeout` (a little shorter, so it speaks first).
+        credentials.setdefault("command_timeout", settings.db_command_timeout_seconds)
+        credentials.setdefault("timeout", settings.db_command_timeout_seconds)
+        server_settings = dict(credentials.get("server_settings") or {})
+        server_settings.setdefault(
+            "statement_timeout", str(int(settings.db_statement_timeout_seconds * 1000))
+        )
+        credentials["server_settings"] = server_settings
     return {
         "connections": {"default": connection},
         "apps": {
@@ -93,6 +106,9 @@ async def migrate(
         import asyncpg
 
         creds = config["connections"]["default"]["credentials"]
+        # a migration may rewrite a large table: no statement or command timeout for it
+        creds["server_settings"]["statement_timeout"] = "0"
+        creds["command_timeout"] = None
         lock_conn = await asyncpg.connect(
             host=creds.get("host"),
             port=creds.get("port"),

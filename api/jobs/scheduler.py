@@ -1,12 +1,20 @@
-"""The background scheduler inside the server: every ~30 seconds it turns the outbox into
-notifications, makes the reminders that are due, sends what is pending on the outbound
-channels (new notifications, and retries of failed deliveries), and closes events that ended
-some hours ago (no-shows recorded).
+"""The background jobs inside the server, each running on its own so that a slow gateway
+delays nothing else:
 
-Every worker runs one; the work is claimed row by row in the database, so several of them (or
-a restart) never send anything twice. ``LINLI_SCHEDULER=off`` disables it (e.g. when a
-separate process does the work); ``LINLI_SCHEDULER_INTERVAL`` sets the period in seconds.
-Tests call `tick()` directly with a controlled clock.
+* ``outbox``: turns outbox rows into notifications — woken right after the transaction that
+  wrote a row commits in this worker (`api.infra.wakeups`), so an in-app notice appears at
+  once; otherwise every period (rows written by another worker or process);
+* ``reminders``: makes the reminders that are due (shifts, appointments), every period;
+* ``delivery``: sends pending notifications on the outbound channels (new ones as soon as
+  they are made, retries when due), every period otherwise;
+* ``closing``: closes events that ended some hours ago (no-shows recorded), every period;
+* ``throttles``: deletes failed attempts no limit counts any more, every period.
+
+Every worker runs them; the work is claimed row by row in the database, so several of them
+(or a restart) never send anything twice. On shutdown (SIGTERM) the jobs are cancelled and
+delivery gives back the leases of what it had not sent yet. ``LINLI_SCHEDULER=off`` disables
+them (e.g. when a separate process does the work); ``LINLI_SCHEDULER_INTERVAL`` sets the
+period in seconds. Tests call `tick()` directly with a controlled clock.
 """
 
 from __future__ import annotations
@@ -14,10 +22,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from api.domain import appointments, closing, notifications, reminders, throttle
+from api.domain import (
+    appointments,
+    closing,
+    notifications,
+    phone_codes,
+    reminders,
+    sessions,
+    throttle,
+)
+from api.infra import metrics, wakeups
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -32,7 +50,7 @@ class TickResult:
 
 
 async def tick() -> TickResult:
-    """One round of work: outbox → notifications, due reminders, then outbound delivery."""
+    """One round of every job, one after another: outbox, due reminders, outbound delivery."""
     made = reminded = delivered = 0
     try:
         made = await notifications.dispatch_pending()
@@ -48,6 +66,14 @@ async def tick() -> TickResult:
     except Exception:
         log.exception("delivering notifications failed")
     try:
+        delivered += await delivery.deliver_pending_sms()
+    except Exception:
+        log.exception("delivering SMS failed")
+    try:
+        await _forget_expired_accounts()
+    except Exception:
+        log.exception("forgetting expired sessions and codes failed")
+    try:
         await closing.close_finished_events()
     except Exception:
         log.exception("closing finished events failed")
@@ -58,20 +84,70 @@ async def tick() -> TickResult:
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 
-async def run_forever(period: float) -> None:
+@dataclass(frozen=True)
+class Job:
+    name: str
+    work: Callable[[], Awaitable[int]]
+    wakeup: wakeups.Wakeup | None = None
+
+
+async def _reminders() -> int:
+    """Shift reminders, then appointment reminders."""
+    return await reminders.send_due() + await appointments.send_due_reminders()
+
+
+async def _forget_expired_accounts() -> int:
+    """Expired sessions, old code requests and delivered SMS texts are forgotten."""
+    await sessions.delete_expired()
+    await phone_codes.forget_old()
+    return 0
+
+
+JOBS = (
+    Job("outbox", notifications.dispatch_pending, wakeups.outbox_written),
+    Job("reminders", _reminders),
+    Job("delivery", delivery.deliver_pending, wakeups.notifications_made),
+    Job("sms", delivery.deliver_pending_sms),
+    Job("closing", closing.close_finished_events),
+    Job("throttles", throttle.purge_expired),
+    Job("accounts", _forget_expired_accounts),
+)
+
+
+async def run_job(job: Job, period: float) -> None:
+    """Runs `job` until cancelled: again at once while it finds work, else when woken or
+    when the period has passed."""
     while True:
+        started = time.monotonic()
+        done, failed = 0, False
         try:
-            await tick()
+            done = await job.work()
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed round is logged and retried next period
-            log.exception("scheduler tick failed")
-        await asyncio.sleep(period)
+            failed = True
+            log.exception("%s job failed", job.name)
+        metrics.SCHEDULER_ROUNDS.labels(job.name, "failed" if failed else "ok").observe(
+            time.monotonic() - started
+        )
+        if done and not failed:
+            await asyncio.sleep(0)  # more may be waiting (a full batch): look again
+            continue
+        if job.wakeup is not None:
+            await job.wakeup.wait(period)
+        else:
+            await asyncio.sleep(period)
+
+
+async def run_forever(period: float) -> None:
+    async with asyncio.TaskGroup() as group:
+        for job in JOBS:
+            group.create_task(run_job(job, period), name=f"linli-{job.name}")
 
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings | None = None) -> AsyncIterator[asyncio.Task[None] | None]:
-    """Runs the scheduler for the lifetime of the block (the app's lifespan)."""
+    """Runs the jobs for the lifetime of the block (the app's lifespan)."""
     settings = settings or get_settings()
     if not settings.scheduler_enabled:
         yield None

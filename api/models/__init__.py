@@ -1,5 +1,12 @@
 """Tortoise models, one module per aggregate."""
 
+from api.models.account import (
+    PhoneCode,
+    PhoneCodePurpose,
+    PhoneCodeRequest,
+    SmsMessage,
+    UserSession,
+)
 from api.models.appointment import Appointment, AppointmentSlot, AppointmentStatus
 from api.models.catalog import CatalogVersion
 from api.models.certificate import Certificate
@@ -30,14 +37,19 @@ __all__ = [
     "HoursEntry",
     "HoursMethod",
     "Notification",
+    "PhoneCode",
+    "PhoneCodePurpose",
+    "PhoneCodeRequest",
     "NotificationKind",
     "ReminderDispatch",
     "Shift",
     "Signup",
     "SignupStatus",
+    "SmsMessage",
     "Team",
     "TeamMembership",
     "TeamRole",
     "ThrottleFailure",
+    "UserSession",
     "Volunteer",
 ]

@@ -21,6 +21,9 @@ class Volunteer(Model):
     )
     added_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the person last proved by SMS code that the phone is theirs (null: never, e.g. an
+    # account made before phones were verified, or on a deployment that does not verify).
+    phone_verified_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "volunteer"

@@ -184,8 +184,30 @@ async def robots(request: Request) -> Response:
     )
 
 
+GRAPHIQL_DIR = PWA_DIR / "vendor" / "graphiql-3.9.0"
+GRAPHIQL_FILES = {
+    "graphiql.min.js": "text/javascript",
+    "graphiql.min.css": "text/css",
+    "react.production.min.js": "text/javascript",
+    "react-dom.production.min.js": "text/javascript",
+    "start.js": "text/javascript",
+}
+
+
+async def graphiql_file(request: Request) -> Response:
+    """GraphiQL's vendored files (outside `static/`: the app's worker never downloads them);
+    the versioned folder name lets browsers keep them."""
+    name = str(request.path_params["name"])
+    media_type = GRAPHIQL_FILES.get(name)
+    if media_type is None:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    body = (GRAPHIQL_DIR / name).read_bytes()
+    return Response(body, media_type=media_type, headers={"Cache-Control": IMMUTABLE})
+
+
 def asset_routes() -> list[BaseRoute]:
     return [
+        Route("/graphiql-3.9.0/{name}", graphiql_file),
         Route("/favicon.ico", favicon),
         Route("/robots.txt", robots),
         Route("/static/{path:path}", static_file),

@@ -20,7 +20,6 @@ from api.domain import signups, teams
 from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
 from api.http.ids import decode_id
-from api.http.sessions import end_session
 from api.infra import clock
 from api.settings import SHANGHAI
 from api.web import i18n
@@ -192,6 +191,7 @@ async def my_page(request: Request) -> Response:
         # The QR code's link (`/me?shift=…&code=…`) survives the log-in: back here after it.
         here = "/me" + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
+    my_sessions = (await run_operation(request, "MySessions"))["viewer"]["sessions"]
     now = clock.now()
     upcoming: list[dict[str, Any]] = []
     past: list[dict[str, Any]] = []
@@ -216,6 +216,7 @@ async def my_page(request: Request) -> Response:
             "checkin": _checkin_link(request),
             "appointments": my_appointments,
             "notifications": viewer["notifications"]["nodes"],
+            "sessions": my_sessions,
         },
     )
 
@@ -280,46 +281,113 @@ async def _url_encoded_form(request: Request) -> dict[str, str]:
     return dict(parse_qsl(body, keep_blank_values=True))
 
 
+#: The log-in page's forms: which operation each runs, and the SMS code purpose it asks for.
+LOGIN_FORMS: dict[str, tuple[str, str | None]] = {
+    "login": ("LogIn", None),
+    "code": ("LogInWithCode", "LOG_IN"),
+    "register": ("Register", "REGISTER"),
+    "reset": ("ResetPassword", "RESET_PASSWORD"),
+}
+LOGIN_FIELDS: dict[str, tuple[str, ...]] = {
+    "login": ("phone", "password"),
+    "code": ("phone", "code"),
+    "register": ("displayName", "phone", "code", "password"),
+    "reset": ("phone", "code", "newPassword"),
+}
+
+
+def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {"field": (e["field"] or [""])[-1], "message": error_message(e["code"], e["message"])}
+        for e in errors
+    ]
+
+
 async def login_page(request: Request) -> Response:
+    """Log in (password or SMS code), register, reset a password: each a plain form that works
+    without scripts ("send code" is a second submit button of the same form)."""
     next_url = safe_next(request.query_params.get("next"), "/me")
-    errors: dict[str, Any] = {"login": [], "register": []}
+    errors: dict[str, Any] = {key: [] for key in LOGIN_FORMS}
+    sent: dict[str, str] = {}
     values: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
-        form = await _url_encoded_form(request)
-        action = "register" if form.get("action") == "register" else "login"
-        values = {k: str(v) for k, v in form.items() if k != "password"}
-        next_url = safe_next(str(form.get("next") or ""), "/me")
         if refused := refuse_cross_site(request):
             return refused
-        redirect = RedirectResponse(next_url, status_code=303)
-        variables = {"phone": str(form.get("phone", "")), "password": str(form.get("password", ""))}
-        if action == "register":
-            variables["displayName"] = str(form.get("displayName", ""))
-        data = await run_operation(
-            request, "Register" if action == "register" else "LogIn", variables, response=redirect
-        )
-        payload = data["register" if action == "register" else "logIn"]
-        if not payload["userErrors"]:
-            return redirect
-        errors[action] = [
-            {"field": (e["field"] or [""])[-1], "message": error_message(e["code"], e["message"])}
-            for e in payload["userErrors"]
-        ]
+        form = await _url_encoded_form(request)
+        action = form.get("action", "login")
+        action = action if action in LOGIN_FORMS else "login"
+        values = {k: v for k, v in form.items() if k not in ("password", "newPassword")}
+        next_url = safe_next(form.get("next") or "", "/me")
+        operation, purpose = LOGIN_FORMS[action]
+        if form.get("step") == "send_code" and purpose:
+            data = await run_operation(
+                request, "RequestPhoneCode", {"phone": form.get("phone", ""), "purpose": purpose}
+            )
+            payload = data["requestPhoneCode"]
+            wait = payload["retryAfterSeconds"]
+            if payload["userErrors"]:
+                errors[action] = _field_errors(payload["userErrors"])
+                if payload["userErrors"][0]["code"] == "RATE_LIMITED" and 0 < wait <= 120:
+                    message = error_message("send_again_in", "") % {"seconds": wait}
+                    errors[action] = [{"field": "", "message": message}]
+                status = 400
+            else:
+                sent[action] = error_message("code_sent", "") % {"phone": form.get("phone", "")}
+        else:
+            redirect = RedirectResponse(next_url, status_code=303)
+            variables = {name: form.get(name, "") for name in LOGIN_FIELDS[action]}
+            data = await run_operation(request, operation, variables, response=redirect)
+            payload = next(iter(data.values()))
+            if not payload["userErrors"]:
+                return redirect
+            errors[action] = _field_errors(payload["userErrors"])
+            status = 400
     viewer = (await run_operation(request, "Viewer"))["viewer"]
     return render(
         request,
         "login.html",
-        {"viewer": viewer, "nav": "login", "next": next_url, "errors": errors, "values": values},
-        status_code=400 if any(errors.values()) else 200,
+        {
+            "viewer": viewer,
+            "nav": "login",
+            "next": next_url,
+            "errors": errors,
+            "values": values,
+            "sent": sent,
+            "tab": values.get("action") or request.query_params.get("tab") or "login",
+        },
+        status_code=status,
     )
 
 
 async def logout(request: Request) -> Response:
+    """Logging out ends the session on the server (a copied cookie stops working too)."""
     if refused := refuse_cross_site(request):
         return refused
     response = RedirectResponse("/", status_code=303)
-    end_session(response)
+    await run_operation(request, "LogOut", response=response)  # also deletes the cookie
     return response
+
+
+async def my_account_actions(request: Request) -> Response:
+    """Change password and "log out everywhere" as plain form posts from `/me`."""
+    if refused := refuse_cross_site(request):
+        return refused
+    form = await _url_encoded_form(request)
+    if form.get("action") == "logout_everywhere":
+        response = RedirectResponse("/login", status_code=303)
+        await run_operation(request, "LogOutEverywhere", response=response)
+        return response
+    variables = {
+        "currentPassword": form.get("currentPassword", ""),
+        "newPassword": form.get("newPassword", ""),
+    }
+    data = await run_operation(request, "ChangePassword", variables)
+    errors = data["changePassword"]["userErrors"]
+    notice = errors[0]["code"] if errors else "PASSWORD_CHANGED"
+    if errors and errors[0]["code"] == "INVALID_INPUT" and errors[0]["field"] == ["newPassword"]:
+        notice = "WEAK_PASSWORD"
+    return RedirectResponse(f"/me?notice={notice}#account", status_code=303)
 
 
 async def choose_language(request: Request) -> Response:
@@ -347,6 +415,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/checkin", checkin_link),
         Route("/login", login_page, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/me/account", my_account_actions, methods=["POST"]),
         Route("/lang/{tag}", choose_language),
         Route("/offline", offline_page),
         *asset_routes(),

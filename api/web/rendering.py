@@ -81,6 +81,14 @@ SCRIPT_STRINGS = {
     "NOT_SIGNED_UP": _("You have no confirmed sign-up for this shift."),
     "INVALID_STATE": _("Attendance has been recorded; it cannot be changed."),
     "INVALID_INPUT": _("Please check what you entered."),
+    "BAD_PHONE_CODE": _("That code is not right. Check the SMS and try again."),
+    "PHONE_CODE_EXPIRED": _("This code has expired or was tried too often. Ask for a new code."),
+    "PASSWORD_CHANGED": _("Password changed. Your other devices have been logged out."),
+    "WEAK_PASSWORD": _("This password is too easy to guess. Please choose another."),
+    "code_sent": _(
+        "If %(phone)s can use it, a code is on its way by SMS. It is valid for 5 minutes."
+    ),
+    "send_again_in": _("Send again in %(seconds)s s"),
     "SLOT_FULL": _("This time is fully booked. Please choose another."),
     "ALREADY_BOOKED": _("You already have an appointment at this event."),
     "HOME_VISIT_NOT_OFFERED": _("This service is not offered as a home visit."),
@@ -95,6 +103,11 @@ SCRIPT_OPERATIONS = (
     "LogIn",
     "Register",
     "LogOut",
+    "LogInWithCode",
+    "ResetPassword",
+    "RequestPhoneCode",
+    "ChangePassword",
+    "LogOutEverywhere",
     "JoinTeam",
     "MarkNotificationsRead",
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -60,7 +61,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database = folder / "linli.sqlite3"
     SERVER_DATABASE.append(database)
     load_demo(database)
-    with LinliServer(sqlite_url(database), 1, folder / "serve.log", scheduler=True) as s:
+    # Phones are verified as in production; the codes are read from the file gateway.
+    env = {
+        "LINLI_PHONE_VERIFICATION": "on",
+        "LINLI_SMS_GATEWAY": "file",
+        "LINLI_SMS_CODES_PER_ADDRESS": "10000",
+        "LINLI_SMS_RESEND_SECONDS": "1",
+    }
+    log_path = folder / "serve.log"
+    global SMS_FILE
+    SMS_FILE = log_path.parent / "server-data" / "sms.jsonl"
+    with LinliServer(sqlite_url(database), 1, log_path, scheduler=True, env=env) as s:
         yield s.base_url
 
 
@@ -126,16 +137,43 @@ def graphql(context: Any, query: str, variables: dict[str, Any] | None = None) -
 
 
 _counter = iter(range(1, 10_000))
+SMS_FILE: Path | None = None  # the server's file SMS gateway (`$LINLI_DATA_DIR/sms.jsonl`)
+
+
+def new_phone_number() -> str:
+    return f"139{os.getpid() % 10000:04d}{next(_counter):04d}"
+
+
+def sms_code(phone_number: str) -> str:
+    """The code in the last SMS the server sent to the number."""
+    assert SMS_FILE is not None and SMS_FILE.exists()
+    texts = [
+        record["text"]
+        for record in map(json.loads, SMS_FILE.read_text(encoding="utf-8").splitlines())
+        if record["phone"] == phone_number
+    ]
+    found = re.search(r"\b(\d{6})\b", texts[-1])
+    assert found, texts[-1]
+    return found.group(1)
 
 
 def register(context: Any, name: str = "测试志愿者") -> str:
-    """A new volunteer, logged in in this context; returns the phone number."""
-    phone_number = f"139{os.getpid() % 10000:04d}{next(_counter):04d}"
+    """A new volunteer (phone verified by the SMS code), logged in in this context; returns
+    the phone number."""
+    phone_number = new_phone_number()
+    sent = graphql(
+        context,
+        "mutation($p: String!) { requestPhoneCode(input: {phone: $p, purpose: REGISTER}) "
+        "{ userErrors { code message } } }",
+        {"p": phone_number},
+    )
+    assert not sent["requestPhoneCode"]["userErrors"], sent
     data = graphql(
         context,
-        'mutation($p: String!) { register(input: {phone: $p, password: "browser-test-pw", '
-        'displayName: "' + name + '"}) { volunteer { id } userErrors { code message } } }',
-        {"p": phone_number},
+        "mutation($p: String!, $c: String!) { register(input: {phone: $p, code: $c, password: "
+        '"browser-test-pw", displayName: "' + name + '"}) { volunteer { id } '
+        "userErrors { code message } } }",
+        {"p": phone_number, "c": sms_code(phone_number)},
     )
     assert not data["register"]["userErrors"], data
     return phone_number

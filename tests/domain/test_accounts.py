@@ -1,4 +1,9 @@
-"""Accounts: register, log in (throttled), log out, cookies, tokens, cross-site protection."""
+"""Accounts: register, log in (throttled), log out, cookies, tokens, cross-site protection.
+
+Registering here is as on a deployment that does not verify phones (`LINLI_PHONE_VERIFICATION=off`);
+tests/accounts/ covers SMS codes and sessions."""
+
+import pytest
 
 from api.domain import api_tokens
 from api.http.sessions import SESSION_COOKIE
@@ -21,6 +26,16 @@ mutation($phone: String!, $password: String!) {
   }
 }"""
 VIEWER = "{ viewer { displayName phone } }"
+
+
+@pytest.fixture(autouse=True)
+def without_phone_verification(monkeypatch):
+    from api.settings import get_settings
+
+    monkeypatch.setenv("LINLI_PHONE_VERIFICATION", "off")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 async def test_register_sets_a_safe_session_cookie(client, database):
@@ -60,7 +75,7 @@ async def test_phone_taken(client, database):
     gql = GraphQLClient(client)
     existing = await factories.volunteer()
     answer = await gql.ok(
-        REGISTER, {"phone": existing.phone, "password": "password123", "name": "x"}
+        REGISTER, {"phone": existing.phone, "password": "邻里互助 2026 春天", "name": "x"}
     )
     assert answer["register"]["userErrors"][0]["code"] == "PHONE_TAKEN"
 

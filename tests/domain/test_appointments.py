@@ -12,7 +12,7 @@ import httpx
 
 from api.domain import appointments
 from api.http.ids import encode_id
-from api.http.sessions import SESSION_COOKIE, session_token
+from api.http.sessions import SESSION_COOKIE
 from api.infra import clock
 from api.models import (
     Appointment,
@@ -103,7 +103,7 @@ def _actor(volunteer):
 
 async def _post(http: httpx.AsyncClient, who, query: str, variables: dict[str, Any]) -> dict:
     """One request as `who` (its own cookie header: requests sent at once stay apart)."""
-    headers = {"Cookie": f"{SESSION_COOKIE}={session_token(who.id)}"} if who else {}
+    headers = {"Cookie": f"{SESSION_COOKIE}={factories.session_token(who.id)}"} if who else {}
     response = await http.post(
         "/graphql", json={"query": query, "variables": variables}, headers=headers
     )

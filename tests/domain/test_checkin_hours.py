@@ -1,6 +1,6 @@
 """Check-in with the rotating code, attendance by leaders, and the hours ledger."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from api.domain import checkin
 from api.http.ids import encode_id
@@ -70,6 +70,23 @@ async def test_code_is_hidden_from_volunteers_and_rotates(client, database):
     assert checkin.code_is_valid(shift.id, now_code)  # the previous code is still accepted
     clock.set_clock(lambda: at + 2 * checkin.CODE_PERIOD)
     assert not checkin.code_is_valid(shift.id, now_code)
+
+
+async def test_a_code_shown_by_a_clock_a_second_ahead_is_accepted(database):
+    """The organizer's phone (or another server) is a second ahead and has just rotated: the
+    server whose clock is behind still accepts the code it shows; two periods ahead, not."""
+    _, _, shift, _ = await _setup()
+    rotation = datetime.fromtimestamp(
+        (shift.starts_at.timestamp() // checkin.CODE_PERIOD.total_seconds() + 1)
+        * checkin.CODE_PERIOD.total_seconds(),
+        UTC,
+    )
+    shown = checkin.code_for(shift.id, rotation)  # the machine ahead shows the new code
+    clock.set_clock(lambda: rotation - timedelta(seconds=1))
+    assert checkin.current_code(shift.id) != shown
+    assert checkin.code_is_valid(shift.id, shown)
+    far_ahead = checkin.code_for(shift.id, rotation + checkin.CODE_PERIOD)
+    assert not checkin.code_is_valid(shift.id, far_ahead)
 
 
 async def test_wrong_code_wrong_time_and_throttle_change_nothing(client, database):

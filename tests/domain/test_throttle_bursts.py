@@ -17,7 +17,7 @@ import pytest
 
 from api.domain import accounts, checkin, throttle
 from api.http.ids import encode_id
-from api.http.sessions import SESSION_COOKIE, session_token
+from api.http.sessions import SESSION_COOKIE
 from api.infra import clock
 from api.models import HoursEntry, Shift, Signup, SignupStatus, ThrottleFailure
 from api.settings import get_settings
@@ -206,7 +206,7 @@ async def test_two_hundred_wrong_check_in_codes_at_once_compare_at_most_five(dat
     wrong = [code for n in range(202) if (code := f"{n:06d}") not in valid][:200]
     gid = encode_id("Shift", shift.id)
     async with from_address(database, "203.0.113.10") as phone:
-        phone.cookies.set(SESSION_COOKIE, session_token(volunteer.id))
+        phone.cookies.set(SESSION_COOKIE, factories.session_token(volunteer.id))
 
         async def check_in(code: str) -> str:
             response = await phone.post(

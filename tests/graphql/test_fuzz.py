@@ -23,6 +23,13 @@ OPERATIONS = [
     "mutation($p: String!, $w: String!, $n: String!) { register(input: {phone: $p, password: $w, "
     "displayName: $n}) { userErrors { code } } }",
     "mutation($p: String!, $w: String!) { logIn(input: {phone: $p, password: $w}) { userErrors { code } } }",
+    "mutation($p: String!, $k: PhoneCodePurpose!) { requestPhoneCode(input: {phone: $p, purpose: $k}) "
+    "{ retryAfterSeconds userErrors { code } } }",
+    "mutation($p: String!, $c: String!) { logInWithCode(input: {phone: $p, code: $c}) { userErrors { code } } }",
+    "mutation($p: String!, $c: String!, $w: String!) { resetPassword(input: {phone: $p, code: $c, "
+    "newPassword: $w}) { userErrors { code } } }",
+    "mutation($w: String!, $n: String!) { changePassword(input: {currentPassword: $w, newPassword: $n}) "
+    "{ userErrors { code } } }",
     "mutation($t: ID!, $title: String!, $k: EventKind!, $s: DateTime!, $e: DateTime!, $c: Int!) "
     "{ createEvent(input: {teamId: $t, title: $title, kind: $k, startsAt: $s, endsAt: $e, "
     'shifts: [{role: "x", startsAt: $s, endsAt: $e, capacity: $c}]}) { userErrors { code } } }',
@@ -56,6 +63,9 @@ scalars = st.one_of(
             "_",
             "\x00",
             "13800000000",
+            "123456",
+            "REGISTER",
+            "LOG_IN",
         ]
     ),
 )

@@ -14,21 +14,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from itsdangerous import URLSafeTimedSerializer
 
 from api import cli
-from api.domain import checkin
-from api.http.sessions import SESSION_COOKIE, session_token, volunteer_id_from
+from api.domain import checkin, sessions
+from api.http.sessions import SESSION_COOKIE
 from api.infra import channels, keys
 from api.infra.channels import OutboundMessage, WebhookChannel, sign
+from api.models import UserSession
 from api.settings import get_settings
 from tests import factories
 
 VIEWER = "{ viewer { displayName } }"
-
-
-def _session_signed_with(key: bytes | str, volunteer_id: int) -> str:
-    return URLSafeTimedSerializer(key, salt="linli.session").dumps({"v": volunteer_id})
 
 
 def test_every_purpose_has_its_own_key_and_none_is_the_master_key():
@@ -42,19 +38,23 @@ def test_every_purpose_has_its_own_key_and_none_is_the_master_key():
     assert keys.token_key() == derived[keys.Purpose.TOKENS]
 
 
-async def test_a_session_signed_with_another_key_is_not_a_session(client, database):
+async def test_a_session_kept_under_another_key_is_not_a_session(client, database):
+    """Sessions are server-side records keyed by an HMAC of the cookie's token under the
+    sessions key: the same token under the master key or any other purpose's key is nothing."""
     volunteer = await factories.volunteer("王阿姨")
-    assert volunteer_id_from(session_token(volunteer.id)) == volunteer.id
-    others = [get_settings().secret_key] + [
+    token, _ = await sessions.open_session(volunteer.id)
+    others = [get_settings().secret_key.encode()] + [
         keys.key_for(p) for p in keys.Purpose if p != keys.Purpose.SESSIONS
     ]
-    for other in others:  # the master key (how sessions were signed before) or any other key
-        forged = _session_signed_with(other, volunteer.id)
-        assert volunteer_id_from(forged) is None
-        client.cookies.set(SESSION_COOKIE, forged)
+    for other in others:
+        digest = hmac.new(other, token.encode(), hashlib.sha256).hexdigest()
+        assert digest != sessions.digest(token)
+        forged, _ = await sessions.open_session(volunteer.id)
+        await UserSession.filter(token_digest=sessions.digest(forged)).update(token_digest=digest)
+        client.cookies.set(SESSION_COOKIE, forged)  # its record is kept under the wrong key
         answer = await client.post("/graphql", json={"query": VIEWER})
         assert answer.json()["data"]["viewer"] is None
-    client.cookies.set(SESSION_COOKIE, session_token(volunteer.id))
+    client.cookies.set(SESSION_COOKIE, token)
     answer = await client.post("/graphql", json={"query": VIEWER})
     assert answer.json()["data"]["viewer"]["displayName"] == "王阿姨"
 
@@ -62,7 +62,7 @@ async def test_a_session_signed_with_another_key_is_not_a_session(client, databa
 def test_changing_one_purposes_key_leaves_the_others_alone(monkeypatch: pytest.MonkeyPatch):
     at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     code = checkin.code_for(42, at)
-    session = session_token(7)
+    session = sessions.digest("a-session-token")
     real = keys.key_for
 
     def rotated(changed: keys.Purpose):
@@ -73,11 +73,11 @@ def test_changing_one_purposes_key_leaves_the_others_alone(monkeypatch: pytest.M
 
     # a new session key: old sessions end, check-in codes stay the same
     monkeypatch.setattr(keys, "key_for", rotated(keys.Purpose.SESSIONS))
-    assert volunteer_id_from(session) is None
+    assert sessions.digest("a-session-token") != session
     assert checkin.code_for(42, at) == code
     # a new check-in key: codes change, sessions stay valid
     monkeypatch.setattr(keys, "key_for", rotated(keys.Purpose.CHECK_IN_CODES))
-    assert volunteer_id_from(session) == 7
+    assert sessions.digest("a-session-token") == session
     assert checkin.code_for(42, at) != code
     # a check-in code is not the master key's HMAC any more
     monkeypatch.setattr(keys, "key_for", real)

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from api.http.sessions import SESSION_COOKIE, session_token
+from api.http.sessions import SESSION_COOKIE
+from tests.support.factories import session_token
 
 
 class GraphQLClient:
@@ -37,7 +38,8 @@ class GraphQLClient:
 
 
 def cookie_for(volunteer_id: int) -> dict[str, str]:
-    """The `Cookie` header of a volunteer's signed session (no log-in needed)."""
+    """The `Cookie` header of a volunteer's harness session (`factories.open_sessions`; no
+    log-in needed)."""
     return {"Cookie": f"{SESSION_COOKIE}={session_token(volunteer_id)}"}
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import httpx
 
+from api.domain import sessions
 from api.domain.events import EventDraft, ShiftDraft
-from api.http.sessions import SESSION_COOKIE, session_token
+from api.http.sessions import SESSION_COOKIE
+from api.infra import clock
 from api.infra.passwords import hash_password
 from api.models import (
     Community,
@@ -21,6 +24,7 @@ from api.models import (
     Team,
     TeamMembership,
     TeamRole,
+    UserSession,
     Volunteer,
 )
 from api.settings import SHANGHAI
@@ -36,10 +40,38 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
+def session_token(volunteer_id: int) -> str:
+    """The session cookie value the test harness gives a volunteer (see `open_sessions`)."""
+    return "test-" + hashlib.sha256(f"linli-tests:{volunteer_id}".encode()).hexdigest()[:40]
+
+
+async def open_sessions(volunteer_ids: list[int]) -> None:
+    """A server-side session per volunteer, so that `log_in_as` and `client.cookie_for` can act
+    as them without an argon2 log-in (tests only: the tokens are predictable)."""
+    now = clock.now()
+    await UserSession.bulk_create(
+        [
+            UserSession(
+                volunteer_id=volunteer_id,
+                token_digest=sessions.digest(session_token(volunteer_id)),
+                user_agent="test harness",
+                created_at=now,
+                last_seen_at=now,
+                # never expires: tests move the clock by years (a real session slides instead)
+                expires_at=now + timedelta(days=365 * 200),
+            )
+            for volunteer_id in volunteer_ids
+        ],
+        batch_size=500,
+    )
+
+
 async def volunteer(name: str = "志愿者", *, admin: bool = False) -> Volunteer:
-    return await Volunteer.create(
+    v = await Volunteer.create(
         phone=str(next(_phones)), password_hash=password_hash(), display_name=name, is_admin=admin
     )
+    await open_sessions([v.id])
+    return v
 
 
 async def community(name: str = "尊湖小区", parent: Community | None = None) -> Community:

@@ -46,7 +46,16 @@ async def many_volunteers(count: int, first_phone: int = STORM_PHONES) -> list[i
         .order_by("phone")
         .values("id")
     )
-    return [int(r["id"]) for r in rows]
+    ids = [int(r["id"]) for r in rows]
+    await factories.open_sessions(ids)  # so that `client.cookie_for` acts as each of them
+    return ids
+
+
+async def open_sessions(url: str, volunteer_ids: list[int]) -> None:
+    """Harness sessions for volunteers of an existing database (before a server starts), so
+    that `client.cookie_for` works for them."""
+    async with orm(url):
+        await factories.open_sessions(volunteer_ids)
 
 
 async def seed_storm(url: str, volunteers: int, capacity: int) -> StormSetup:

@@ -41,7 +41,8 @@ def served(tmp_path, monkeypatch, request):
 def test_serve_keeps_its_files_private(served) -> None:
     server, data, database = served
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        # /readyz opens the database (/healthz, liveness, touches nothing but the process)
+        sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert b" 200 " in _read_until_closed(sock).split(b"\r\n", 1)[0]
     assert mode(data) == 0o700
     assert mode(data / "left-over.jsonl") == 0o600

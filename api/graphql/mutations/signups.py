@@ -8,6 +8,7 @@ from api.graphql.context import Info
 from api.graphql.mutations.payloads import SignupPayload, answer
 from api.graphql.types import SignupStatus
 from api.http.ids import decode_id_of
+from api.infra import metrics
 
 
 @strawberry.input
@@ -50,7 +51,7 @@ class SignupMutations:
         description="CONFIRMED while seats remain, else WAITLISTED in arrival order. Idempotent."
     )
     async def sign_up(self, info: Info, input: SignUpInput) -> SignupPayload:
-        return await answer(
+        payload = await answer(
             SignupPayload.of,
             lambda: signups.sign_up(
                 info.context.actor,
@@ -58,6 +59,9 @@ class SignupMutations:
                 input.idempotency_key,
             ),
         )
+        signup, errors = payload.signup, payload.user_errors
+        metrics.SIGNUPS.labels(str(signup.status) if signup else errors[0].code).inc()
+        return payload
 
     @strawberry.mutation(description="Frees the seat and promotes the head of the waitlist.")
     async def cancel_signup(self, info: Info, input: CancelSignupInput) -> SignupPayload:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 if TYPE_CHECKING:
+    from api.graphql.types.accounts import Session
     from api.graphql.types.appointment import Appointment, AppointmentSlot
     from api.graphql.types.certificate import Certificate
     from api.graphql.types.community import Community
@@ -30,4 +31,5 @@ VolunteerRef = Annotated["Volunteer", strawberry.lazy("api.graphql.types.volunte
 AppointmentSlotRef = Annotated["AppointmentSlot", strawberry.lazy("api.graphql.types.appointment")]
 AppointmentRef = Annotated["Appointment", strawberry.lazy("api.graphql.types.appointment")]
 NotificationRef = Annotated["Notification", strawberry.lazy("api.graphql.types.notification")]
+SessionRef = Annotated["Session", strawberry.lazy("api.graphql.types.accounts")]
 CertificateRef = Annotated["Certificate", strawberry.lazy("api.graphql.types.certificate")]

@@ -16,6 +16,7 @@ from api.domain import (
     certificates,
     closing,
     notifications,
+    sessions,
     signups,
     teams,
     visibility,
@@ -30,6 +31,7 @@ from api.graphql.types.refs import (
     AppointmentRef,
     CertificateRef,
     NotificationRef,
+    SessionRef,
     SignupRef,
     TeamRef,
 )
@@ -123,6 +125,15 @@ class Volunteer(Node):
         unread_only: bool | None = None,
     ) -> Connection[models.Notification]:
         return await notifications_of(info, root.id, first, after, bool(unread_only))
+
+    @strawberry.field(
+        description="Where the volunteer is logged in, most recently used first (self only).",
+        graphql_type=list[SessionRef],
+    )
+    async def sessions(
+        self, root: Parent[models.Volunteer], info: Info
+    ) -> list[models.UserSession]:
+        return await sessions.sessions_seen_by(info.context.actor, root.id)
 
     @strawberry.field(description="Unread notifications (self only; 0 for anyone else).")
     async def unread_notification_count(self, root: Parent[models.Volunteer], info: Info) -> int:

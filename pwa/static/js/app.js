@@ -155,8 +155,47 @@ function askToConfirm(form) {
   box.querySelector("[data-confirmed]").focus();
 }
 
+/* "Send me a code": asks for an SMS code for the form's phone, then counts down to the next. */
+function countdown(button, seconds) {
+  const label = (button.dataset.label ||= button.textContent);
+  const end = Date.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.ceil((end - Date.now()) / 1000);
+    button.disabled = left > 0;
+    button.textContent = left > 0 ? fmt(strings.send_again_in, { seconds: left }) : label;
+    if (left > 0) setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+async function sendCode(form, button) {
+  const phone = form.elements.phone?.value || "";
+  const sent = form.querySelector(".code-sent");
+  button.disabled = true;
+  try {
+    const payload = (await graphql("RequestPhoneCode", { phone, purpose: form.dataset.purpose })).requestPhoneCode;
+    if (payload.userErrors.length) {
+      if (sent) sent.hidden = true;
+      showFieldErrors(form, payload.userErrors);
+    } else {
+      showFieldErrors(form, []);
+      if (sent) { sent.textContent = fmt(strings.code_sent, { phone }); sent.hidden = false; }
+      form.elements.code?.focus();
+    }
+    countdown(button, payload.retryAfterSeconds || 0);
+  } catch {
+    button.disabled = false;
+    notice(navigator.onLine ? strings.network : strings.offline, "bad", "net-error");
+  }
+}
+
 document.addEventListener("submit", async (event) => {
   const form = event.target;
+  if (event.submitter?.value === "send_code" && form.dataset.purpose && operations.RequestPhoneCode) {
+    event.preventDefault();
+    await sendCode(form, event.submitter);
+    return;
+  }
   const op = form.dataset.action;
   if (!op || !operations[op]) {
     if (form.matches("[data-loading]")) {
@@ -185,17 +224,18 @@ document.addEventListener("submit", async (event) => {
   const button = form.querySelector("button[type=submit]");
   button?.setAttribute("aria-busy", "true");
   try {
-    if (op === "LogOut") {
+    if (op === "LogOut" || op === "LogOutEverywhere") {
       await graphql(op, {});
       await outbox.clear();
       await forgetPages();
-      location.assign("/");
+      location.assign(op === "LogOut" ? "/" : "/login");
       return;
     }
     const { action, next, ...variables } = data;
     const payload = Object.values(await graphql(op, variables))[0];
     if (payload.userErrors?.length) showFieldErrors(form, payload.userErrors);
     else if (op === "JoinTeam") await refreshMain();
+    else if (op === "ChangePassword") location.assign("/me?notice=PASSWORD_CHANGED#account");
     else if (op === "MarkNotificationsRead") {
       for (const badge of document.querySelectorAll(".badge[data-unread]")) badge.remove();
       await refreshMain();
