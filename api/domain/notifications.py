@@ -135,6 +135,22 @@ async def drafts_for(row: DomainEvent) -> list[Draft]:
                 place=place_text(event.location_name),
             )
         return [Draft(int(v), kind, message, event.id) for v in payload.get("volunteer_ids", [])]
+    if row.kind in ("SHIFT_REMOVED", "EVENT_MESSAGE"):
+        event = await Event.get_or_none(id=payload.get("event_id"))
+        if event is None:
+            return []
+        if row.kind == "SHIFT_REMOVED":
+            role = payload.get("role") or ""
+            message = N_(
+                "Shift removed: %(title)s (%(role)s); your sign-up is cancelled.",
+                title=event.title,
+                role=role,
+            )
+        else:
+            text = payload.get("text") or ""
+            message = N_("%(title)s: %(text)s", title=event.title, text=text)
+        kind = NotificationKind.EVENT_CHANGED
+        return [Draft(int(v), kind, message, event.id) for v in payload.get("volunteer_ids", [])]
     return []
 
 

@@ -168,7 +168,7 @@ async def update_event(
         shifts = await Shift.filter(event_id=target.id).order_by("starts_at", "id")
         explicit = changes if target.id == event.id else _without_end(changes)
         new = _apply(draft, explicit, offset)
-        new.shifts = _fit_shifts(new)
+        new.shifts = _fit_shifts(new, shift_wall_clock(draft.ends_at, offset))
         events.validate_draft(new)
         plans.append((target, new, shifts))
     async with in_transaction():
@@ -205,11 +205,17 @@ def _without_end(changes: EventChanges) -> EventChanges:
     return EventChanges(**{**changes.__dict__, "ends_at": None})
 
 
-def _fit_shifts(draft: EventDraft) -> list[ShiftDraft]:
-    """Shifts that used to end with the event keep ending with it when its end moves."""
+def _fit_shifts(draft: EventDraft, moved_end: datetime) -> list[ShiftDraft]:
+    """Shifts that used to end with the event keep ending with it when its end moves
+    (`moved_end`: the old end moved with the event); others end by the new end at the latest."""
     fitted = []
     for s in draft.shifts:
-        ends_at = min(s.ends_at, draft.ends_at) if s.starts_at < draft.ends_at else s.ends_at
+        if s.ends_at == moved_end and s.starts_at < draft.ends_at:
+            ends_at = draft.ends_at
+        elif s.starts_at < draft.ends_at:
+            ends_at = min(s.ends_at, draft.ends_at)
+        else:
+            ends_at = s.ends_at
         fitted.append(ShiftDraft(s.role, s.starts_at, ends_at, s.capacity))
     return fitted
 

@@ -28,6 +28,7 @@ from api.graphql.mutations.attendance import AttendanceMutations
 from api.graphql.mutations.certificates import CertificateMutations
 from api.graphql.mutations.organizer import OrganizerMutations
 from api.graphql.mutations.organizing import OrganizingMutations
+from api.graphql.mutations.planning import PlanningMutations
 from api.graphql.mutations.signups import SignupMutations
 from api.graphql.mutations.team_members import TeamMemberMutations
 from api.graphql.query import Query
@@ -57,6 +58,7 @@ Mutation = merge_types(
         TeamMemberMutations,
         AttendanceMutations,
         AdminMutations,
+        PlanningMutations,
         CertificateMutations,
         ApiTokenMutations,
         AppointmentMutations,

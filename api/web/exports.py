@@ -20,7 +20,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def path_id(request: Request, type_name: str) -> int | None:
     """The `{id}` of the URL: a global id of `type_name` (as the app links) or a plain number."""
     raw = str(request.path_params.get("id", ""))
-    if raw.isascii() and raw.isdigit():  # not "²"
+    if raw.isascii() and raw.isdigit():  # "²" is a digit to str.isdigit, not to int()
         return int(raw) if 0 < int(raw) < 2**31 else None
     try:
         found, pk = decode_id(raw)

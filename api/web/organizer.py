@@ -20,7 +20,7 @@ from api.domain.errors import DomainError
 from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
 from api.settings import SHANGHAI, get_settings
-from api.web import appointment_forms, charts, event_forms, i18n
+from api.web import appointment_forms, charts, event_editing, event_forms, i18n, on_site
 from api.web.admin_console import admin_console_routes
 from api.web.calendar import calendar_routes
 from api.web.developer import developer_routes
@@ -80,7 +80,17 @@ async def organize_page(request: Request) -> Response:
                 return done
             form_errors = done
         elif action == "publish":
-            form_errors = await event_forms.publish_from_form(request, _event_gid(request))
+            form_errors, count = await event_editing.publish_from_form(
+                request, _event_gid(request), form
+            )
+            if not form_errors:
+                return RedirectResponse(
+                    f"{request.url.path}?done=published&n={count}", status_code=303
+                )
+        elif action in on_site.ACTIONS:
+            form_errors, query = await on_site.handle(request, _event_gid(request), action, form)
+            if not form_errors:
+                return RedirectResponse(f"{request.url.path}?{query}", status_code=303)
         elif action in appointment_forms.ACTIONS:
             message = await appointment_forms.handle(request, _event_gid(request), form)
         else:
@@ -112,6 +122,10 @@ async def organize_page(request: Request) -> Response:
             "message": message,
             "form_errors": form_errors,
             "duplicate": _duplicate_values(event, form),
+            "failed": form.get("action", "") if form_errors else "",
+            "form": form,
+            "done": on_site.done_notice(request),
+            "later_drafts": on_site.later_drafts(event),
             "appointments": await appointment_forms.section(request, event["id"], event),
             "organizer_ops": {"MarkAttendance": " ".join(operation("MarkAttendance").split())},
         },
@@ -282,6 +296,7 @@ def organizer_routes() -> list[BaseRoute]:
         Route("/communities/{id}/dashboard", dashboard_page),
         Route("/communities/{id}/dashboard.csv", dashboard_csv),
         *event_forms.event_form_routes(),
+        *event_editing.event_editing_routes(),
         *calendar_routes(),
         *developer_routes(),
         *roster_routes(),

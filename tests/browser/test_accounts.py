@@ -18,7 +18,7 @@ def test_register_with_an_sms_code_then_log_in_with_one(context: Any) -> None:
     form.get_by_label("姓名").fill("浏览器测试")
     form.get_by_label("手机号码").fill(phone_number)
     form.get_by_role("button", name="发送验证码").click()
-    expect(form.locator(".code-sent")).to_be_visible()
+    expect(form.locator(".code-sent")).to_be_visible(timeout=15_000)  # a loaded machine
     form.get_by_label(re.compile("短信验证码")).fill(sms_code(phone_number))
     form.get_by_label(re.compile("^密码")).fill("邻里互助 2026 春天")
     form.get_by_label(re.compile("^密码")).press("Enter")  # Enter registers, it sends no code
@@ -32,7 +32,7 @@ def test_register_with_an_sms_code_then_log_in_with_one(context: Any) -> None:
     form = page.locator('form[data-action="LogInWithCode"]')
     form.get_by_label("手机号码").fill(phone_number)
     form.get_by_role("button", name="发送验证码").click()
-    expect(form.locator(".code-sent")).to_be_visible()
+    expect(form.locator(".code-sent")).to_be_visible(timeout=15_000)  # a loaded machine
     form.get_by_label(re.compile("短信验证码")).fill(sms_code(phone_number))
     form.get_by_role("button", name="登录", exact=True).click()
     expect(page).to_have_url(re.compile(r"/me$"))

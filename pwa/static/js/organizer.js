@@ -22,10 +22,13 @@ async function refresh() {
     if (doc.body.dataset.served === "cache") return;
     const fresh = $("#main", doc);
     if (!fresh) return;
-    // The duplicate form keeps what the leader is typing (and is left alone while focused).
-    const typing = $("#main .duplicate");
-    if (typing?.contains(document.activeElement)) return;
-    if (typing) $(".duplicate", fresh)?.replaceWith(typing);
+    // The duplicate and on-site forms keep what the leader is typing (and are left alone
+    // while focused).
+    for (const sel of [".duplicate", ".on-site"]) {
+      const typing = $(`#main ${sel}`);
+      if (typing?.contains(document.activeElement)) return;
+      if (typing) $(sel, fresh)?.replaceWith(typing);
+    }
     $("#main").replaceChildren(...fresh.childNodes);
   } catch { /* offline: keep what is shown */ }
 }
