@@ -26,7 +26,15 @@ from api.domain.actors import Actor
 from api.domain.errors import Validator
 from api.infra import clock, wakeups
 from api.infra.i18n import N_, Text
-from api.models import DomainEvent, Event, Notification, NotificationKind, Shift, Volunteer
+from api.models import (
+    DomainEvent,
+    Event,
+    Notification,
+    NotificationKind,
+    Shift,
+    Team,
+    Volunteer,
+)
 
 log = logging.getLogger("linli.notify")
 
@@ -151,7 +159,37 @@ async def drafts_for(row: DomainEvent) -> list[Draft]:
             message = N_("%(title)s: %(text)s", title=event.title, text=text)
         kind = NotificationKind.EVENT_CHANGED
         return [Draft(int(v), kind, message, event.id) for v in payload.get("volunteer_ids", [])]
+    if row.kind == "SIGNUP_CANCELLED":
+        return await _removed_from_shift(payload)
+    if row.kind in ("TEAM_MEMBER_REMOVED", "TEAM_JOIN_APPROVED"):
+        team = await Team.get_or_none(id=payload.get("team_id"))
+        if team is None or payload.get("volunteer_id") is None:
+            return []
+        message = (
+            N_("You are no longer a member of %(team)s.", team=team.name)
+            if row.kind == "TEAM_MEMBER_REMOVED"
+            else N_("You are now a member of %(team)s.", team=team.name)
+        )
+        return [Draft(int(payload["volunteer_id"]), NotificationKind.EVENT_CHANGED, message, None)]
     return []
+
+
+async def _removed_from_shift(payload: dict[str, Any]) -> list[Draft]:
+    """A leader took someone off a shift: they are told (their own cancellation is not news
+    to them)."""
+    volunteer_id, by = payload.get("volunteer_id"), payload.get("by_volunteer_id")
+    if volunteer_id is None or by is None or by == volunteer_id:
+        return []
+    shift = await Shift.get_or_none(id=payload.get("shift_id")).select_related("event")
+    if shift is None:
+        return []
+    message = N_(
+        "An organizer removed you from %(title)s (%(role)s, %(when)s).",
+        title=shift.event.title,
+        role=shift.role,
+        when=shift.starts_at,
+    )
+    return [Draft(int(volunteer_id), NotificationKind.EVENT_CHANGED, message, shift.event_id)]
 
 
 async def _claim(row: DomainEvent, now: datetime) -> bool:

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from api.domain import notifications
 from api.infra import clock
-from api.infra.i18n import NP_, Text
+from api.infra.i18n import NP_, Param, Text
 from api.models import (
     EventStatus,
     Notification,
@@ -46,15 +46,24 @@ def source_for(signup: Signup, hours_before: int) -> str:
 def message_for(signup: Signup, now: datetime) -> Text:
     shift, event = signup.shift, signup.shift.event
     left = shift.starts_at - now
-    hours = max(1, round(left.total_seconds() / 3600))
-    return NP_(
-        "Reminder: %(title)s (%(role)s) starts %(when)s, in about %(n)s hour, at %(place)s.",
-        "Reminder: %(title)s (%(role)s) starts %(when)s, in about %(n)s hours, at %(place)s.",
-        hours,
+    details: dict[str, Param] = dict(
         title=event.title,
         role=shift.role,
         when=shift.starts_at,
         place=notifications.place_text(event.location_name),
+    )
+    if left < timedelta(minutes=59, seconds=30):  # "约 3 分钟后", never "约 1 小时后"
+        return NP_(
+            "Reminder: %(title)s (%(role)s) starts %(when)s, in about %(n)s minute, at %(place)s.",
+            "Reminder: %(title)s (%(role)s) starts %(when)s, in about %(n)s minutes, at %(place)s.",
+            max(1, round(left.total_seconds() / 60)),
+            **details,
+        )
+    return NP_(
+        "Reminder: %(title)s (%(role)s) starts %(when)s, in about %(n)s hour, at %(place)s.",
+        "Reminder: %(title)s (%(role)s) starts %(when)s, in about %(n)s hours, at %(place)s.",
+        round(left.total_seconds() / 3600),
+        **details,
     )
 
 

@@ -224,3 +224,38 @@ async def test_the_event_page_knows_which_shifts_clash_with_mine(database):
     found = await signups.clashing_shift_ids(volunteer.id, [mine, *clashing, later])
     assert found == {s.id for s in clashing}  # not the one I hold, not the later one
     assert await signups.clashing_shift_ids(None, [mine, *clashing]) == set()
+
+
+async def test_a_volunteer_removed_by_a_leader_is_told(database):
+    from api.domain import members, notifications
+    from api.infra.i18n import render_stored
+    from api.models import Notification
+
+    leader, removed, quits = [await factories.volunteer(f"v{i}") for i in range(3)]
+    team = await factories.team(leaders=(leader,), members=(removed, quits))
+    shift = await _shift(await factories.event(team, title="义剪服务"))
+    theirs, mine = await _confirmed(removed, shift, "a"), await _confirmed(quits, shift, "b")
+    await signups.cancel_signup(Actor(volunteer=leader), theirs.id)  # taken off by a leader
+    await signups.cancel_signup(Actor(volunteer=quits), mine.id)  # their own choice
+    await members.remove(Actor(volunteer=leader), team.id, removed.id)
+    await notifications.dispatch_pending()
+    told = await Notification.filter(volunteer_id=removed.id).order_by("id")
+    texts = [render_stored(n.message, "zh-CN") for n in told]
+    assert len(texts) == 2 and "移出" in texts[0] and "义剪服务" in texts[0]
+    assert "不再是" in texts[1]
+    assert not await Notification.filter(volunteer_id=quits.id).exists()
+
+
+async def test_a_reminder_minutes_before_says_minutes(database):
+    from api.domain import reminders
+    from api.infra.i18n import render
+
+    team = await factories.team()
+    shift = await _shift(await factories.event(team))
+    volunteer = await factories.volunteer()
+    signup = await _confirmed(volunteer, shift)
+    signup = await Signup.get(id=signup.id).select_related("shift__event")
+    soon = render(reminders.message_for(signup, shift.starts_at - timedelta(minutes=3)), "zh-CN")
+    later = render(reminders.message_for(signup, shift.starts_at - timedelta(hours=2)), "zh-CN")
+    assert "约 3 分钟后" in soon and "小时" not in soon
+    assert "约 2 小时后" in later
