@@ -31,7 +31,7 @@ from tortoise.expressions import F
 
 from api.domain.errors import DomainError, ErrorCode, InvalidInput
 from api.infra import clock
-from api.infra.i18n import N_
+from api.infra.i18n import DEFAULT_LANGUAGE, N_, Text, supported
 from api.models import PhoneCode, PhoneCodePurpose, PhoneCodeRequest, SmsMessage, Volunteer
 from api.settings import SHANGHAI, AccountSettings, get_settings
 
@@ -80,25 +80,25 @@ class CodeRequest:
     refusal: DomainError | None = None
 
 
-def _text(purpose: PhoneCodePurpose, registered: bool, code: str, minutes: int) -> str:
+def _text(purpose: PhoneCodePurpose, registered: bool, code: str, minutes: int) -> Text:
+    """The SMS, in one language (rendered in the account's language, else zh-CN)."""
     if purpose is PhoneCodePurpose.REGISTER and registered:
-        return (
-            "【邻里】这个手机号已经注册过邻里账号，请直接登录；忘记密码可用短信验证码重设。"
-            " This number already has a Linli account: log in, or reset your password."
+        return N_(
+            "[Linli] This number already has a Linli account: log in, or reset your password "
+            "with an SMS code."
         )
     if purpose is not PhoneCodePurpose.REGISTER and not registered:
-        return (
-            "【邻里】这个手机号还没有邻里账号，可以用它注册。"
-            " No Linli account uses this number yet; you can register with it."
-        )
+        return N_("[Linli] No Linli account uses this number yet; you can register with it.")
     action = {
-        PhoneCodePurpose.REGISTER: ("注册", "register"),
-        PhoneCodePurpose.LOG_IN: ("登录", "log in"),
-        PhoneCodePurpose.RESET_PASSWORD: ("重设密码", "reset your password"),
+        PhoneCodePurpose.REGISTER: N_("register"),
+        PhoneCodePurpose.LOG_IN: N_("log in"),
+        PhoneCodePurpose.RESET_PASSWORD: N_("reset your password"),
     }[purpose]
-    return (
-        f"【邻里】验证码 {code}，用于{action[0]}，{minutes} 分钟内有效，请勿告诉他人。"
-        f" Your Linli code to {action[1]}: {code} (valid {minutes} min; never share it)."
+    return N_(
+        "[Linli] Your code to %(action)s: %(code)s (valid %(minutes)s min; never share it).",
+        action=action,
+        code=code,
+        minutes=minutes,
     )
 
 
@@ -146,7 +146,7 @@ async def _address_allows(address: str, phone: str, now: datetime, cap: int) -> 
     return row.id
 
 
-def _refused(message: str, retry_after: int) -> CodeRequest:
+def _refused(message: str | Text, retry_after: int) -> CodeRequest:
     return CodeRequest(
         retry_after_seconds=max(1, retry_after),
         refusal=DomainError(ErrorCode.RATE_LIMITED, message),
@@ -172,20 +172,25 @@ async def request_code(phone: str, purpose: PhoneCodePurpose, client_address: st
         row = await PhoneCode.get(phone=phone)
         if row.day == _today(now) and row.sends_today >= cfg.codes_per_phone_per_day:
             return _refused(
-                "This number has received too many codes today. Please try again tomorrow.",
+                N_("This number has received too many codes today. Please try again tomorrow."),
                 _seconds_to_midnight(now),
             )
         wait = cfg.code_resend_seconds - int((now - row.sent_at).total_seconds())
-        return _refused(f"A code was just sent. You can ask again in {max(wait, 1)} seconds.", wait)
+        return _refused(
+            N_("A code was just sent. You can ask again in %(n)s seconds.", n=max(wait, 1)), wait
+        )
     if await _address_allows(client_address, phone, now, cfg.codes_per_address_per_day) is None:
         # Not sent after all: the claimed code is void (nobody ever saw it).
         await PhoneCode.filter(phone=phone, code_hash=hashed).update(expires_at=now)
         return _refused(
-            "Too many codes were requested from this network today. Please try again tomorrow.",
+            N_("Too many codes were requested from this network today. Please try again tomorrow."),
             _seconds_to_midnight(now),
         )
-    registered = await Volunteer.filter(phone=phone).exists()
-    text = _text(purpose, registered, code, cfg.code_ttl_seconds // 60)
+    language = await Volunteer.filter(phone=phone).first().values_list("language", flat=True)
+    registered = language is not None
+    text = _text(purpose, registered, code, cfg.code_ttl_seconds // 60).render(
+        supported(str(language)) if registered else DEFAULT_LANGUAGE
+    )
     sms = await SmsMessage.create(phone=phone, purpose=purpose.value, text=text)
     return CodeRequest(retry_after_seconds=cfg.code_resend_seconds, sms_id=sms.id)
 
