@@ -32,7 +32,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from api.domain import notifications
+from api.domain import notifications, signups
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.domain.events import check_times, get_event_for_organizer
@@ -56,7 +56,6 @@ from api.settings import get_settings
 MAX_SLOTS = 200
 PLACES_MAX = 100
 MINUTES_MIN, MINUTES_MAX = 5, 8 * 60
-IDEMPOTENCY_KEY_MAX = 100
 NOTE_MAX = 200
 #: The services a volunteer may bring to a resident's home (上门服务).
 HOME_VISIT_KINDS = frozenset(
@@ -183,18 +182,6 @@ class _Replayed(Exception):
         self.appointment = appointment
 
 
-def _validate_key(key: str) -> str:
-    v = Validator()
-    key = (key or "").strip()
-    v.check(
-        0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isprintable(),
-        N_("The idempotency key must be 1–%(n)s printable characters.", n=IDEMPOTENCY_KEY_MAX),
-        "idempotencyKey",
-    )
-    v.raise_if_any()
-    return key
-
-
 async def _replay(booker_id: int, slot_id: int, key: str) -> Appointment | None:
     previous = await Appointment.get_or_none(booked_by_id=booker_id, idempotency_key=key)
     if previous is not None and previous.slot_id != slot_id:
@@ -282,7 +269,7 @@ async def book(
 ) -> Appointment:
     """A resident books a slot for themself."""
     resident = actor.require_volunteer()
-    key = _validate_key(idempotency_key)
+    key = signups.validated_idempotency_key(idempotency_key)
     v = Validator()
     note = _validate_note(v, note)
     v.raise_if_any()
@@ -299,7 +286,7 @@ async def book_for_resident(
     """A leader of the event's team (or an admin) books for a neighbour without a phone,
     perhaps as a home visit (where the event's kind offers them)."""
     booker = actor.require_volunteer()
-    key = _validate_key(idempotency_key)
+    key = signups.validated_idempotency_key(idempotency_key)
     v = Validator()
     name = v.text(neighbour.name, "name", max_length=50, label=N_("The name")) or ""
     building = v.text(

@@ -45,7 +45,8 @@ def is_upcoming(status: SignupStatus | str, shift_ends_at: datetime, now: dateti
     return status in ACTIVE and shift_ends_at >= now
 
 
-def _validate_key(key: str) -> str:
+def validated_idempotency_key(key: str) -> str:
+    """A client's idempotency key, trimmed; 1–100 printable characters (sign-ups, bookings)."""
     v = Validator()
     key = (key or "").strip()
     v.check(
@@ -132,7 +133,7 @@ def _schedule_conflict() -> DomainError:
 
 async def sign_up(actor: Actor, shift_id: int, idempotency_key: str) -> Signup:
     volunteer = actor.require_volunteer()
-    key = _validate_key(idempotency_key)
+    key = validated_idempotency_key(idempotency_key)
     replayed = await _replay(volunteer, shift_id, key)
     if replayed is not None:
         return replayed
