@@ -126,3 +126,11 @@ def test_a_leader_plans_publishes_and_runs_an_event_on_a_phone(context: Any) -> 
         context, "query($id: ID!) { node(id: $id) { ... on Event { status } } }", {"id": event_id}
     )["node"]["status"]
     assert status == "COMPLETED"
+
+    # 9. The team's hours report for today: the walk-in's hours, with who recorded them.
+    report = context.request.get(
+        f"/admin/hours.csv?from={today.isoformat()}&to={today.isoformat()}&team={team_id}"
+    )
+    assert report.status == 200
+    text = report.body().decode("utf-8")
+    assert text.startswith("\ufeff姓名") and "陈阿婆" in text and title in text
