@@ -31,6 +31,7 @@ def test_register_with_an_sms_code_then_log_in_with_one(context: Any) -> None:
     page.get_by_role("link", name="短信验证码").click()
     form = page.locator('form[data-action="LogInWithCode"]')
     form.get_by_label("手机号码").fill(phone_number)
+    page.wait_for_timeout(1500)  # the test server's resend cool-down per number is 1 s
     form.get_by_role("button", name="发送验证码").click()
     expect(form.locator(".code-sent")).to_be_visible(timeout=15_000)  # a loaded machine
     form.get_by_label(re.compile("短信验证码")).fill(sms_code(phone_number))

@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from api.demo.neighbourhood import ADMIN_PASSWORD, ADMIN_PHONE
-from tests.browser.conftest import graphql, open_shift, phone, register, start_shift_now
+from tests.browser.conftest import graphql, phone, register, start_shift_now
 
 PASSWORD = "browser-test-pw"  # what conftest.register gives the account
 
@@ -26,6 +26,20 @@ def _leader(browser: Any, server: str, device: dict[str, Any]) -> Any:
     )
     assert data["logIn"]["userErrors"] == []
     return context
+
+
+def _open_shift(context: Any) -> dict[str, Any]:
+    """A shift that takes sign-ups now (other tests move some demo shifts into the past)."""
+    events = graphql(
+        context,
+        "{ events(first: 50) { nodes { id title shifts { id role seatsLeft startsAt "
+        "acceptsSignUps } } } }",
+    )["events"]["nodes"]
+    for event in reversed(events):  # the latest: the least likely to be touched by others
+        for shift in event["shifts"]:
+            if shift["acceptsSignUps"] and shift["seatsLeft"] > 0:
+                return {**shift, "event_id": event["id"], "title": event["title"]}
+    raise AssertionError("the demo data has no open shift")
 
 
 def _sign_up(context: Any, shift_id: str, key: str) -> str:
@@ -46,7 +60,7 @@ def test_clash_warning_removal_notice_and_qr_check_in(
     volunteer = browser.new_context(**device, base_url=server)
     number = register(volunteer, "王小芳")
     leader = _leader(browser, server, device)
-    shift = open_shift(volunteer)
+    shift = _open_shift(volunteer)
     _sign_up(volunteer, shift["id"], "journey-1")
 
     # A copy of the event at the same time: its shifts clash with the one she holds.
