@@ -161,6 +161,9 @@ class Settings:
     #: ``LINLI_TRUSTED_DOCUMENTS_ONLY``: ``off`` (any document), ``anonymous`` (anonymous
     #: callers only run the app's own documents or persisted ones), ``all``.
     trusted_documents_only: str = "off"
+    #: ``LINLI_WEBHOOK_ALLOW_PRIVATE=1``: third-party webhooks may point at private, loopback
+    #: or link-local addresses, and use plain http (an operator's own network, tests).
+    webhook_allow_private: bool = False
 
     # Accounts (see `AccountSettings`) ------------------------------------------------------
     accounts: AccountSettings = field(default_factory=AccountSettings)
@@ -271,6 +274,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_documents_only=_choice(
             env, "LINLI_TRUSTED_DOCUMENTS_ONLY", ("off", "anonymous", "all"), "off"
         ),
+        webhook_allow_private=_flag(env.get("LINLI_WEBHOOK_ALLOW_PRIVATE"), False),
         max_query_cost=int(_number(env, "LINLI_MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST, 1)),
         header_timeout=_number(env, "LINLI_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, 0.1),
         body_timeout=_number(env, "LINLI_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, 0.1),

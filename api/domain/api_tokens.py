@@ -71,7 +71,9 @@ SESSION_MUTATIONS = frozenset(
         "resetCalendarToken",
     }
 )
-WEBHOOK_MUTATIONS = frozenset({"createWebhook", "deleteWebhook", "redeliverWebhook"})
+WEBHOOK_MUTATIONS = frozenset(
+    {"createWebhook", "updateWebhook", "deleteWebhook", "redeliverWebhook"}
+)
 
 
 def scope_for_mutation(field_name: str) -> ApiScope | None:

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from api.domain import checkin
+from api.domain import checkin, outbox
 from api.domain.accounts import checked_phone
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
@@ -79,17 +79,24 @@ async def _seat(shift_id: int, volunteer_id: int, existing: Signup | None) -> Si
             status=SignupStatus.CONFIRMED, confirmed_at=now, waitlist_ticket=None
         )
         if existing is None:
-            return await Signup.create(
+            signup = await Signup.create(
                 shift_id=shift_id,
                 volunteer_id=volunteer_id,
                 idempotency_key=f"walk-in:{shift_id}:{volunteer_id}",
                 **fields,
             )
+            await outbox.record(
+                "SIGNUP_CREATED", signup_id=signup.id, shift_id=shift_id, status="CONFIRMED"
+            )
+            return signup
         updated = await Signup.filter(id=existing.id, status=SignupStatus.CANCELLED).update(
             cancelled_at=None, cancelled_late=False, **fields
         )
         if not updated:
             raise IntegrityError("sign-up changed concurrently")
+        await outbox.record(
+            "SIGNUP_CREATED", signup_id=existing.id, shift_id=shift_id, status="CONFIRMED"
+        )
     return await Signup.get(id=existing.id)
 
 

@@ -39,6 +39,12 @@ class ErrorCode(StrEnum):
     SLOT_FULL = "SLOT_FULL"
     ALREADY_BOOKED = "ALREADY_BOOKED"
     HOME_VISIT_NOT_OFFERED = "HOME_VISIT_NOT_OFFERED"
+    # Webhooks: a destination that is refused (`api.infra.destinations.Refusal`), the limit
+    INVALID_URL = "INVALID_URL"
+    HTTPS_REQUIRED = "HTTPS_REQUIRED"
+    PRIVATE_DESTINATION = "PRIVATE_DESTINATION"
+    UNRESOLVABLE_HOST = "UNRESOLVABLE_HOST"
+    WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED"
 
 
 def as_text(message: str | Text) -> Text:

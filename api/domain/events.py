@@ -168,6 +168,8 @@ async def insert_event(draft: EventDraft, *, series_id: int | None = None) -> Ev
             for s in draft.shifts
         ]
     )
+    if draft.publish:
+        await outbox.record("EVENT_PUBLISHED", event_id=event.id)
     return event
 
 
@@ -196,7 +198,11 @@ async def publish_event(actor: Actor, event_id: int) -> Event:
         )
     if event.ends_at <= clock.now():
         raise DomainError(ErrorCode.INVALID_STATE, N_("This event is already over."), ["eventId"])
-    await Event.filter(id=event.id, status=EventStatus.DRAFT).update(status=EventStatus.PUBLISHED)
+    async with in_transaction():
+        if await Event.filter(id=event.id, status=EventStatus.DRAFT).update(
+            status=EventStatus.PUBLISHED
+        ):
+            await outbox.record("EVENT_PUBLISHED", event_id=event.id)
     await event.refresh_from_db()
     return event
 

@@ -22,6 +22,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from api.domain import webhooks
 from api.domain.actors import Actor
 from api.domain.errors import Validator
 from api.infra import clock, wakeups
@@ -218,6 +219,7 @@ async def dispatch_pending(limit: int = BATCH) -> int:
         if not await _claim(row, now):
             continue  # another worker has it
         made += await create(f"event:{row.id}", await drafts_for(row), source_event_id=row.id)
+        await webhooks.fan_out(row)  # third parties' messages from the same row
         await DomainEvent.filter(id=row.id).update(processed_at=clock.now())
     return made
 

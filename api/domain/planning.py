@@ -58,11 +58,13 @@ async def publish_series(actor: Actor, event_id: int, scope: PublishScope) -> li
         .values_list("id", flat=True)
     )
     ids = [int(str(i)) for i in drafts]
-    if ids:
-        # Only drafts: one cancelled meanwhile stays cancelled.
-        await Event.filter(id__in=ids, status=EventStatus.DRAFT, cancel_reason__isnull=True).update(
-            status=EventStatus.PUBLISHED
-        )
+    async with in_transaction():
+        for event_id in ids:
+            # Only drafts: one cancelled meanwhile stays cancelled.
+            if await Event.filter(
+                id=event_id, status=EventStatus.DRAFT, cancel_reason__isnull=True
+            ).update(status=EventStatus.PUBLISHED):
+                await outbox.record("EVENT_PUBLISHED", event_id=event_id)
     return await Event.filter(id__in=ids, status=EventStatus.PUBLISHED).order_by("starts_at", "id")
 
 
@@ -97,13 +99,16 @@ async def add_shift(
                 N_("At most %(n)s shifts.", n=events.MAX_SHIFTS),
                 ["shifts"],
             )
-        return await Shift.create(
+        shift = await Shift.create(
             event_id=event.id,
             role=clean_role,
             starts_at=starts_at.astimezone(UTC),
             ends_at=ends_at.astimezone(UTC),
             capacity=capacity,
         )
+        if event.status == EventStatus.PUBLISHED:
+            await outbox.record("SHIFT_ADDED", event_id=event.id, shift_id=shift.id)
+        return shift
 
 
 async def remove_shift(actor: Actor, shift_id: int) -> Event:
@@ -140,7 +145,7 @@ async def remove_shift(actor: Actor, shift_id: int) -> Event:
             shift_id=shift.id, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
         ).values_list("volunteer_id", flat=True)
         recipients = sorted({int(str(i)) for i in affected})
-        if recipients:
+        if recipients or event.status == EventStatus.PUBLISHED:  # told, and third parties
             await outbox.record(
                 "SHIFT_REMOVED",
                 event_id=event.id,

@@ -122,6 +122,17 @@ def _what_changed(before: Event, after: EventDraft) -> list[str]:
     return changed
 
 
+def _details_changed(before: Event, after: EventDraft) -> list[str]:
+    """What else changed that those signed up are not told about (webhooks are)."""
+    pairs = {
+        "title": (before.title, after.title),
+        "kind": (before.kind, after.kind),
+        "description": (before.description, after.description),
+        "community": (before.community_id, after.community_id),
+    }
+    return [name for name, (old, new) in pairs.items() if old != new]
+
+
 def _apply(draft: EventDraft, changes: EventChanges, offset: timedelta) -> EventDraft:
     """The event's draft with `changes` applied; times moved by `offset` (wall clock)."""
     moved = moved_draft(draft, offset) if offset else draft
@@ -195,8 +206,14 @@ async def update_event(
                 if shift.starts_at != moved.starts_at:
                     # Reminders are due again relative to the new start.
                     await ReminderDispatch.filter(shift_id=shift.id).delete()
-            if changed and target.status == EventStatus.PUBLISHED:
-                await _record_change(target.id, changed)
+            if target.status == EventStatus.PUBLISHED:
+                details = _details_changed(target, new)
+                if changed:
+                    await _record_change(target.id, changed + details)
+                elif details:  # nobody is told; third parties' webhooks hear of it
+                    await outbox.record(
+                        "EVENT_CHANGED", event_id=target.id, changed=details, volunteer_ids=[]
+                    )
     await event.refresh_from_db()
     return event
 
@@ -221,11 +238,11 @@ def _fit_shifts(draft: EventDraft, moved_end: datetime) -> list[ShiftDraft]:
 
 
 async def _record_change(event_id: int, changed: list[str]) -> None:
+    """Those signed up are told; third parties' webhooks hear of it even when nobody is."""
     recipients = await _signed_up([event_id])
-    if recipients:
-        await outbox.record(
-            "EVENT_CHANGED", event_id=event_id, changed=changed, volunteer_ids=recipients
-        )
+    await outbox.record(
+        "EVENT_CHANGED", event_id=event_id, changed=changed, volunteer_ids=recipients
+    )
 
 
 async def update_shift(
@@ -279,6 +296,11 @@ async def update_shift(
             await Shift.filter(id=shift_id).update(**updates)
         if moved and event.status == EventStatus.PUBLISHED:
             await _record_change(event.id, ["time"])
+        elif new_role is not None and new_role != shift.role:
+            if event.status == EventStatus.PUBLISHED:  # nobody is told; webhooks hear of it
+                await outbox.record(
+                    "EVENT_CHANGED", event_id=event.id, changed=["shifts"], volunteer_ids=[]
+                )
     return await Shift.get(id=shift_id)
 
 

@@ -190,20 +190,25 @@ async def _take_seat_or_ticket(
         if await holds_overlapping_seat(volunteer_id, shift):
             raise _schedule_conflict()
         if cancelled is None:
-            return await Signup.create(
+            signup = await Signup.create(
                 shift_id=shift_id, volunteer_id=volunteer_id, idempotency_key=key, **fields
             )
-        # Signing up again after cancelling reuses the row (one row per volunteer and shift).
-        updated = await Signup.filter(id=cancelled.id, status=SignupStatus.CANCELLED).update(
-            idempotency_key=key,
-            cancelled_at=None,
-            cancelled_late=False,
-            checked_in_at=None,
-            **fields,
+        else:
+            # Signing up again after cancelling reuses the row (one row per volunteer and shift).
+            updated = await Signup.filter(id=cancelled.id, status=SignupStatus.CANCELLED).update(
+                idempotency_key=key,
+                cancelled_at=None,
+                cancelled_late=False,
+                checked_in_at=None,
+                **fields,
+            )
+            if not updated:
+                raise IntegrityError("sign-up changed concurrently")
+            signup = await Signup.get(id=cancelled.id)
+        await outbox.record(
+            "SIGNUP_CREATED", signup_id=signup.id, shift_id=shift_id, status=str(signup.status)
         )
-        if not updated:
-            raise IntegrityError("sign-up changed concurrently")
-        return await Signup.get(id=cancelled.id)
+        return signup
 
 
 async def _signup_for_manager(actor: Actor, signup_id: int) -> Signup:
@@ -344,6 +349,7 @@ async def change_capacity(actor: Actor, shift_id: int, capacity: int) -> Shift:
                 ["capacity"],
             )
         await promote_waitlist(shift_id)
+        await outbox.record("SHIFT_CAPACITY_CHANGED", shift_id=shift_id)
     return await Shift.get(id=shift_id)
 
 

@@ -49,6 +49,7 @@ from api.domain.events import MAX_SHIFTS
 from api.domain.recurrence import MAX_OCCURRENCES
 from api.domain.stats import BUSIEST
 from api.domain.teams import MAX_TEAMS_PER_VOLUNTEER
+from api.domain.webhooks import ATTEMPTS_SHOWN, MAX_WEBHOOKS
 from api.graphql.pagination import DEFAULT_PAGE_SIZE
 from api.graphql.query import MAX_NODES
 from api.models import EventKind
@@ -67,6 +68,8 @@ LIST_BOUNDS: dict[tuple[str, str], int] = {
     ("ServiceStats", "eventsByKind"): len(EventKind),
     ("ServiceStats", "eventsByMonth"): 120,
     ("Query", "nodes"): MAX_NODES,  # or the number of ids asked for
+    ("Volunteer", "webhooks"): MAX_WEBHOOKS,
+    ("WebhookDelivery", "attempts"): ATTEMPTS_SHOWN,
 }
 # User errors are small and few; any other list not declared above counts as a page.
 USER_ERRORS_BOUND = 10

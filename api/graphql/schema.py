@@ -31,6 +31,7 @@ from api.graphql.mutations.organizing import OrganizingMutations
 from api.graphql.mutations.planning import PlanningMutations
 from api.graphql.mutations.signups import SignupMutations
 from api.graphql.mutations.team_members import TeamMemberMutations
+from api.graphql.mutations.webhooks import WebhookMutations
 from api.graphql.query import Query
 from api.graphql.scopes import TokenScopes
 from api.graphql.types import (
@@ -62,6 +63,7 @@ Mutation = merge_types(
         CertificateMutations,
         ApiTokenMutations,
         AppointmentMutations,
+        WebhookMutations,
     ),
 )
 

@@ -41,6 +41,8 @@ class Wakeup:
 outbox_written = Wakeup("outbox")
 #: notifications were made: send them on the outbound channels
 notifications_made = Wakeup("delivery")
+#: third-party webhook messages were made (or asked again): send them
+webhooks_made = Wakeup("webhooks")
 
 # Callbacks waiting for the current transaction to commit (set by the database engines).
 _after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(

@@ -23,6 +23,7 @@ import time
 from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
+from tortoise.models import Model
 
 from api.infra import channels, clock, sms
 from api.infra.i18n import DEFAULT_LANGUAGE, render_stored, supported
@@ -65,15 +66,34 @@ def _due(now: datetime) -> Q:
     )
 
 
+due = _due  # for the other outboxes with the same columns (SMS, third-party webhooks)
+
+
+async def lease(model: type[Model], row_id: int, now: datetime) -> bool:
+    """Leases one due row of any outbox with the delivery columns (``delivered_at``,
+    ``delivery_attempts``, ``next_delivery_at``): one conditional update moves it a lease
+    ahead and counts the attempt, so no two workers send it at once."""
+    leased = await model.filter(_due(now), id=row_id).update(
+        next_delivery_at=now + LEASE, delivery_attempts=F("delivery_attempts") + 1
+    )
+    return leased == 1
+
+
+async def give_back(model: type[Model], ids: set[int]) -> int:
+    """Gives leased, unsent rows back: due at once, the attempt not counted."""
+    if not ids:
+        return 0
+    return await model.filter(
+        id__in=list(ids), delivered_at__isnull=True, delivery_attempts__gt=0
+    ).update(next_delivery_at=None, delivery_attempts=F("delivery_attempts") - 1)
+
+
 def event_url(event_id: int | None) -> str | None:
     return f"{get_settings().public_url}/events/{event_id}" if event_id else None
 
 
 async def _lease(notification: Notification, now: datetime) -> bool:
-    leased = await Notification.filter(_due(now), id=notification.id).update(
-        next_delivery_at=now + LEASE, delivery_attempts=F("delivery_attempts") + 1
-    )
-    return leased == 1
+    return await lease(Notification, notification.id, now)
 
 
 async def deliver_pending(limit: int = BATCH) -> int:
@@ -136,9 +156,7 @@ async def deliver_pending(limit: int = BATCH) -> int:
 
 async def release(ids: set[int]) -> int:
     """Gives leased, unsent notifications back: due at once, the attempt not counted."""
-    return await Notification.filter(
-        id__in=list(ids), delivered_at__isnull=True, delivery_attempts__gt=0
-    ).update(next_delivery_at=None, delivery_attempts=F("delivery_attempts") - 1)
+    return await give_back(Notification, ids)
 
 
 async def queue_depths() -> dict[str, int]:
@@ -161,10 +179,7 @@ async def queue_depths() -> dict[str, int]:
 
 
 async def _lease_sms(sms_id: int, now: datetime) -> bool:
-    leased = await SmsMessage.filter(_due(now), id=sms_id).update(
-        next_delivery_at=now + LEASE, delivery_attempts=F("delivery_attempts") + 1
-    )
-    return leased == 1
+    return await lease(SmsMessage, sms_id, now)
 
 
 async def _send_sms(row: SmsMessage, attempts: int) -> bool:

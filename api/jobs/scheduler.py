@@ -7,6 +7,7 @@ delays nothing else:
 * ``reminders``: makes the reminders that are due (shifts, appointments), every period;
 * ``delivery``: sends pending notifications on the outbound channels (new ones as soon as
   they are made, retries when due), every period otherwise;
+* ``webhooks``: sends third parties' webhook messages (new ones at once, retries when due);
 * ``closing``: closes events that ended some hours ago (no-shows recorded), every period;
 * ``throttles``: deletes failed attempts no limit counts any more, every period.
 
@@ -36,7 +37,7 @@ from api.domain import (
     throttle,
 )
 from api.infra import metrics, wakeups
-from api.jobs import delivery
+from api.jobs import delivery, webhooks
 from api.settings import Settings, get_settings
 
 log = logging.getLogger("linli.scheduler")
@@ -69,6 +70,10 @@ async def tick() -> TickResult:
         delivered += await delivery.deliver_pending_sms()
     except Exception:
         log.exception("delivering SMS failed")
+    try:
+        delivered += await webhooks.deliver_pending()
+    except Exception:
+        log.exception("delivering webhooks failed")
     try:
         await _forget_expired_accounts()
     except Exception:
@@ -108,6 +113,7 @@ JOBS = (
     Job("reminders", _reminders),
     Job("delivery", delivery.deliver_pending, wakeups.notifications_made),
     Job("sms", delivery.deliver_pending_sms),
+    Job("webhooks", webhooks.deliver_pending, wakeups.webhooks_made),
     Job("closing", closing.close_finished_events),
     Job("throttles", throttle.purge_expired),
     Job("accounts", _forget_expired_accounts),

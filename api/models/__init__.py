@@ -19,6 +19,7 @@ from api.models.signup import Signup, SignupStatus
 from api.models.team import Team, TeamMembership, TeamRole
 from api.models.throttle import ThrottleFailure
 from api.models.volunteer import ApiToken, Volunteer
+from api.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -52,4 +53,7 @@ __all__ = [
     "ThrottleFailure",
     "UserSession",
     "Volunteer",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -73,7 +73,7 @@ async def test_cancelling_promotes_the_head_and_closes_up(client, database):
     )
     assert node["node"] == {"status": "WAITLISTED", "waitlistPosition": 1}
     kinds = await DomainEvent.all().order_by("id").values_list("kind", flat=True)
-    assert kinds == ["PROMOTED_FROM_WAITLIST", "SIGNUP_CANCELLED"]
+    assert kinds == [*["SIGNUP_CREATED"] * 3, "PROMOTED_FROM_WAITLIST", "SIGNUP_CANCELLED"]
     await shift.refresh_from_db()
     assert (shift.seats_taken, shift.waitlist_count) == (1, 1)
 

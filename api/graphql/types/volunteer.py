@@ -20,6 +20,7 @@ from api.domain import (
     signups,
     teams,
     visibility,
+    webhooks,
 )
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, empty_connection, paginate
@@ -35,6 +36,7 @@ from api.graphql.types.refs import (
     SignupRef,
     TeamRef,
 )
+from api.graphql.types.webhook import Webhook
 
 
 @strawberry.type(description="A volunteer's account.")
@@ -83,6 +85,14 @@ class Volunteer(Node):
         if actor.id != root.id or actor.scopes is not None:
             return []
         return await api_tokens.tokens_of(actor)
+
+    @strawberry.field(
+        description="Your webhooks, oldest first (only on your own account; a token needs the "
+        "WEBHOOKS scope).",
+        graphql_type=list[Webhook],
+    )
+    async def webhooks(self, root: Parent[models.Volunteer], info: Info) -> list[models.Webhook]:
+        return await webhooks.webhooks_of(info.context.actor, root.id)
 
     @strawberry.field(description="Total service hours: the sum of the hours ledger.")
     async def hours_total(self, root: Parent[models.Volunteer], info: Info) -> float:

@@ -1,0 +1,61 @@
+"""A third party's webhook receiver: a small Starlette app served by uvicorn on loopback, in
+the test's own event loop. It keeps every request (headers and raw body) and answers the
+statuses it is told to, in order (then 200)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    url: str = ""
+    #: statuses to answer, in order; 200 once they are used up
+    script: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+
+    async def hook(self, request: Request) -> Response:
+        self.received.append(Received(dict(request.headers), await request.body()))
+        status = self.script.pop(0) if self.script else 200
+        return Response("ok" if status < 300 else "no", status_code=status)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
+
+
+@contextlib.asynccontextmanager
+async def serving(receiver: Receiver) -> AsyncIterator[Receiver]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(receiver.app(), log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    receiver.url = f"http://127.0.0.1:{port}/hook"
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
