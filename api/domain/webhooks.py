@@ -25,7 +25,7 @@ import base64
 import json
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -52,6 +52,8 @@ from api.models import (
 from api.settings import get_settings
 
 MAX_WEBHOOKS = 10
+#: How long the delivery log keeps a message (with its attempts).
+LOG_KEPT = timedelta(days=30)
 DESCRIPTION_MAX = 200
 #: The attempts a delivery shows (a redelivered message may have more).
 ATTEMPTS_SHOWN = 20
@@ -442,6 +444,12 @@ async def _leaders(team_id: int, owners: set[int]) -> set[int]:
     ).values_list("volunteer_id", flat=True)
     admins = await Volunteer.filter(id__in=list(owners), is_admin=True).values_list("id", flat=True)
     return {int(str(i)) for i in leaders} | {int(str(i)) for i in admins}
+
+
+async def forget_old(now: datetime | None = None) -> int:
+    """Deletes messages (and their attempts) older than `LOG_KEPT` from the delivery log."""
+    cutoff = (now or clock.now()) - LOG_KEPT
+    return await WebhookDelivery.filter(created_at__lt=cutoff).delete()
 
 
 def new_message_id() -> str:

@@ -36,6 +36,7 @@ from api.domain import (
     sessions,
     throttle,
 )
+from api.domain import webhooks as webhook_rules
 from api.infra import metrics, wakeups
 from api.jobs import delivery, webhooks
 from api.settings import Settings, get_settings
@@ -102,9 +103,11 @@ async def _reminders() -> int:
 
 
 async def _forget_expired_accounts() -> int:
-    """Expired sessions, old code requests and delivered SMS texts are forgotten."""
+    """Expired sessions, old code requests and delivered SMS texts are forgotten, and webhook
+    messages older than 30 days."""
     await sessions.delete_expired()
     await phone_codes.forget_old()
+    await webhook_rules.forget_old()  # the webhook delivery log keeps 30 days
     return 0
 
 

@@ -246,6 +246,9 @@ async def test_a_failing_receiver_is_retried_with_backoff_and_delivered_once(
     assert (log["status"], log["attemptCount"], log["nextAttemptAt"]) == ("DELIVERED", 3, None)
     assert [a["statusCode"] for a in log["attempts"]] == [500, 500, 200]
     assert [a["error"] for a in log["attempts"]] == ["HTTP 500", "HTTP 500", None]
+    fake_clock.advance(webhooks.LOG_KEPT - timedelta(days=1))  # 31 days after the message
+    await _ticks()  # the log keeps 30 days
+    assert (await gql.ok(MINE))["viewer"]["webhooks"][0]["deliveries"]["totalCount"] == 0
 
 
 async def test_a_webhook_failing_for_a_day_is_disabled_and_its_owner_enables_it_again(
@@ -484,3 +487,21 @@ async def test_a_burst_of_creations_cannot_pass_the_limit(
     assert await Webhook.filter(volunteer_id=owner.id).count() == webhooks.MAX_WEBHOOKS
     assert await Volunteer.exists(id=owner.id)
     assert json.dumps(answers).count("whsec_") == webhooks.MAX_WEBHOOKS
+
+
+async def test_one_attempt_follows_no_redirect_and_has_a_deadline(receiver: Receiver) -> None:
+    from api.infra import webhook_sender
+
+    headers = webhook_sender.signed_headers(webhooks.new_secret(), "msg_1", "{}")
+    receiver.script = [302]
+    moved = await webhook_sender.post(receiver.url, "{}", headers, allow_private=True)
+    assert (moved.status_code, moved.error, moved.delivered) == (302, "HTTP 302", False)
+    assert len(receiver.received) == 1  # the Location was not followed
+    receiver.answer_size = 5 * 1024 * 1024  # a huge answer: read up to the cap, still counted
+    big = await webhook_sender.post(receiver.url, "{}", headers, allow_private=True)
+    assert big.delivered
+    receiver.answer_size, receiver.delay = 2, 2.0
+    slow = await webhook_sender.post(receiver.url, "{}", headers, allow_private=True, seconds=0.2)
+    assert (slow.status_code, slow.error) == (None, "timeout")
+    refused = await webhook_sender.post(receiver.url, "{}", headers, allow_private=False)
+    assert refused.error == "refused: HTTPS_REQUIRED"

@@ -29,14 +29,30 @@ class Receiver:
     #: statuses to answer, in order; 200 once they are used up
     script: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    #: seconds to wait before answering
+    delay: float = 0.0
+    #: bytes of body in each answer
+    answer_size: int = 2
 
     async def hook(self, request: Request) -> Response:
         self.received.append(Received(dict(request.headers), await request.body()))
         status = self.script.pop(0) if self.script else 200
-        return Response("ok" if status < 300 else "no", status_code=status)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        headers = {"location": "/elsewhere"} if 300 <= status < 400 else {}
+        return Response(b"x" * self.answer_size, status_code=status, headers=headers)
+
+    async def elsewhere(self, request: Request) -> Response:
+        self.received.append(Received(dict(request.headers), await request.body()))
+        return Response("redirected", status_code=200)
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
+        return Starlette(
+            routes=[
+                Route("/hook", self.hook, methods=["POST"]),
+                Route("/elsewhere", self.elsewhere, methods=["GET", "POST"]),
+            ]
+        )
 
 
 @contextlib.asynccontextmanager
