@@ -34,7 +34,7 @@ from tortoise.transactions import in_transaction
 
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.infra import clock, destinations, wakeups
+from api.infra import clock, destinations, wakeups, webhook_secrets
 from api.infra.i18n import N_, Text
 from api.models import (
     DomainEvent,
@@ -100,11 +100,6 @@ class DisabledReason(StrEnum):
 
 def events_of(webhook: Webhook) -> list[WebhookEvent]:
     return [WebhookEvent(e) for e in webhook.events.split(",") if e in WebhookEvent.__members__]
-
-
-def new_secret() -> str:
-    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def global_id(type_name: str, pk: int) -> str:
@@ -200,7 +195,7 @@ async def create_webhook(
     chosen = await _check_events(actor, v, events)
     v.raise_if_any()
     clean_url = await checked_url(url)
-    secret = new_secret()
+    secret = webhook_secrets.new_secret()
     async with in_transaction():
         # The account's row lock serialises its creations (PostgreSQL; SQLite has one writer).
         await Volunteer.filter(id=volunteer.id).select_for_update().only("id").first()
@@ -214,7 +209,7 @@ async def create_webhook(
             url=clean_url,
             description=clean_description or "",
             events=",".join(chosen),
-            secret=secret,
+            secret=webhook_secrets.seal(secret),  # kept sealed; shown this once
         )
     return secret, row
 

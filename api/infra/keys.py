@@ -36,6 +36,7 @@ class Purpose(StrEnum):
     CHECK_IN_CODES = "check-in-codes"
     CALENDAR_TOKENS = "calendar-tokens"
     TOKENS = "tokens"  # any other signed or keyed-hash token (API tokens, one-time codes…)
+    WEBHOOK_SECRETS = "webhook-secrets"  # seals third parties' webhook secrets at rest
 
 
 @lru_cache(maxsize=32)

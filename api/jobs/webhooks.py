@@ -27,7 +27,7 @@ from datetime import timedelta
 from tortoise.expressions import F
 
 from api.domain.webhooks import DisabledReason
-from api.infra import clock, webhook_sender
+from api.infra import clock, webhook_secrets, webhook_sender
 from api.jobs import delivery
 from api.models import Webhook, WebhookAttempt, WebhookDelivery
 from api.settings import get_settings
@@ -54,6 +54,7 @@ async def deliver_pending(limit: int = BATCH) -> int:
     if not leased:
         return 0
     hooks = {h.id: h for h in await Webhook.filter(id__in={d.webhook_id for d in leased})}
+    leased = [d for d in leased if d.webhook_id in hooks]  # a webhook deleted meanwhile
     queues: dict[int, list[WebhookDelivery]] = defaultdict(list)
     for d in leased:
         queues[d.webhook_id].append(d)
@@ -85,8 +86,9 @@ async def _attempt(webhook: Webhook, message: WebhookDelivery) -> bool:
     """One attempt at one leased message (its lease counted this attempt)."""
     attempts = message.delivery_attempts + 1
     settings = get_settings()
-    headers = webhook_sender.signed_headers(webhook.secret, message.message_id, message.payload)
     try:
+        secret = webhook_secrets.reveal(webhook.secret)
+        headers = webhook_sender.signed_headers(secret, message.message_id, message.payload)
         outcome = await webhook_sender.post(
             webhook.url,
             message.payload,
@@ -94,6 +96,9 @@ async def _attempt(webhook: Webhook, message: WebhookDelivery) -> bool:
             allow_private=settings.webhook_allow_private,
             seconds=ATTEMPT_TIMEOUT,
         )
+    except webhook_secrets.UnreadableSecret:
+        log.error("webhook %s: its secret does not open (LINLI_SECRET_KEY changed?)", webhook.id)
+        outcome = webhook_sender.Outcome(None, "secret unreadable", 0)
     except Exception:  # a bug in sending must not stop the other messages
         log.exception("webhook %s: sending message %s failed", webhook.id, message.id)
         outcome = webhook_sender.Outcome(None, "internal error", 0)

@@ -26,7 +26,7 @@ class Webhook(Model):
     description = fields.CharField(max_length=200, default="")
     # The subscribed `WebhookEvent` names, comma-separated.
     events = fields.CharField(max_length=300)
-    # The Standard Webhooks signing secret (``whsec_`` + base64 of 32 random bytes).
+    # The Standard Webhooks signing secret, sealed (`api.infra.webhook_secrets`).
     secret = fields.CharField(max_length=100)
     enabled = fields.BooleanField(default=True)
     # Why it is disabled: "OWNER" (turned off) or "FAILING" (automatically, after failures).

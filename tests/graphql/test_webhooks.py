@@ -19,6 +19,7 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from api.domain import webhooks
 from api.domain.actors import Actor
 from api.http.ids import encode_id
+from api.infra import webhook_secrets
 from api.jobs import delivery, scheduler
 from api.models import EventStatus, Shift, Volunteer, Webhook, WebhookDelivery
 from api.settings import get_settings
@@ -150,6 +151,8 @@ async def test_a_receiver_gets_each_event_once_with_a_valid_signature(
     made = await _create(gql, receiver.url, ALL_EVENTS)
     assert made["userErrors"] == [] and made["secret"].startswith("whsec_")
     assert sorted(made["webhook"]["events"]) == sorted(ALL_EVENTS)
+    stored = (await Webhook.get(url=receiver.url)).secret  # sealed at rest, opened to sign
+    assert made["secret"][6:] not in stored and webhook_secrets.reveal(stored) == made["secret"]
     # A volunteer who leads no team may not subscribe to sign-ups (their names are private).
     factories.log_in_as(client, volunteer)
     refused = await _create(gql, receiver.url, ["SIGNUP_CREATED"])
@@ -492,7 +495,7 @@ async def test_a_burst_of_creations_cannot_pass_the_limit(
 async def test_one_attempt_follows_no_redirect_and_has_a_deadline(receiver: Receiver) -> None:
     from api.infra import webhook_sender
 
-    headers = webhook_sender.signed_headers(webhooks.new_secret(), "msg_1", "{}")
+    headers = webhook_sender.signed_headers(webhook_secrets.new_secret(), "msg_1", "{}")
     receiver.script = [302]
     moved = await webhook_sender.post(receiver.url, "{}", headers, allow_private=True)
     assert (moved.status_code, moved.error, moved.delivered) == (302, "HTTP 302", False)
@@ -505,3 +508,16 @@ async def test_one_attempt_follows_no_redirect_and_has_a_deadline(receiver: Rece
     assert (slow.status_code, slow.error) == (None, "timeout")
     refused = await webhook_sender.post(receiver.url, "{}", headers, allow_private=False)
     assert refused.error == "refused: HTTPS_REQUIRED"
+
+
+async def test_a_secret_sealed_under_another_master_key_does_not_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = webhook_secrets.new_secret()
+    sealed = webhook_secrets.seal(secret)
+    assert webhook_secrets.reveal(sealed) == secret
+    monkeypatch.setattr(webhook_secrets, "key_for", lambda purpose: b"k" * 32)  # a new master
+    with pytest.raises(webhook_secrets.UnreadableSecret):
+        webhook_secrets.reveal(sealed)
+    with pytest.raises(webhook_secrets.UnreadableSecret):
+        webhook_secrets.reveal(secret)  # never stored in the clear
