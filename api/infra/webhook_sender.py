@@ -108,6 +108,8 @@ async def post(
                         read += len(chunk)
                         if read > MAX_RESPONSE_BYTES:
                             break  # enough: the status is what counts
+                except httpx.StreamError:
+                    pass  # the answer was read already (a transport that buffers it)
                 finally:
                     await response.aclose()
     except TimeoutError:

@@ -521,3 +521,32 @@ async def test_a_secret_sealed_under_another_master_key_does_not_open(
         webhook_secrets.reveal(sealed)
     with pytest.raises(webhook_secrets.UnreadableSecret):
         webhook_secrets.reveal(secret)  # never stored in the clear
+
+
+async def test_the_connection_goes_to_the_checked_address_under_the_right_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from api.infra import destinations, webhook_sender
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["2606:4700:4700::1111", "93.184.215.14"]
+
+    monkeypatch.setattr(destinations, "resolver", resolve)
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    outcome = await webhook_sender.post(
+        "https://Hooks.Example.com/linli?x=1",
+        "{}",
+        {"webhook-id": "msg_1"},
+        allow_private=False,
+        transport=httpx.MockTransport(answer),
+    )
+    assert outcome.delivered
+    (request,) = seen
+    assert str(request.url) == "https://[2606:4700:4700::1111]/linli?x=1"
+    assert request.headers["host"] == "hooks.example.com"
+    assert request.extensions["sni_hostname"] == "hooks.example.com"
