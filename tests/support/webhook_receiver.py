@@ -33,9 +33,20 @@ class Receiver:
     delay: float = 0.0
     #: bytes of body in each answer
     answer_size: int = 2
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def until(self, count: int, seconds: float) -> None:
+        """Waits until `count` requests have come (TimeoutError after `seconds`)."""
+        async with asyncio.timeout(seconds):
+            while True:
+                self.arrived.clear()
+                if len(self.received) >= count:
+                    return
+                await self.arrived.wait()
 
     async def hook(self, request: Request) -> Response:
         self.received.append(Received(dict(request.headers), await request.body()))
+        self.arrived.set()
         status = self.script.pop(0) if self.script else 200
         if self.delay:
             await asyncio.sleep(self.delay)
