@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.domain import certificates
+from api.domain import certificates, webhooks
 from api.domain.actors import Actor
 from api.models import (
     Appointment,
@@ -15,6 +15,8 @@ from api.models import (
     Shift,
     Signup,
     Volunteer,
+    Webhook,
+    WebhookDelivery,
 )
 
 
@@ -42,6 +44,11 @@ async def may_see(actor: Actor, obj: Any) -> bool:
         return actor.id is not None and actor.id == obj.volunteer_id
     if isinstance(obj, Certificate):
         return await certificates.may_see(actor, obj)
+    if isinstance(obj, Webhook):
+        return webhooks.may_read(actor, obj.volunteer_id)
+    if isinstance(obj, WebhookDelivery):
+        owner = await Webhook.filter(id=obj.webhook_id).values_list("volunteer_id", flat=True)
+        return bool(owner) and webhooks.may_read(actor, int(str(owner[0])))
     return True  # communities, teams, series: public
 
 

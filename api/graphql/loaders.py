@@ -26,6 +26,8 @@ from api.models import (
     TeamMembership,
     TeamRole,
     Volunteer,
+    Webhook,
+    WebhookDelivery,
 )
 
 M = TypeVar("M", bound=Model)
@@ -139,6 +141,8 @@ class Loaders:
         self.signup = DataLoader(_by_id(Signup))
         self.notification = DataLoader(_by_id(Notification))
         self.certificate = DataLoader(_by_id(Certificate))
+        self.webhook = DataLoader(_by_id(Webhook))
+        self.webhook_delivery = DataLoader(_by_id(WebhookDelivery))
         self.shifts_by_event = DataLoader(_shifts_by_event)
         self.member_count = DataLoader(_member_counts)
         self.signup_hours = DataLoader(_signup_hours)
@@ -163,4 +167,6 @@ class Loaders:
             "Certificate": self.certificate,
             "AppointmentSlot": self.appointment_slot,
             "Appointment": self.appointment,
+            "Webhook": self.webhook,
+            "WebhookDelivery": self.webhook_delivery,
         }

@@ -46,6 +46,7 @@ from api.graphql.types import (
 )
 from api.graphql.types.appointment import Appointment, AppointmentSlot
 from api.graphql.types.certificate import Certificate
+from api.graphql.types.webhook import Webhook, WebhookDelivery
 from api.graphql.unavailable import ServiceUnavailableErrors, log_faults
 from api.settings import get_settings
 
@@ -97,6 +98,8 @@ def build_schema() -> strawberry.Schema:
             Certificate,
             AppointmentSlot,
             Appointment,
+            Webhook,
+            WebhookDelivery,
         ],
         extensions=[
             lambda: ParserCache(maxsize=256),

@@ -62,6 +62,8 @@ mutation($id: ID!) { updateEvent(input: {eventId: $id, title: "义剪服务（�
   userErrors { code } } }"""
 CANCEL_EVENT = """
 mutation($id: ID!) { cancelEvent(input: {eventId: $id, reason: "台风"}) { userErrors { code } } }"""
+NODE = """
+query($id: ID!) { node(id: $id) { id ... on Webhook { url } ... on WebhookDelivery { status } } }"""
 ALL_EVENTS = [e.value for e in webhooks.WebhookEvent]
 PUBLIC = ["EVENT_PUBLISHED", "EVENT_UPDATED", "EVENT_CANCELLED", "SHIFT_SEATS_CHANGED"]
 
@@ -316,10 +318,12 @@ async def test_the_owner_redelivers_with_the_same_webhook_id(
     assert (await gql.ok(DELETE, {"id": made["webhook"]["id"]}))["deleteWebhook"]["userErrors"][0][
         "code"
     ] == "NOT_FOUND"
-    node = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": made["webhook"]["id"]})
-    assert (node.get("data") or {}).get("node") is None
+    for hidden in (made["webhook"]["id"], delivery_id):
+        assert (await gql.ok(NODE, {"id": hidden}))["node"] is None
 
     factories.log_in_as(client, leader)
+    assert (await gql.ok(NODE, {"id": delivery_id}))["node"]["status"] == "DELIVERED"
+    assert (await gql.ok(NODE, {"id": made["webhook"]["id"]}))["node"]["url"] == receiver.url
     again = (await gql.ok(REDELIVER, {"id": delivery_id}))["redeliverWebhook"]
     assert again == {"delivery": {"status": "PENDING", "attemptCount": 0}, "userErrors": []}
     await _ticks()

@@ -15,7 +15,7 @@ from api import models
 from api.domain import webhooks
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, empty_connection, paginate
-from api.graphql.types.node import global_id
+from api.graphql.types.node import Node, global_id
 from api.jobs.delivery import MAX_ATTEMPTS
 
 
@@ -89,8 +89,12 @@ class WebhookDeliveryAttempt:
 
 
 @strawberry.type(description="One message to a webhook, with its attempts (投递记录).")
-class WebhookDelivery:
+class WebhookDelivery(Node):
     id: strawberry.ID = global_id("WebhookDelivery")
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.WebhookDelivery)
 
     @strawberry.field(description="What the message is about.")
     def event(self, root: Parent[models.WebhookDelivery]) -> WebhookEvent:
@@ -155,8 +159,13 @@ class WebhookDelivery:
 @strawberry.type(
     description="A webhook: Linli POSTs signed messages to its URL (Standard Webhooks)."
 )
-class Webhook:
+class Webhook(Node):
     id: strawberry.ID = global_id("Webhook")
+
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        return isinstance(obj, models.Webhook)
+
     url: str = strawberry.field(description="Where messages are POSTed.")
     description: str = strawberry.field(description="What it is for.")
     enabled: bool = strawberry.field(description="Whether messages are sent to it.")
