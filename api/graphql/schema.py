@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import log_errors, should_mask
@@ -63,6 +64,13 @@ Mutation = merge_types(
         ApiTokenMutations,
         AppointmentMutations,
     ),
+)
+
+
+get_object_definition(Mutation, strict=True).description = (
+    "Linli (邻里) writes. Every mutation takes one `input` and answers a payload with the "
+    "changed object(s) and `userErrors` (expected failures with stable codes, never a 500). "
+    "Logged in by session cookie or `Authorization: Bearer <token>` with the needed scope."
 )
 
 
