@@ -39,8 +39,8 @@ class UserError:
     text: strawberry.Private[Text]
 
     @strawberry.field(
-        description="Human-readable explanation in the caller's language (zh-CN by default, "
-        "English with Accept-Language: en); wording may change, do not parse it."
+        description="Human-readable explanation in the language of `Accept-Language` (zh-CN "
+        "or en; English when none is sent). Wording may change: do not parse it."
     )
     def message(self, info: Info) -> str:
         return self.text.render(info.context.language or SOURCE_LANGUAGE)

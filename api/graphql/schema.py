@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from typing import Any
 
 import strawberry
@@ -15,6 +17,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
@@ -74,6 +77,20 @@ get_object_definition(Mutation, strict=True).description = (
 )
 
 
+# Strawberry's own date scalars, with what a caller needs to know about time zones.
+SCALARS = {
+    dt.datetime: dataclasses.replace(
+        DateTimeDefinition,
+        description="An instant, ISO 8601 with offset (2026-03-07T09:30:00+08:00); answered "
+        "in UTC (+00:00). Send an offset: a value without one is refused.",
+    ),
+    dt.date: dataclasses.replace(
+        DateDefinition,
+        description="A calendar day, ISO 8601 (2026-03-07), in Asia/Shanghai.",
+    ),
+}
+
+
 class LinliSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # an infrastructure fault is one warning line, not a traceback per field
@@ -91,6 +108,7 @@ def build_schema() -> strawberry.Schema:
     return LinliSchema(
         query=Query,
         mutation=Mutation,
+        scalar_overrides=SCALARS,  # type: ignore[arg-type]
         types=[
             Community,
             Team,

@@ -33,7 +33,7 @@ class Notification(Node):
 
     @strawberry.field(
         description="The text, in the language asked for (Accept-Language), else the "
-        "volunteer's own (zh-CN by default)."
+        "volunteer's own."
     )
     def message(self, root: Parent[models.Notification], info: Info) -> str:
         # Stored as a message id with parameters: in the language asked for, else the
