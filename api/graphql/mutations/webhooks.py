@@ -3,13 +3,15 @@ redeliver. A token needs the WEBHOOKS scope (checked before anything runs, `scop
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from api import models
 from api.domain import webhooks
 from api.graphql.context import Info
-from api.graphql.errors import UserError
-from api.graphql.mutations.payloads import attempt
+from api.graphql.errors import USER_ERRORS, UserError
+from api.graphql.mutations.payloads import INPUT, attempt
 from api.graphql.types.webhook import Webhook, WebhookDelivery, WebhookEvent
 from api.http.ids import decode_id_of, encode_id
 
@@ -33,7 +35,7 @@ class CreateWebhookPayload:
     webhook: models.Webhook | None = strawberry.field(
         graphql_type=Webhook | None, description="The webhook made."
     )
-    user_errors: list[UserError] = strawberry.field(description="What was wrong, if anything.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="Changes to a webhook; fields left out stay as they are.")
@@ -56,7 +58,7 @@ class UpdateWebhookPayload:
     webhook: models.Webhook | None = strawberry.field(
         graphql_type=Webhook | None, description="The webhook as it is now."
     )
-    user_errors: list[UserError] = strawberry.field(description="What was wrong, if anything.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="The webhook to delete.")
@@ -69,7 +71,7 @@ class DeleteWebhookPayload:
     deleted_webhook_id: strawberry.ID | None = strawberry.field(
         description="The id of the webhook deleted."
     )
-    user_errors: list[UserError] = strawberry.field(description="What was wrong, if anything.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="The message to send again.")
@@ -82,7 +84,7 @@ class RedeliverWebhookPayload:
     delivery: models.WebhookDelivery | None = strawberry.field(
         graphql_type=WebhookDelivery | None, description="The message, due again."
     )
-    user_errors: list[UserError] = strawberry.field(description="What was wrong, if anything.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -91,7 +93,9 @@ class WebhookMutations:
         description="Subscribes a URL to events (Standard Webhooks); answers the signing "
         "secret once. At most 10 per account. Needs the WEBHOOKS scope for a token."
     )
-    async def create_webhook(self, info: Info, input: CreateWebhookInput) -> CreateWebhookPayload:
+    async def create_webhook(
+        self, info: Info, input: Annotated[CreateWebhookInput, INPUT]
+    ) -> CreateWebhookPayload:
         made, errors = await attempt(
             lambda: webhooks.create_webhook(
                 info.context.actor, input.url, [e.domain for e in input.events], input.description
@@ -101,7 +105,9 @@ class WebhookMutations:
         return CreateWebhookPayload(secret=secret, webhook=row, user_errors=errors)
 
     @strawberry.mutation(description="Changes, disables or re-enables one of your webhooks.")
-    async def update_webhook(self, info: Info, input: UpdateWebhookInput) -> UpdateWebhookPayload:
+    async def update_webhook(
+        self, info: Info, input: Annotated[UpdateWebhookInput, INPUT]
+    ) -> UpdateWebhookPayload:
         row, errors = await attempt(
             lambda: webhooks.update_webhook(
                 info.context.actor,
@@ -115,7 +121,9 @@ class WebhookMutations:
         return UpdateWebhookPayload(webhook=row, user_errors=errors)
 
     @strawberry.mutation(description="Deletes one of your webhooks and its delivery log.")
-    async def delete_webhook(self, info: Info, input: DeleteWebhookInput) -> DeleteWebhookPayload:
+    async def delete_webhook(
+        self, info: Info, input: Annotated[DeleteWebhookInput, INPUT]
+    ) -> DeleteWebhookPayload:
         deleted, errors = await attempt(
             lambda: webhooks.delete_webhook(
                 info.context.actor, decode_id_of(input.id, "Webhook", "id")
@@ -131,7 +139,7 @@ class WebhookMutations:
         "a fresh round of attempts."
     )
     async def redeliver_webhook(
-        self, info: Info, input: RedeliverWebhookInput
+        self, info: Info, input: Annotated[RedeliverWebhookInput, INPUT]
     ) -> RedeliverWebhookPayload:
         row, errors = await attempt(
             lambda: webhooks.redeliver(
