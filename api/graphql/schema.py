@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types.graphql import OperationType
 
 from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import log_errors, should_mask
@@ -33,6 +34,7 @@ from api.graphql.mutations.signups import SignupMutations
 from api.graphql.mutations.team_members import TeamMemberMutations
 from api.graphql.query import Query
 from api.graphql.scopes import TokenScopes
+from api.graphql.subscription import Subscription
 from api.graphql.types import (
     Community,
     Event,
@@ -71,6 +73,12 @@ class LinliSchema(strawberry.Schema):
         # an infrastructure fault is one warning line, not a traceback per field
         log_errors(log_faults(errors, execution_context))
 
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Streams (the WebSocket) carry subscriptions only: queries and mutations go over
+        HTTP, where the response cache, cross-site rules and rate limits apply."""
+        kwargs["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
+        return await super().stream(*args, **kwargs)
+
 
 def build_schema() -> strawberry.Schema:
     settings = get_settings()
@@ -83,6 +91,7 @@ def build_schema() -> strawberry.Schema:
     return LinliSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             Community,
             Team,
