@@ -102,7 +102,6 @@ class ChangeBus:
         self._ping: asyncio.Future[bool] | None = None
         self._next_ping: asyncio.Future[bool] | None = None
         self._ping_task: asyncio.Task[None] | None = None
-        self.connected = asyncio.Event()
 
     # --- subscribers ---------------------------------------------------------------------
 
@@ -186,11 +185,9 @@ class ChangeBus:
             connection, self._connection = self._connection, None
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), 2)
-        self.connected.clear()
 
     async def _poll_forever(self) -> None:
         seen: int | None = None
-        self.connected.set()
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
@@ -208,7 +205,6 @@ class ChangeBus:
     def _lost(self, connection: Any) -> None:
         if self._connection is connection:
             self._connection = None
-            self.connected.clear()
 
     async def _listen_forever(self, database_url: str) -> None:
         import asyncpg
@@ -237,7 +233,6 @@ class ChangeBus:
             try:
                 await connection.add_listener(CHANNEL, self._on_notification)
                 self._connection = connection
-                self.connected.set()
                 # Whatever happened while nobody listened: everything may have changed.
                 self.publish(EVERYTHING)
                 while self._connection is connection and not terminated.is_set():
