@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -16,6 +17,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.graphql.cost import QueryCostLimiter
@@ -72,6 +74,29 @@ class LinliSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # an infrastructure fault is one warning line, not a traceback per field
         log_errors(log_faults(errors, execution_context))
+
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Executes a query or mutation; a subscription is refused (it lives on the
+        WebSocket): over HTTP, 400 "subscriptions are not allowed"."""
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Streams (the WebSocket) carry subscriptions only: queries and mutations go over

@@ -27,6 +27,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.domain import api_tokens, sessions
@@ -170,7 +171,14 @@ class LinliGraphQL(GraphQL[Context, None]):
         try:
             return await super().execute_single(*args, **kwargs)
         except HTTPException as exc:
-            if isinstance(exc.__cause__, InvalidOperationTypeError):
+            cause = exc.__cause__
+            if isinstance(cause, InvalidOperationTypeError) and (
+                cause.operation_type == OperationType.SUBSCRIPTION
+            ):
+                raise HTTPException(
+                    400, "Subscriptions are served over WebSocket (graphql-transport-ws)."
+                ) from exc
+            if isinstance(cause, InvalidOperationTypeError):
                 # A mutation over GET: the method is what is wrong.
                 raise HTTPException(405, "Mutations must be sent with POST.") from exc
             raise
