@@ -28,10 +28,13 @@ from api.graphql.types.refs import EventRef, ShiftRef
 from api.http.errors import PublicError
 from api.http.ids import decode_id
 from api.infra.change_bus import Change, Watcher, bus
+from api.infra.faults import is_unavailable
 from api.settings import get_settings
 
 #: Changes arriving this close together are read once.
 COALESCE_SECONDS = 0.1
+#: A read that failed because the database was away is tried again after this long.
+RETRY_SECONDS = 2.0
 #: Tables whose notifications name the shift or event they touch; a change of any other
 #: watched table (a team's name, a community…) may show in any selection.
 KEYED_TABLES = frozenset({"event", "shift", "signup"})
@@ -88,19 +91,33 @@ async def _live(
 ) -> AsyncGenerator[M, None]:
     try:
         row: M | None = first
-        while True:
-            if row is None:
-                raise _not_found(type_name)
+        while row is not None:
             info.context.loaders = Loaders()  # each message reads afresh
             yield row
-            await watcher.wait()
-            await asyncio.sleep(COALESCE_SECONDS)
-            watcher.changed.clear()  # what arrived during the pause is read now
-            if not await info.context.still_authenticated():
-                raise PublicError(UNAUTHENTICATED, "The session ended or the token was revoked.")
-            row = await load()
+            row = await _after_next_change(info, load, watcher)
+        raise _not_found(type_name)
     finally:
         bus.unwatch(watcher)
+
+
+async def _after_next_change(
+    info: Info, load: Callable[[], Awaitable[M | None]], watcher: Watcher
+) -> M | None:
+    """The object once something it may show changed (None: gone, or no longer visible)."""
+    while True:
+        await watcher.wait()
+        await asyncio.sleep(COALESCE_SECONDS)
+        watcher.changed.clear()  # what arrived during the pause is read now
+        try:
+            if not await info.context.still_authenticated():
+                raise PublicError(UNAUTHENTICATED, "The session ended or the token was revoked.")
+            return await load()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # the database is away for a moment: the subscription stays, and reads again later
+            await asyncio.sleep(RETRY_SECONDS)
+            watcher.changed.set()
 
 
 @strawberry.type(description="Live updates over WebSocket (`graphql-transport-ws` at /graphql).")

@@ -9,7 +9,9 @@ one more subscription than `subscriptions_per_connection` on a connection is an 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from collections import Counter
 from typing import Any
 
@@ -40,9 +42,11 @@ from api.http.cross_site import refuse_cross_site
 from api.http.language import asked_language
 from api.http.security_headers import graphiql_policy
 from api.http.sessions import SESSION_COOKIE
+from api.infra.faults import is_unavailable, reason_of
 from api.settings import get_settings
 
 TOO_MANY_WEBSOCKETS = "TOO_MANY_WEBSOCKETS"
+log = logging.getLogger("linli.graphql")
 
 
 class LiveTransport(BaseGraphQLTransportWSHandler[Context, None]):
@@ -142,6 +146,14 @@ class LinliGraphQL(GraphQL[Context, None]):
         self.websockets_by_address[address] += 1
         try:
             return await self._run(websocket, *args, **kwargs)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # the database is away while the socket starts: "try again later", no traceback
+            log.warning("WebSocket closed: database unavailable (%s)", reason_of(exc))
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1013)
+            return None
         finally:
             self.websockets_by_address[address] -= 1
             if self.websockets_by_address[address] <= 0:

@@ -11,9 +11,11 @@ through the other server, and answers a repeat from its cache."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
@@ -54,6 +56,8 @@ class World:
     volunteers: list[int]
     token: str
     token_without_read: str
+    url: str
+    to_hide: tuple[int, str]  # an event about to be unpublished: its pk, a shift's id
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -73,6 +77,8 @@ async def world(
         team = await factories.team("邻里互助队", leaders=(leader,))
         event = await factories.event(team, title="义剪", capacities=(2,))
         draft = await factories.event(team, title="草稿", status=EventStatus.DRAFT)
+        to_hide = await factories.event(team, title="将撤回")
+        hidden_shift = (await to_hide.shifts.all())[0]
         shift = (await event.shifts.all())[0]
         draft_shift = (await draft.shifts.all())[0]
         token, _ = await api_tokens.create_token_for(
@@ -95,6 +101,8 @@ async def world(
             [p.id for p in people],
             token,
             no_read,
+            url,
+            (to_hide.id, encode_id("Shift", hidden_shift.id)),
         )
 
 
@@ -217,6 +225,32 @@ async def test_a_draft_event_is_refused_to_anonymous_and_shown_to_its_leader(wor
     async with await LiveClient.open(world.a.base_url, headers=cookie_for(world.leader)) as leader:
         await leader.subscribe("draft", SHIFT, {"id": world.draft_shift})
         assert (await leader.data("draft"))["shiftUpdated"]["seatsTaken"] == 0
+
+
+async def _write_elsewhere(url: str, sql: str) -> None:
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite://")) as db:
+            db.execute(sql)
+        return
+    other = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await other.execute(sql)
+    finally:
+        await other.close()
+
+
+async def test_a_subscription_ends_when_its_event_is_no_longer_visible(world: World) -> None:
+    event_pk, shift = world.to_hide
+    async with await LiveClient.open(world.a.base_url) as live:
+        await live.subscribe("s", SHIFT, {"id": shift})
+        assert (await live.data("s"))["shiftUpdated"]["seatsTaken"] == 0
+        await _write_elsewhere(
+            world.url, f"UPDATE event SET status = 'DRAFT' WHERE id = {event_pk}"
+        )
+        ended = await live.next("s")
+        assert ended["type"] == "next" and ended["payload"]["data"] is None
+        assert ended["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert (await live.next("s"))["type"] == "complete"
 
 
 async def test_queries_and_costly_selections_are_refused(world: World) -> None:
