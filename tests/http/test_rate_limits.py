@@ -6,6 +6,7 @@ tests/system/test_rate_limit_server.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from api.domain import api_tokens
 from api.domain.rate_limits import points_for
 from api.http.graphql_over_http import GRAPHQL_RESPONSE
 from api.http.ids import encode_id
-from api.infra.rate_counter import SHARE_DIVISOR, hour_of
+from api.infra.rate_counter import SHARE_DIVISOR, SharedCounters, hour_of, local_share
 from api.models import RateLimitUsage, Shift, Signup
 from api.settings import get_settings
 from tests import factories
@@ -240,3 +241,25 @@ async def test_counts_reach_the_database_in_batches_not_per_request(app, fake_cl
         await app.state.rate_counters.flush()
     row = await RateLimitUsage.get(caller="address:127.0.0.1", hour=hour_of(fake_clock.now()))
     assert row.points == 120
+
+
+async def test_three_workers_with_mixed_costs_stay_within_the_bound(database, fake_clock):
+    """Three workers' counters (as three processes would have) charging one caller at once,
+    with requests below, at and above a worker's share: the shared total never passes
+    `limit + (workers - 1) * share`, and it is exactly what was allowed."""
+    limit, costs = 500, (1, 2, 3, 7, 10, 15, 40)
+    workers = [SharedCounters(flush_seconds=3600) for _ in range(3)]
+    share = local_share(limit)
+
+    async def one(i: int) -> int:
+        cost = costs[i % len(costs)]
+        allowed, usage = await workers[i % len(workers)].charge("token:1", limit, cost)
+        assert usage.used <= limit + (len(workers) - 1) * share
+        return cost if allowed else 0
+
+    allowed = sum(await asyncio.gather(*(one(i) for i in range(400))))
+    for worker in workers:
+        await worker.close()
+    assert limit - max(costs) < allowed <= limit + (len(workers) - 1) * share
+    row = await RateLimitUsage.get(caller="token:1", hour=hour_of(fake_clock.now()))
+    assert row.points == allowed
