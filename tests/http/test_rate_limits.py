@@ -263,3 +263,14 @@ async def test_three_workers_with_mixed_costs_stay_within_the_bound(database, fa
     assert limit - max(costs) < allowed <= limit + (len(workers) - 1) * share
     row = await RateLimitUsage.get(caller="token:1", hour=hour_of(fake_clock.now()))
     assert row.points == allowed
+
+
+async def test_a_budget_of_zero_turns_the_limit_off(app, monkeypatch):
+    monkeypatch.setenv("LINLI_RATE_LIMIT_ANONYMOUS_POINTS", "0")
+    get_settings.cache_clear()
+    async with _client(app) as http:
+        for _ in range(8):
+            response = await _post(http, RATE_LIMIT)
+            assert response.status_code == 200
+            assert "ratelimit-limit" not in response.headers
+            assert response.json()["data"]["rateLimit"] is None
