@@ -7,6 +7,7 @@ tests/system/test_rate_limit_server.py.)"""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -274,3 +275,25 @@ async def test_a_budget_of_zero_turns_the_limit_off(app, monkeypatch):
             assert response.status_code == 200
             assert "ratelimit-limit" not in response.headers
             assert response.json()["data"]["rateLimit"] is None
+
+
+async def test_a_database_fault_while_counting_answers_503_not_500(app, monkeypatch):
+    from api.infra import rate_counter
+
+    real_add = rate_counter._add
+
+    async def locked(*args: object, **kwargs: object) -> int | None:
+        raise sqlite3.OperationalError("database is locked")
+
+    async with _client(app) as http:
+        assert (await _post(http, RATE_LIMIT)).status_code == 200  # counted in memory
+        monkeypatch.setattr(rate_counter, "_add", locked)
+        # the next one must first add the worker's share to the database: it cannot
+        response = await _post(http, RATE_LIMIT)
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"]
+        assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        monkeypatch.setattr(rate_counter, "_add", real_add)
+        # nothing was lost: the point counted before the fault is added with the next one
+        again = await _post(http, RATE_LIMIT)
+        assert again.status_code == 200 and _figures(again)[:2] == (5, 3)
