@@ -46,7 +46,7 @@ def create_app(database_url: str | None = None) -> Starlette:
     routes = [
         Route(
             "/graphql",
-            GraphQLOverHTTP(RateLimits(ResponseCache(graphql_app), counters)),
+            RateLimits(GraphQLOverHTTP(ResponseCache(graphql_app)), counters),
             methods=["GET", "POST"],
         ),
         WebSocketRoute("/graphql", graphql_app),

@@ -197,9 +197,8 @@ class _Replier:
             (k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"
         ]
         is_json = any(k.lower() == b"content-type" and b"json" in v for k, v in headers)
-        if is_json:  # (a 401 or a 429 is a GraphQL answer too)
-            if status == 200:
-                status, body = _spec_answer(body)
+        if is_json and status == 200:
+            status, body = _spec_answer(body)
             headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
             headers.append((b"content-type", GRAPHQL_RESPONSE.encode()))
         headers.append((b"content-length", str(len(body)).encode()))

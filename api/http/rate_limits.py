@@ -3,10 +3,10 @@
 a caller over its budget gets `429`, `Retry-After` and a GraphQL error with
 `extensions.code = "RATE_LIMITED"`, and nothing is executed.
 
-`RateLimits` wraps the GraphQL app (inside `GraphQLOverHTTP`, so persisted queries are
-resolved and `application/graphql-response+json` applies; outside the response cache). It
-works out whose budget pays (`api.domain.rate_limits`) and puts a `Ticket` in the request's
-scope. What the request costs is known only once its document is validated: the query-cost
+`RateLimits` wraps everything `/graphql` answers over HTTP (GraphQL over HTTP, the response
+cache, the GraphQL app), so every answer, a refused persisted query or a 415 included, carries
+the headers. It works out whose budget pays (`api.domain.rate_limits`) and puts a `Ticket` in
+the request's scope. What the request costs is known only once its document is validated: the query-cost
 extension charges the ticket before execution (and stops it when refused), the response
 cache charges it for an answer it serves itself (`charge_cached`, with the cost stored with
 the answer). A request that never reached execution is charged one point. When the ticket
@@ -33,6 +33,7 @@ from api.infra import clock
 from api.infra.rate_counter import SharedCounters, Usage
 
 RATE_LIMITED = "RATE_LIMITED"
+GRAPHQL_RESPONSE = "application/graphql-response+json"  # (as `graphql_over_http` answers)
 TICKET = "linli.rate_limit"
 
 
@@ -127,11 +128,14 @@ class RateLimits:
         budget = await self._budget(scope)
         if budget is None:
             return await self.app(scope, receive, send)
+        media = "application/json"
+        if GRAPHQL_RESPONSE in Headers(scope=scope).get("accept", ""):
+            media = GRAPHQL_RESPONSE
         ticket = Ticket(budget, self.counters)
         ticket.usage = await self.counters.usage(budget.caller, budget.limit)
         if ticket.usage.remaining <= 0:  # spent: not even parsed
             ticket.refused = True
-            return await _send_refusal(ticket, send)
+            return await _send_refusal(ticket, send, media)
         scope[TICKET] = ticket
         replaced = False
 
@@ -146,7 +150,7 @@ class RateLimits:
                 ticket.refused = False  # (that one point is charged only if it is left)
             if ticket.refused:
                 replaced = True
-                return await _send_refusal(ticket, send)
+                return await _send_refusal(ticket, send, media)
             headers = [
                 (k, v)
                 for k, v in message.get("headers", [])
@@ -169,10 +173,10 @@ class RateLimits:
         return rate_limits.budget_for(actor, address)
 
 
-async def _send_refusal(ticket: Ticket, send: Send) -> None:
+async def _send_refusal(ticket: Ticket, send: Send, media: str) -> None:
     body = json.dumps({"errors": [ticket.error()]}).encode()
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", media.encode()),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),
         *ticket.headers(),

@@ -297,3 +297,17 @@ async def test_a_database_fault_while_counting_answers_503_not_500(app, monkeypa
         # nothing was lost: the point counted before the fault is added with the next one
         again = await _post(http, RATE_LIMIT)
         assert again.status_code == 200 and _figures(again)[:2] == (5, 3)
+
+
+async def test_answers_outside_graphql_execution_carry_the_headers_too(app):
+    async with _client(app) as http:
+        unknown = await http.post(
+            "/graphql",
+            json={"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab" * 32}}},
+        )
+        assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        assert _figures(unknown)[:2] == (5, 4)  # one point
+        not_json = await http.post(
+            "/graphql", content=b"{}", headers={"Content-Type": "text/plain"}
+        )
+        assert not_json.status_code == 415 and _figures(not_json)[:2] == (5, 3)
