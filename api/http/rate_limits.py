@@ -35,6 +35,7 @@ from api.infra.rate_counter import SharedCounters, Usage
 RATE_LIMITED = "RATE_LIMITED"
 GRAPHQL_RESPONSE = "application/graphql-response+json"  # (as `graphql_over_http` answers)
 TICKET = "linli.rate_limit"
+DRAIN_LIMIT = 1024 * 1024
 
 
 class Ticket:
@@ -135,6 +136,7 @@ class RateLimits:
         ticket.usage = await self.counters.usage(budget.caller, budget.limit)
         if ticket.usage.remaining <= 0:  # spent: not even parsed
             ticket.refused = True
+            await _drain(receive)  # (so that the client reads the 429, not a reset)
             return await _send_refusal(ticket, send, media)
         scope[TICKET] = ticket
         replaced = False
@@ -171,6 +173,16 @@ class RateLimits:
         client = scope.get("client")
         address = client[0] if client else "local"
         return rate_limits.budget_for(actor, address)
+
+
+async def _drain(receive: Receive, limit: int = DRAIN_LIMIT) -> None:
+    """Reads the request's body (up to `limit` bytes) without keeping it."""
+    received = 0
+    while received <= limit:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        received += len(message.get("body", b""))
 
 
 async def _send_refusal(ticket: Ticket, send: Send, media: str) -> None:
