@@ -19,6 +19,7 @@ from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
 from api.http.serving import BodyTimeout
 from api.http.unavailable import ServiceUnavailableMiddleware
+from api.infra import change_bus
 from api.infra.db import tortoise_config
 from api.infra.rate_counter import SharedCounters
 from api.jobs import scheduler
@@ -37,7 +38,11 @@ def create_app(database_url: str | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(database_url)), scheduler.running():
+        async with (
+            RegisterTortoise(app, config=tortoise_config(database_url)),
+            scheduler.running(),
+            change_bus.running(database_url or settings.database_url),
+        ):
             try:
                 yield
             finally:

@@ -211,7 +211,7 @@ async def test_costly_queries_cost_more_and_refused_ones_one_point(app, fake_clo
         assert _figures(await _post(http, RATE_LIMIT))[1] == 4
 
 
-@pytest.mark.sqlite_only  # the response cache keeps anonymous answers on SQLite
+@pytest.mark.sqlite_only  # (on PostgreSQL the cache needs the change bus of a running server)
 async def test_answers_from_the_response_cache_count_what_they_cost(app, fake_clock, monkeypatch):
     monkeypatch.setenv("LINLI_RATE_LIMIT_ANONYMOUS_POINTS", "30")
     get_settings.cache_clear()
