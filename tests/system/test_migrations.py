@@ -36,6 +36,7 @@ MADE_LATER = {
     "webhook_delivery",
     "webhook_attempt",
 }
+MADE_LATER.add("rate_limit_usage")  # by 0014
 
 
 async def _row(table: str, **values: object) -> int:
