@@ -17,6 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
+from api.graphql.compiled.executor import CompiledExecutor
 from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import log_errors, should_mask
 from api.graphql.metrics import OperationMetrics
@@ -107,6 +108,8 @@ def build_schema() -> strawberry.Schema:
             lambda: MaskErrors(should_mask_error=should_mask),
             ServiceUnavailableErrors,  # after MaskErrors: it sees the original errors first
         ],
+        # queries run from compiled plans (LINLI_COMPILED_EXECUTION), the rest as before
+        execution_context_class=CompiledExecutor,
     )
 
 
