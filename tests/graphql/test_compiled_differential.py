@@ -74,6 +74,20 @@ EDGE_CASES: list[tuple[str, dict[str, Any]]] = [
     ('{ verifyCertificate(number: "LL-NOPE") { valid } }', {}),
     ("{ __typename viewer { __typename } }", {}),
     ("query { events(first: -1) { totalCount } }", {}),
+    # errors in every item of a level, and nulls propagating through non-null lists
+    (
+        "query($id: ID!) { node(id: $id) { ... on Event { shifts { id checkInCode "
+        "signups(first: 1000) { totalCount } } } } }",
+        {"id": "$EVENT"},
+    ),
+    ("{ teams(first: 3) { nodes { id events(first: 1000) { totalCount } } } viewer { id } }", {}),
+    ("{ viewer { id teams { id name events(first: 1000) { totalCount } } } }", {}),
+    # left to graphql-core: directives, introspection
+    (
+        "query($s: Boolean!) { viewer @skip(if: $s) { id } events(first: 1) { totalCount } }",
+        {"s": True},
+    ),
+    ("{ __schema { queryType { name } } events(first: 1) { totalCount } }", {}),
 ]
 
 
