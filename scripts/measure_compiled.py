@@ -32,6 +32,7 @@ from api.graphql.operations import operation  # noqa: E402
 from api.http.ids import encode_id  # noqa: E402
 from tests.support.client import cookie_for  # noqa: E402
 from tests.support.databases import migrate, orm  # noqa: E402
+from tests.support.sqlcount import count_sql  # noqa: E402
 from tests.support.world import seeded_world  # noqa: E402
 
 
@@ -96,6 +97,12 @@ async def main() -> None:
                     stats.sort_stats("cumulative").print_stats(30)
                     return
                 for name in cases:
+                    statements = {}
+                    for mode in (False, True):
+                        compiled.set_enabled(mode)
+                        with count_sql() as seen:
+                            await once(name)
+                        statements[mode] = len(seen)
                     done = {False: 0, True: 0}
                     wall = {False: 0.0, True: 0.0}
                     cpu = {False: 0.0, True: 0.0}
@@ -116,6 +123,7 @@ async def main() -> None:
                         f"{name:16} graphql-core {rate[False]:6.1f} req/s {per[False]:5.2f} ms CPU"
                         f"   compiled {rate[True]:6.1f} req/s {per[True]:5.2f} ms CPU"
                         f"   x{rate[True] / rate[False]:.2f} (CPU x{per[False] / per[True]:.2f})"
+                        f"   SQL {statements[False]} / {statements[True]}"
                     )
 
 
