@@ -82,12 +82,20 @@ EDGE_CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("{ teams(first: 3) { nodes { id events(first: 1000) { totalCount } } } viewer { id } }", {}),
     ("{ viewer { id teams { id name events(first: 1000) { totalCount } } } }", {}),
-    # left to graphql-core: directives, introspection
-    (
-        "query($s: Boolean!) { viewer @skip(if: $s) { id } events(first: 1) { totalCount } }",
-        {"s": True},
-    ),
+    # left to graphql-core: introspection
     ("{ __schema { queryType { name } } events(first: 1) { totalCount } }", {}),
+]
+
+# @skip and @include: a plan per combination of the variables they read (key order included)
+DIRECTIVES = [
+    "query($s: Boolean!, $i: Boolean!) { viewer @skip(if: $s) { id } events(first: 2) { nodes "
+    "{ id title @include(if: $i) ...F @skip(if: $s) ... on Event @include(if: $i) { status } } } }"
+    " fragment F on Event { kind team { name } }",
+    "query($s: Boolean!, $i: Boolean!) { a: viewer @skip(if: $s) { id } events(first: 1) "
+    "{ totalCount } a: viewer @include(if: $i) { displayName } }",
+    "query($s: Boolean!, $i: Boolean!) { viewer @include(if: false) { id } "
+    "events(first: 1) @skip(if: false) { totalCount } x: events(first: 1) @skip(if: $s) "
+    "@include(if: $i) { totalCount } }",
 ]
 
 
@@ -197,6 +205,15 @@ async def test_failures_and_edge_cases_answer_the_same(client, world):
         )
         for caller in CALLERS:
             await _both(client, query, variables, _headers(world, caller))
+
+
+async def test_skip_and_include_answer_the_same(client, world):
+    for query in DIRECTIVES:
+        for s in (False, True):
+            for i in (False, True):
+                for caller in ("anonymous", "volunteer"):
+                    await _both(client, query, {"s": s, "i": i}, _headers(world, caller))
+        assert is_planned(schema._schema, query, None)
 
 
 async def test_mutations_are_left_to_graphql_core(client, world):

@@ -43,11 +43,27 @@ from api.graphql.compiled.plan import (
     ObjectPlan,
     OperationPlan,
     compile_operation,
+    condition_variables,
 )
 
 PLAN_CACHE_SIZE = 256
+#: The most plans per document: one per combination of the values @skip/@include read.
+PLAN_VARIANTS = 16
 _NOT_COMPILABLE = object()
-_plans: weakref.WeakKeyDictionary[GraphQLSchema, OrderedDict[tuple[str, str | None], Any]] = (
+
+
+class _Entry:
+    """The plans of one (document, operation): by the values of `variables` (the variables
+    @skip and @include read; none for most documents)."""
+
+    __slots__ = ("plans", "variables")
+
+    def __init__(self, variables: tuple[str, ...]) -> None:
+        self.variables = variables
+        self.plans: dict[tuple[Any, ...], Any] = {}
+
+
+_plans: weakref.WeakKeyDictionary[GraphQLSchema, OrderedDict[tuple[str, str | None], _Entry]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -60,8 +76,8 @@ def cached_plans(schema: GraphQLSchema) -> int:
 def is_planned(schema: GraphQLSchema, document: str, operation_name: str | None) -> bool:
     """Whether a plan for the operation is cached (for tests)."""
     cache = _plans.get(schema)
-    plan = cache.get((document, operation_name)) if cache is not None else None
-    return plan is not None and plan is not _NOT_COMPILABLE
+    entry = cache.get((document, operation_name)) if cache is not None else None
+    return entry is not None and any(isinstance(p, OperationPlan) for p in entry.plans.values())
 
 
 class _Slot:
@@ -117,17 +133,37 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             cache = _plans[schema] = OrderedDict()
         # The document's text is its key (Python keeps the string's hash).
         key = (operation.loc.source.body, operation.name.value if operation.name else None)
-        plan = cache.get(key)
-        if plan is None:
-            try:
-                plan = compile_operation(schema, self.fragment_definitions, operation, getattr)
-            except NotCompilable:
-                plan = _NOT_COMPILABLE
-            cache[key] = plan
+        entry = cache.get(key)
+        if entry is None:
+            entry = cache[key] = _Entry(condition_variables(operation, self.fragment_definitions))
             if len(cache) > PLAN_CACHE_SIZE:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
+        variant: tuple[Any, ...] = ()
+        if entry.variables:
+            coerced = self.variable_values.coerced
+            variant = tuple(coerced.get(name) for name in entry.variables)
+            try:
+                hash(variant)
+            except TypeError:
+                return None
+        plan = entry.plans.get(variant)
+        if plan is None:
+            if len(entry.plans) >= PLAN_VARIANTS:
+                return None
+            try:
+                plan = compile_operation(
+                    schema,
+                    self.fragment_definitions,
+                    operation,
+                    getattr,
+                    self.variable_values,
+                    self.hide_suggestions,
+                )
+            except NotCompilable:
+                plan = _NOT_COMPILABLE
+            entry.plans[variant] = plan
         return plan if isinstance(plan, OperationPlan) else None
 
     # Running it -------------------------------------------------------------------------

@@ -6,10 +6,14 @@ without a resolver), or the field's own resolver called directly (same arguments
 when it asks for one). Each field carries how to complete its value: a leaf serialised by its
 scalar or enum, a list, an object (its own plan) or an abstract type (a plan per possible type).
 
+`@skip` and `@include` are decided while compiling, with the request's variables: a plan is
+made for each combination of the values of the variables those directives read
+(`condition_variables`), so a plan never depends on anything but its key.
+
 What a plan cannot express raises `NotCompilable`, and the operation runs through graphql-core:
-directives (@skip, @include, @defer…), fragment variables, introspection fields, fields with
-Strawberry field extensions (permission classes included) or exception handlers, and fields
-whose resolver is not Strawberry's."""
+other directives (@defer, @stream, operation and fragment directives), fragment variables,
+introspection fields, fields with Strawberry field extensions (permission classes included) or
+exception handlers, and fields whose resolver is not Strawberry's."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -25,15 +30,18 @@ from graphql import (
     GraphQLField,
     GraphQLFloat,
     GraphQLID,
+    GraphQLIncludeDirective,
     GraphQLInt,
     GraphQLLeafType,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLSkipDirective,
     GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -42,6 +50,7 @@ from graphql import (
     type_from_ast,
 )
 from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.values import VariableValues, get_argument_values
 
 # Field kinds
 TYPENAME = 0
@@ -153,10 +162,14 @@ class Compiler:
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         default_resolver: Callable[[Any, str], Any],
+        variable_values: VariableValues | None = None,
+        hide_suggestions: bool = False,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.default_resolver = default_resolver
+        self.variable_values = variable_values
+        self.hide_suggestions = hide_suggestions
 
     def operation(self, operation: OperationDefinitionNode) -> OperationPlan:
         if operation.directives:
@@ -187,8 +200,8 @@ class Compiler:
         visited: set[str],
     ) -> None:
         for selection in selection_set.selections:
-            if selection.directives:
-                raise NotCompilable("directive")
+            if selection.directives and not self._included(selection.directives):
+                continue
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
                 grouped.setdefault(key, []).append(selection)
@@ -207,6 +220,32 @@ class Compiler:
                 self._collect(type_, fragment.selection_set, grouped, visited)
             else:  # pragma: no cover - the language has no other selection
                 raise NotCompilable("selection")
+
+    def _included(self, directives: Sequence[DirectiveNode]) -> bool:
+        """@skip and @include, decided as graphql-core decides them (@skip first)."""
+        skip = include = None
+        for directive in directives:
+            name = directive.name.value
+            if name == GraphQLSkipDirective.name:
+                skip = directive
+            elif name == GraphQLIncludeDirective.name:
+                include = directive
+            else:
+                raise NotCompilable(f"directive @{name}")
+        if self.variable_values is None:
+            raise NotCompilable("directives need the variables")
+        try:
+            if skip is not None and get_argument_values(
+                GraphQLSkipDirective, skip, self.variable_values, None, self.hide_suggestions
+            ).get("if"):
+                return False
+            if include is not None and not get_argument_values(
+                GraphQLIncludeDirective, include, self.variable_values, None, self.hide_suggestions
+            ).get("if"):
+                return False
+        except Exception:  # graphql-core reports it as it always has
+            raise NotCompilable("directive arguments") from None
+        return True
 
     def _matches(
         self, fragment: FragmentDefinitionNode | InlineFragmentNode, type_: GraphQLObjectType
@@ -323,8 +362,41 @@ def compile_operation(
     fragments: dict[str, FragmentDefinitionNode],
     operation: OperationDefinitionNode,
     default_resolver: Callable[[Any, str], Any],
+    variable_values: VariableValues | None = None,
+    hide_suggestions: bool = False,
 ) -> OperationPlan:
-    return Compiler(schema, fragments, default_resolver).operation(operation)
+    return Compiler(
+        schema, fragments, default_resolver, variable_values, hide_suggestions
+    ).operation(operation)
+
+
+def condition_variables(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[str, ...]:
+    """The variables that @skip and @include read in the operation and its fragments: their
+    values are part of a plan's key."""
+    found: list[str] = []
+
+    def scan(selection_set: SelectionSetNode | None) -> None:
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            for directive in selection.directives or ():
+                if directive.name.value in (
+                    GraphQLSkipDirective.name,
+                    GraphQLIncludeDirective.name,
+                ):
+                    for argument in directive.arguments or ():
+                        if isinstance(argument.value, VariableNode):
+                            name = argument.value.name.value
+                            if name not in found:
+                                found.append(name)
+            scan(getattr(selection, "selection_set", None))
+
+    scan(operation.selection_set)
+    for fragment in fragments.values():
+        scan(fragment.selection_set)
+    return tuple(found)
 
 
 __all__ = [
@@ -341,4 +413,5 @@ __all__ = [
     "ObjectPlan",
     "OperationPlan",
     "compile_operation",
+    "condition_variables",
 ]
