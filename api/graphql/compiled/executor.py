@@ -215,7 +215,14 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                             continue
                     self._complete_field(field, value, result, slot)
             if pending:
-                outcomes = await gather(*(p[0] for p in pending), return_exceptions=True)
+                outcomes: list[Any]
+                if len(pending) == 1:  # one needs no task
+                    try:
+                        outcomes = [await pending[0][0]]
+                    except Exception as raw:
+                        outcomes = [raw]
+                else:
+                    outcomes = await gather(*(p[0] for p in pending), return_exceptions=True)
                 for (_, field, result, slot), outcome in zip(pending, outcomes, strict=True):
                     if errors._error_positions and errors.has_nulled_position(slot.path):
                         continue
