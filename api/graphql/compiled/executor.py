@@ -15,8 +15,12 @@ collection are used), so the schema extensions see identical results."""
 from __future__ import annotations
 
 import weakref
-from asyncio import gather
+from asyncio import Future, get_running_loop, isfuture, wait
 from collections import OrderedDict
+from collections.abc import Coroutine, Generator
+from contextvars import copy_context
+from types import CoroutineType
+from types import coroutine as generator_coroutine
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, OperationType, located_error
@@ -99,6 +103,37 @@ class _Slot:
         self.nullable = nullable
         self.parent = parent
         self.path = path
+
+
+@generator_coroutine
+def _continue(coroutine: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
+    """Goes on with a coroutine that already took its first step (and yielded `yielded`):
+    what it yields goes to the task driving this, what the task sends or throws goes in."""
+    while True:
+        if isfuture(yielded):
+            # `_settle` cleared asyncio's "yielded by await" flag after the first step (other
+            # first steps may await the same future): the task driving this must see it set.
+            yielded._asyncio_future_blocking = True
+        try:
+            sent = yield yielded
+        except BaseException as exc:
+            try:
+                yielded = coroutine.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coroutine.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+
+async def _resumed(coroutine: Coroutine[Any, Any, Any], yielded: Any) -> Any:
+    return await _continue(coroutine, yielded)
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
 
 
 class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -215,14 +250,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                             continue
                     self._complete_field(field, value, result, slot)
             if pending:
-                outcomes: list[Any]
-                if len(pending) == 1:  # one needs no task
-                    try:
-                        outcomes = [await pending[0][0]]
-                    except Exception as raw:
-                        outcomes = [raw]
-                else:
-                    outcomes = await gather(*(p[0] for p in pending), return_exceptions=True)
+                outcomes = await self._settle([p[0] for p in pending])
                 for (_, field, result, slot), outcome in zip(pending, outcomes, strict=True):
                     if errors._error_positions and errors.has_nulled_position(slot.path):
                         continue
@@ -233,6 +261,58 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                     else:
                         self._complete_field(field, outcome, result, slot)
             level = self._next
+
+    @staticmethod
+    async def _settle(awaitables: list[Any]) -> list[Any]:
+        """The outcome (value or exception) of each awaitable, run concurrently.
+
+        A coroutine takes its first step at once, in a context of its own, as an eager task
+        does: most resolvers of a level finish there (a DataLoader's answer is already known,
+        nothing to load) or stop at a `load()` — registered before the loader dispatches, so
+        the level's loads are one batch. Only those still waiting become tasks (in the same
+        context); `CancelledError` and other non-`Exception`s propagate after the others."""
+        outcomes: list[Any] = [None] * len(awaitables)
+        waiting: dict[Future[Any], int] = {}
+        loop = None
+        task: Future[Any]
+        for index, awaitable in enumerate(awaitables):
+            if type(awaitable) is CoroutineType:
+                context = copy_context()
+                try:
+                    yielded = context.run(awaitable.send, None)
+                except StopIteration as stop:
+                    outcomes[index] = stop.value
+                    continue
+                except BaseException as exc:
+                    outcomes[index] = exc
+                    continue
+                if isfuture(yielded):
+                    # as a task does at once: another first step may await the same future
+                    yielded._asyncio_future_blocking = False
+                if loop is None:
+                    loop = get_running_loop()
+                task = loop.create_task(_resumed(awaitable, yielded), context=context)
+            elif isfuture(awaitable):
+                task = awaitable  # not ours to cancel
+            else:
+                if loop is None:
+                    loop = get_running_loop()
+                task = loop.create_task(_awaited(awaitable))
+            waiting[task] = index
+        if waiting:
+            try:
+                await wait(waiting)
+            except BaseException:
+                for unfinished, index in waiting.items():
+                    if unfinished is not awaitables[index]:  # the tasks made here
+                        unfinished.cancel()
+                raise
+            for finished, index in waiting.items():
+                try:
+                    outcomes[index] = finished.result()
+                except BaseException as exc:
+                    outcomes[index] = exc
+        return outcomes
 
     def _resolve_info(self, field: FieldPlan, path: Path) -> Any:
         return self.build_resolve_info(
