@@ -38,6 +38,8 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_KEEP_ALIVE_TIMEOUT = 5
 DEFAULT_MAX_CONNECTIONS = 1000
+DEFAULT_CHANGE_RETENTION_DAYS = 35
+MIN_CHANGE_RETENTION_DAYS = 30
 
 
 # Accounts: verified phones (SMS one-time codes), the SMS gateway, sessions ---------------
@@ -161,6 +163,9 @@ class Settings:
     #: ``LINLI_TRUSTED_DOCUMENTS_ONLY``: ``off`` (any document), ``anonymous`` (anonymous
     #: callers only run the app's own documents or persisted ones), ``all``.
     trusted_documents_only: str = "off"
+    #: ``LINLI_CHANGE_RETENTION_DAYS``: how long the change feed keeps its entries (tombstones
+    #: included) before the scheduler prunes them; at least 30, the API's promise.
+    change_retention_days: int = DEFAULT_CHANGE_RETENTION_DAYS
 
     # Accounts (see `AccountSettings`) ------------------------------------------------------
     accounts: AccountSettings = field(default_factory=AccountSettings)
@@ -272,6 +277,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "LINLI_TRUSTED_DOCUMENTS_ONLY", ("off", "anonymous", "all"), "off"
         ),
         max_query_cost=int(_number(env, "LINLI_MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST, 1)),
+        change_retention_days=int(
+            _number(
+                env,
+                "LINLI_CHANGE_RETENTION_DAYS",
+                DEFAULT_CHANGE_RETENTION_DAYS,
+                MIN_CHANGE_RETENTION_DAYS,
+            )
+        ),
         header_timeout=_number(env, "LINLI_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, 0.1),
         body_timeout=_number(env, "LINLI_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, 0.1),
         keep_alive_timeout=int(

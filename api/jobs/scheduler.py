@@ -8,7 +8,9 @@ delays nothing else:
 * ``delivery``: sends pending notifications on the outbound channels (new ones as soon as
   they are made, retries when due), every period otherwise;
 * ``closing``: closes events that ended some hours ago (no-shows recorded), every period;
-* ``throttles``: deletes failed attempts no limit counts any more, every period.
+* ``throttles``: deletes failed attempts no limit counts any more, every period;
+* ``changes``: prunes the change feed's entries older than ``LINLI_CHANGE_RETENTION_DAYS``
+  (in batches, moving the horizon older cursors are refused behind), every period.
 
 Every worker runs them; the work is claimed row by row in the database, so several of them
 (or a restart) never send anything twice. On shutdown (SIGTERM) the jobs are cancelled and
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 
 from api.domain import (
     appointments,
+    changes,
     closing,
     notifications,
     phone_codes,
@@ -81,6 +84,11 @@ async def tick() -> TickResult:
         await throttle.purge_expired()  # failed attempts no limit counts any more
     except Exception:
         log.exception("purging throttle rows failed")
+    try:
+        while await changes.prune_expired():
+            pass
+    except Exception:
+        log.exception("pruning the change feed failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 
@@ -111,6 +119,7 @@ JOBS = (
     Job("closing", closing.close_finished_events),
     Job("throttles", throttle.purge_expired),
     Job("accounts", _forget_expired_accounts),
+    Job("changes", changes.prune_expired),
 )
 
 

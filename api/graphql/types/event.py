@@ -14,11 +14,13 @@ from strawberry import Parent
 
 from api import models
 from api.domain import appointments, catalog, checkin, roster, signups
+from api.domain.actors import Actor
 from api.domain.catalog import EventQuery
 from api.domain.errors import DomainError, ValidationErrors
 from api.graphql.context import Info
 from api.graphql.loaders import shifts_of_events
 from api.graphql.pagination import Connection, paginate
+from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.enums import EventKind, EventStatus, SignupStatus
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import (
@@ -57,6 +59,18 @@ class EventFilter:
     search: str | None = strawberry.field(
         default=None, description="Words in the title, place or description."
     )
+    updated_since: datetime | None = strawberry.field(
+        default=None,
+        description="Events that changed at or after this time, themselves or one of their "
+        "shifts (seats taken included): compare with `Event.updatedAt`. Lifts the default "
+        '"not ended yet" bound. Deletions are not listed here: follow `changes` for those.',
+    )
+    statuses: list[EventStatus] | None = strawberry.field(
+        default=None,
+        description="Events of these statuses (default: PUBLISHED only). CANCELLED and "
+        "COMPLETED events are public; DRAFT lists only the drafts you organize (leaders of "
+        "their team, admins).",
+    )
 
     def to_query(self) -> EventQuery:
         return EventQuery(
@@ -69,6 +83,8 @@ class EventFilter:
             starts_before=self.starts_before,
             has_open_seats=self.has_open_seats,
             search=self.search,
+            updated_since=self.updated_since,
+            statuses=[models.EventStatus(s) for s in self.statuses] if self.statuses else None,
         )
 
 
@@ -96,11 +112,12 @@ async def attach_shifts(connection: Connection[models.Event]) -> Connection[mode
 
 
 async def event_connection(
-    first: int | None, after: str | None, query: EventQuery
+    first: int | None, after: str | None, query: EventQuery, actor: Actor | None = None
 ) -> Connection[models.Event]:
-    """A page of the published events matching `query`, soonest first, shifts attached."""
+    """A page of the published events matching `query` (or of its statuses, as `actor` may
+    see them), soonest first, shifts attached."""
     try:
-        queryset = catalog.published_events(query)
+        queryset = catalog.published_events(query, actor)
     except (DomainError, ValidationErrors) as exc:
         raise PublicError("INVALID_INPUT", str(exc)) from None
     return await attach_shifts(
@@ -151,6 +168,16 @@ class Event(Node):
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Event)
+
+    @strawberry.field(
+        description="When the event or one of its shifts last changed (a seat taken or freed "
+        "counts; any write, whatever made it). `EventFilter.updatedSince` compares with it.",
+        graphql_type=datetime,
+    )
+    def updated_at(self, root: Parent[models.Event], info: Info) -> datetime | Awaitable[datetime]:
+        return _with_shifts(
+            root, info, lambda shifts: max([root.updated_at, *(written_at(s) for s in shifts)])
+        )
 
     @strawberry.field
     def location(self, root: Parent[models.Event]) -> Location | None:
@@ -261,6 +288,12 @@ class Shift(Node):
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Shift)
+
+    @strawberry.field(
+        description=UPDATED_AT + " Every sign-up or cancellation that moves its seats counts."
+    )
+    def updated_at(self, root: Parent[models.Shift]) -> datetime:
+        return written_at(root)
 
     @strawberry.field(graphql_type=EventRef)
     async def event(self, root: Parent[models.Shift], info: Info) -> models.Event | None:

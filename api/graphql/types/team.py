@@ -12,6 +12,7 @@ from api.domain import members
 from api.domain.catalog import EventQuery
 from api.graphql.context import Info
 from api.graphql.pagination import Connection
+from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.event import EventFilter, event_connection
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import CommunityRef, EventRef
@@ -48,6 +49,10 @@ class Team(Node):
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Team)
 
+    @strawberry.field(description=UPDATED_AT)
+    def updated_at(self, root: Parent[models.Team]) -> datetime:
+        return written_at(root)
+
     @strawberry.field(graphql_type=CommunityRef | None)
     async def community(self, root: Parent[models.Team], info: Info) -> models.Community | None:
         if root.community_id is None:
@@ -72,7 +77,7 @@ class Team(Node):
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
         query.team_id = root.id
-        return await event_connection(first, after, query)
+        return await event_connection(first, after, query, info.context.actor)
 
     @strawberry.field(description="Whether joining needs a leader's approval.")
     def join_approval(self, root: Parent[models.Team]) -> bool:
