@@ -10,6 +10,9 @@ on PostgreSQL); this module decides who sees which entry and how:
   (to the leaders, who saw the draft made, as UPDATED). A draft deleted or withdrawn before it
   was published leaves no trace for anyone else; a published event that is cancelled or
   completed is UPDATED (its status says which; `EventFilter.statuses` lists them).
+* A shift's changes (a seat taken, a shift added or removed) are changes of its event too
+  (`Event.seatsTaken`, `Event.shifts`): both are listed, so a client following events alone
+  keeps their seat counts.
 * An entry names the object, not its content: the client reads the object again (`nodes`),
   and an object that reads as null is gone for this caller (deleted, or no longer visible).
 * Entries are kept `LINLI_CHANGE_RETENTION_DAYS` (35 by default, never fewer than 30); the

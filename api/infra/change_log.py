@@ -23,6 +23,10 @@ migration, because an SQLite table rebuild drops the triggers of the table it re
   running when a reader looks is never passed over.) The price: the feed waits for the oldest
   transaction still running (a long `pg_dump` holds it back until it ends).
 
+**What is an entry.** One per write to a row, in the row's GraphQL type — and, for a shift,
+one more for its event, whose fields (seats taken, capacity, its shifts) change with it;
+except when the event itself is being deleted.
+
 **Who sees an entry.** Each entry says whether anyone may see the object (`public`: not a
 draft before or after the write) and, for events and shifts, its team (`team_id`): a draft's
 entries are for the team's leaders and admins only. When a draft is published, the event and
@@ -145,20 +149,30 @@ def _sqlite_triggers(table: Watched, columns: Sequence[str]) -> list[str]:
         f"INSERT INTO change_log ({COLUMNS}) VALUES ('{name}', NEW.id, 'UPDATED', {at_update}, 0, "
         f"{was_or_is}, {table.team('NEW')}, {became});",
     ]
+    at_insert = f"COALESCE(NEW.updated_at, {SQLITE_NOW})"
+    insert_body = [
+        f'UPDATE "{t}" SET updated_at = {SQLITE_NOW} WHERE id = NEW.id AND NEW.updated_at IS NULL;',
+        f"INSERT INTO change_log ({COLUMNS}) VALUES ('{name}', NEW.id, 'CREATED', {at_insert}, 0, "
+        f"{table.public('NEW')}, {table.team('NEW')}, FALSE);",
+    ]
+    delete_body = [
+        f"INSERT INTO change_log ({COLUMNS}) VALUES ('{name}', OLD.id, 'DELETED', {SQLITE_NOW}, "
+        f"0, {table.public('OLD', deleted=True)}, {table.team('OLD', deleted=True)}, FALSE);"
+    ]
     if t == "event":
         update_body.append(_shifts_follow_their_event(at_update, "0"))
+    if t == "shift":
+        insert_body.append(_event_follows_its_shift("NEW", at_insert, "0"))
+        update_body.append(_event_follows_its_shift("NEW", at_update, "0"))
+        delete_body.append(_event_follows_its_shift("OLD", SQLITE_NOW, "0"))
     delete_when = "BEFORE" if t == "event" else "AFTER"
     return [
-        f'CREATE TRIGGER "change_log_{t}_insert" AFTER INSERT ON "{t}" BEGIN '
-        f'UPDATE "{t}" SET updated_at = {SQLITE_NOW} WHERE id = NEW.id AND NEW.updated_at IS NULL; '
-        f"INSERT INTO change_log ({COLUMNS}) VALUES ('{name}', NEW.id, 'CREATED', "
-        f"COALESCE(NEW.updated_at, {SQLITE_NOW}), 0, {table.public('NEW')}, "
-        f"{table.team('NEW')}, FALSE); END",
+        f'CREATE TRIGGER "change_log_{t}_insert" AFTER INSERT ON "{t}" '
+        f"BEGIN {' '.join(insert_body)} END",
         f'CREATE TRIGGER "change_log_{t}_update" AFTER UPDATE ON "{t}" WHEN {changed} '
         f"BEGIN {' '.join(update_body)} END",
-        f'CREATE TRIGGER "change_log_{t}_delete" {delete_when} DELETE ON "{t}" BEGIN '
-        f"INSERT INTO change_log ({COLUMNS}) VALUES ('{name}', OLD.id, 'DELETED', {SQLITE_NOW}, "
-        f"0, {table.public('OLD', deleted=True)}, {table.team('OLD', deleted=True)}, FALSE); END",
+        f'CREATE TRIGGER "change_log_{t}_delete" {delete_when} DELETE ON "{t}" '
+        f"BEGIN {' '.join(delete_body)} END",
     ]
 
 
@@ -171,10 +185,23 @@ def _shifts_follow_their_event(at: str, xact: str) -> str:
     )
 
 
+def _event_follows_its_shift(row: str, at: str, xact: str) -> str:
+    """A shift's event changes with it (its seats, capacity and shifts are the event's fields
+    too): an entry for the event, unless it is gone (a shift deleted with its event)."""
+    return (
+        f"INSERT INTO change_log ({COLUMNS}) SELECT 'Event', e.id, 'UPDATED', {at}, {xact}, "
+        f"e.status <> 'DRAFT', e.team_id, FALSE FROM event e WHERE e.id = {row}.event_id;"
+    )
+
+
 def _postgres_script(table: Watched) -> str:
     t, name = table.table, table.typename
     became = "(OLD.status = 'DRAFT' AND NEW.status <> 'DRAFT')" if t == "event" else "FALSE"
     follow = _shifts_follow_their_event("NEW.updated_at", PG_XACT) if t == "event" else ""
+    event_new = event_old = ""
+    if t == "shift":
+        event_new = _event_follows_its_shift("NEW", "NEW.updated_at", PG_XACT)
+        event_old = _event_follows_its_shift("OLD", "clock_timestamp()", PG_XACT)
     delete_when = "BEFORE" if t == "event" else "AFTER"
     return f"""
 CREATE OR REPLACE FUNCTION linli_touch_{t}() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -191,6 +218,7 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO change_log ({COLUMNS}) VALUES ('{name}', NEW.id, 'CREATED', NEW.updated_at,
       {PG_XACT}, {table.public("NEW")}, {table.team("NEW")}, FALSE);
+    {event_new}
   ELSIF TG_OP = 'UPDATE' THEN
     IF NEW IS NOT DISTINCT FROM OLD THEN
       RETURN NULL;
@@ -198,9 +226,11 @@ BEGIN
     INSERT INTO change_log ({COLUMNS}) VALUES ('{name}', NEW.id, 'UPDATED', NEW.updated_at,
       {PG_XACT}, {table.public_after_update()}, {table.team("NEW")}, {became});
     {follow}
+    {event_new}
   ELSE
     INSERT INTO change_log ({COLUMNS}) VALUES ('{name}', OLD.id, 'DELETED', clock_timestamp(),
       {PG_XACT}, {table.public("OLD", deleted=True)}, {table.team("OLD", deleted=True)}, FALSE);
+    {event_old}
     RETURN OLD;
   END IF;
   RETURN NULL;
@@ -371,7 +401,8 @@ async def from_the_future(position: Position) -> bool:
     connection = connections.get("default")
     if is_postgres(connection):
         _, rows = await connection.execute_query(f"SELECT {PG_XMAX}")
-        return position.xact_id >= int(rows[0][0])
+        # An entry's transaction is older than xmax; a current cursor is at most xmax.
+        return position.xact_id > int(rows[0][0])
     return position.xact_id != 0 or position.entry_id > (await end()).entry_id
 
 

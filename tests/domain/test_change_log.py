@@ -80,19 +80,24 @@ async def test_every_create_update_and_delete_is_listed_in_order(database):
     await Shift.filter(id=second.id).delete()
     await _sql(f"DELETE FROM event WHERE id = {event.id}")  # its other shift goes with it
 
+    # A shift's event changes with it (its seats and shifts are the event's fields too).
     assert await _feed(admin, start) == [
         ("CREATED", "Community", place.id),
         ("CREATED", "Team", team.id),
         ("CREATED", "Event", event.id),
         ("CREATED", "Shift", first.id),
+        ("UPDATED", "Event", event.id),
         ("CREATED", "Shift", second.id),
+        ("UPDATED", "Event", event.id),
         ("UPDATED", "Shift", first.id),
         ("UPDATED", "Event", event.id),
+        ("UPDATED", "Event", event.id),  # cancelled
         ("DELETED", "Shift", second.id),
+        ("UPDATED", "Event", event.id),
         ("DELETED", "Event", event.id),
-        ("DELETED", "Shift", first.id),
+        ("DELETED", "Shift", first.id),  # with its event: no entry for the event
     ]
-    # Only events and shifts, if asked so
+    # Only teams, if asked so
     page = await changes.page(admin, after=start, first=100, types=[ChangeType.TEAM])
     assert [(c.kind, c.object_id) for c in page.changes] == [(ChangeKind.CREATED, team.id)]
 
@@ -112,7 +117,8 @@ async def test_drafts_stay_private_until_published(database):
     await _sql(f"DELETE FROM event WHERE id = {gone.id}")
     assert await _feed(anonymous, start) == [("UPDATED", "Team", team.id)]
     assert await _feed(outsider, start) == [("UPDATED", "Team", team.id)]
-    assert len(await _feed(organizer, start)) == 8  # team, 2 × (event, shift), edit, 2 deletes
+    # the team, 2 × (event, shift, the event with its shift), the edit, 2 tombstones
+    assert len(await _feed(organizer, start)) == 10
 
     seen = (await changes.page(anonymous, after=None, first=100, types=None)).changes[-1].cursor
     await Event.filter(id=draft.id).update(status=EventStatus.PUBLISHED)
@@ -133,7 +139,7 @@ async def test_node_by_id_keeps_the_same_privacy(database):
     await factories.event(team, status=EventStatus.DRAFT)
     organizer = await changes.page(Actor(leader), after=None, first=100, types=None)
     draft_change = organizer.changes[-1]
-    assert draft_change.typename == "Shift"
+    assert draft_change.typename == "Event"
     assert await changes.change_by_id(Actor(), draft_change.entry_id) is None
     seen = await changes.change_by_id(Actor(leader), draft_change.entry_id)
     assert seen is not None and seen.cursor == draft_change.cursor
@@ -182,3 +188,61 @@ async def test_malformed_and_foreign_cursors_are_refused(database):
     with pytest.raises(FeedError) as refused:
         await changes.page(Actor(), after=future, first=5, types=None)
     assert refused.value.code == "CURSOR_EXPIRED"
+
+
+async def _poll(actor: Actor, cursor: str) -> tuple[list[tuple[str, str, int]], str]:
+    """One poll of a sync client: the changes after `cursor`, and the cursor to keep."""
+    page = await changes.page(actor, after=cursor, first=100, types=None)
+    assert not page.has_next
+    seen = [(str(c.kind), c.typename, c.object_id) for c in page.changes]
+    return seen, page.changes[-1].cursor if page.changes else cursor
+
+
+async def test_postgres_commits_out_of_order_are_never_skipped(database):
+    """Two transactions commit in the opposite order of their log ids (and of their transaction
+    ids): a client polling in between misses neither."""
+    if not database.startswith("postgres"):
+        pytest.skip("SQLite writers take turns: ids are in commit order")
+    import asyncpg
+
+    place, team = await factories.community(), await factories.team()
+    anonymous = Actor()
+    cursor = (await changes.page(anonymous, after=None, first=0, types=None)).current_cursor
+    url = database.replace("postgres://", "postgresql://", 1)
+    first, second = await asyncpg.connect(url), await asyncpg.connect(url)
+    try:
+        # 1. The first transaction writes (lower id), the second writes (higher id) and
+        # commits; the first is still open.
+        await first.execute("BEGIN")
+        await first.execute("UPDATE community SET name = '先写后交' WHERE id = $1", place.id)
+        await second.execute("BEGIN")
+        await second.execute("UPDATE team SET name = '后写先交' WHERE id = $1", team.id)
+        await second.execute("COMMIT")
+        ids = [r["id"] for r in await second.fetch("SELECT id FROM change_log ORDER BY id")]
+        assert len(ids) == 3  # two creates and the team's update (the other is not committed)
+        # A reader taking "ids above the last seen" would list the team's entry now, and
+        # never the community's (a lower id, committed later). The feed holds it back:
+        seen, cursor = await _poll(anonymous, cursor)
+        assert seen == []
+        await first.execute("COMMIT")
+        seen, cursor = await _poll(anonymous, cursor)
+        assert seen == [("UPDATED", "Community", place.id), ("UPDATED", "Team", team.id)]
+
+        # 2. The other way round: the first transaction has its id before the second starts,
+        # writes only after the second committed (a higher log id, a lower transaction id).
+        await first.execute("BEGIN")
+        await first.fetchval("SELECT pg_current_xact_id()")
+        await second.execute("BEGIN")
+        await second.execute("UPDATE team SET name = '二' WHERE id = $1", team.id)
+        await second.execute("COMMIT")
+        seen, cursor = await _poll(anonymous, cursor)
+        assert seen == []  # held back while an older transaction runs
+        await first.execute("UPDATE community SET name = '一' WHERE id = $1", place.id)
+        await first.execute("COMMIT")
+        seen, cursor = await _poll(anonymous, cursor)
+        assert seen == [("UPDATED", "Community", place.id), ("UPDATED", "Team", team.id)]
+        seen, cursor = await _poll(anonymous, cursor)
+        assert seen == []
+    finally:
+        await first.close()
+        await second.close()
