@@ -131,9 +131,9 @@ async def test_cancelled_events_are_updates_readable_through_statuses(client, da
     listed = (await gql.ok(EVENTS, {"filter": None}))["events"]["nodes"]
     assert listed == []
     # …and `statuses` lists it, as it is now.
-    listed = (await gql.ok(EVENTS, {"filter": {"statuses": ["PUBLISHED", "CANCELLED"]}}))[
-        "events"
-    ]["nodes"]
+    listed = (await gql.ok(EVENTS, {"filter": {"statuses": ["PUBLISHED", "CANCELLED"]}}))["events"][
+        "nodes"
+    ]
     assert [(e["id"], e["status"]) for e in listed] == [(event["id"], "CANCELLED")]
 
 
@@ -173,7 +173,7 @@ async def test_updated_since_lists_what_changed_seats_included(client, database)
     busy_now = next(e for e in listed if e["title"] == "热闹")
     # An event's updatedAt is its own or its latest shift's, and updatedSince compares with it
     assert busy_now["updatedAt"] == max(s["updatedAt"] for s in busy_now["shifts"])
-    later = (await gql.ok(EVENTS, {"filter": {"updatedSince": busy_now["updatedAt"]}}))
+    later = await gql.ok(EVENTS, {"filter": {"updatedSince": busy_now["updatedAt"]}})
     assert "热闹" in {e["title"] for e in later["events"]["nodes"]}
     refused = await gql(EVENTS, {"filter": {"updatedSince": "2020-01-01T00:00:00"}})
     assert refused["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
@@ -189,7 +189,7 @@ async def test_changes_is_paged_and_costed_like_other_connections(client, databa
     assert page["totalCount"] == 5
     # The connection and its pageInfo (1 + 1), 2 edges with their change (2 + 2).
     assert body["extensions"]["cost"] == 1 + 1 + 2 + 2
-    rest = (await gql.ok(CHANGES, {"after": page["pageInfo"]["endCursor"], "first": 100}))
+    rest = await gql.ok(CHANGES, {"after": page["pageInfo"]["endCursor"], "first": 100})
     assert len(rest["changes"]["edges"]) == 3
     assert rest["changes"]["totalCount"] == 3
     too_many = await gql(CHANGES, {"first": 101})
