@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('team_id', fields.IntField(null=True)),
                 ('became_public', fields.BooleanField(default=False, db_default=False)),
             ],
-            options={'table': 'change_log', 'app': 'models', 'indexes': [Index(fields=['xact_id', 'id']), Index(fields=['typename', 'object_id']), Index(fields=['at'])], 'pk_attr': 'id'},
+            options={'table': 'change_log', 'app': 'models', 'indexes': [Index(fields=['xact_id', 'id']), Index(fields=['typename', 'object_id', 'id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -28,7 +28,9 @@ class ChangeLogEntry(Model):
 
     class Meta:
         table = "change_log"
-        indexes = (("xact_id", "id"), ("typename", "object_id"), ("at",))
+        # The feed's order; an object's latest entry (a shift deleted with its event asks
+        # the event's tombstone).
+        indexes = (("xact_id", "id"), ("typename", "object_id", "id"))
 
 
 class ChangeLogHorizon(Model):

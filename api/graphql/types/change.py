@@ -95,8 +95,9 @@ class Change(Node):
         return strawberry.ID(encode_id(root.typename, root.object_id))
 
     @strawberry.field(
-        description="When the change was made (the object's `updatedAt` for creates and "
-        "updates). Changes are listed in commit order, which this time may not follow exactly."
+        description="When the change was made, by the database's clock (for a write to the "
+        "object itself, its `updatedAt` then). Changes are listed in commit order, which these "
+        "times need not follow exactly."
     )
     def at(self, root: Parent[changes.Change]) -> datetime:
         return root.at
