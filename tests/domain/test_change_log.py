@@ -246,3 +246,21 @@ async def test_postgres_commits_out_of_order_are_never_skipped(database):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_demo_loader_and_the_scheduler_are_write_paths_too(database, fake_clock):
+    from api.demo.neighbourhood import load_demo
+    from api.jobs import scheduler
+    from api.models import ChangeLogEntry
+
+    await load_demo(log=lambda *_: None)
+    listed = await _feed(Actor())
+    events = await Event.filter(status__not=EventStatus.DRAFT).values_list("id", flat=True)
+    assert {i for kind, name, i in listed if name == "Event" and kind == "CREATED"} >= set(events)
+    assert {name for _, name, _ in listed} == {"Event", "Shift", "Team", "Community"}
+
+    # The scheduler's round prunes what is older than the retention (35 days by default).
+    fake_clock.advance(timedelta(days=36))
+    await scheduler.tick()
+    assert await ChangeLogEntry.all().count() == 0
+    assert await _feed(Actor()) == []
