@@ -18,10 +18,12 @@ migration, because an SQLite table rebuild drops the triggers of the table it re
   every such transaction has ended, so the set of entries below `xmin` never grows again — an
   entry that commits later has `xact_id ≥ xmin` and so a position after every position listed
   so far. Positions are therefore final once listed, and a cursor never skips an entry.
-  (Transactions get their ids at their first write; the feed's order is the order of those
-  ids, which respects commit order for every entry that could be missed: a transaction still
-  running when a reader looks is never passed over.) The price: the feed waits for the oldest
-  transaction still running (a long `pg_dump` holds it back until it ends).
+  The order is that of transaction ids (given at a transaction's first write), which may
+  differ from the order of commits between transactions that overlapped; what holds is that
+  nothing committed later is ever listed before a position already handed out. (Clients read
+  the objects named again, so the order of two overlapping writes does not matter to them.)
+  The price: the feed waits for the oldest transaction still running (a long `pg_dump` holds
+  it back until it ends); Linli's own transactions are short.
 
 **What is an entry.** One per write to a row, in the row's GraphQL type — and, for a shift,
 one more for its event, whose fields (seats taken, capacity, its shifts) change with it;
