@@ -264,3 +264,20 @@ async def test_the_demo_loader_and_the_scheduler_are_write_paths_too(database, f
     await scheduler.tick()
     assert await ChangeLogEntry.all().count() == 0
     assert await _feed(Actor()) == []
+
+
+async def test_a_postgres_dump_restored_elsewhere_keeps_its_feed_listed(database):
+    """Entries restored from another cluster carry transaction ids from its future: they are
+    moved to the start when the triggers are installed (every start), so they stay listed,
+    and the clients' cursors of the old cluster answer CURSOR_EXPIRED."""
+    if not database.startswith("postgres"):
+        pytest.skip("transaction ids are PostgreSQL's")
+    team = await factories.team()
+    await _sql(f"UPDATE change_log SET xact_id = {2**40} WHERE object_id = {team.id}")
+    assert await _feed(Actor()) == []  # from the future: never final
+    await change_log.install_triggers(connections.get("default"))
+    assert await _feed(Actor()) == [("CREATED", "Team", team.id)]
+    old_cursor = changes.encode_cursor(change_log.Position(2**40, 1))
+    with pytest.raises(FeedError) as refused:
+        await changes.page(Actor(), after=old_cursor, first=5, types=None)
+    assert refused.value.code == "CURSOR_EXPIRED"
