@@ -12,7 +12,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
-from api.infra import change_log, files
+from api.infra import change_bus, change_log, files
 from api.infra.freshness import install_triggers
 from api.settings import get_settings
 
@@ -123,6 +123,7 @@ async def migrate(
             await _check_foreign_keys()
         if await _has_table("catalog_version"):
             await install_triggers(get_connection("default"))
+            await change_bus.install_triggers(get_connection("default"))
         if await _has_table("change_log"):
             await change_log.install_triggers(get_connection("default"))
     finally:
