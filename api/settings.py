@@ -40,6 +40,8 @@ DEFAULT_KEEP_ALIVE_TIMEOUT = 5
 DEFAULT_MAX_CONNECTIONS = 1000
 DEFAULT_CHANGE_RETENTION_DAYS = 35
 MIN_CHANGE_RETENTION_DAYS = 30
+DEFAULT_RATE_LIMIT_POINTS = 5000
+DEFAULT_RATE_LIMIT_ANONYMOUS_POINTS = 2000
 DEFAULT_SUBSCRIPTIONS_PER_CONNECTION = 20
 DEFAULT_WEBSOCKETS_PER_ADDRESS = 50
 
@@ -172,6 +174,12 @@ class Settings:
     #: ``LINLI_CHANGE_RETENTION_DAYS``: how long the change feed keeps its entries (tombstones
     #: included) before the scheduler prunes them; at least 30, the API's promise.
     change_retention_days: int = DEFAULT_CHANGE_RETENTION_DAYS
+    #: ``LINLI_RATE_LIMIT_POINTS``: points per hour for each API token, and for each account's
+    #: browser sessions together (`api.domain.rate_limits`); 0: no limit.
+    rate_limit_points: int = DEFAULT_RATE_LIMIT_POINTS
+    #: ``LINLI_RATE_LIMIT_ANONYMOUS_POINTS``: points per hour for each anonymous client
+    #: address; 0: no limit.
+    rate_limit_anonymous_points: int = DEFAULT_RATE_LIMIT_ANONYMOUS_POINTS
 
     # Accounts (see `AccountSettings`) ------------------------------------------------------
     accounts: AccountSettings = field(default_factory=AccountSettings)
@@ -289,6 +297,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 "LINLI_CHANGE_RETENTION_DAYS",
                 DEFAULT_CHANGE_RETENTION_DAYS,
                 MIN_CHANGE_RETENTION_DAYS,
+            )
+        ),
+        rate_limit_points=int(
+            _number(env, "LINLI_RATE_LIMIT_POINTS", DEFAULT_RATE_LIMIT_POINTS, 0)
+        ),
+        rate_limit_anonymous_points=int(
+            _number(
+                env, "LINLI_RATE_LIMIT_ANONYMOUS_POINTS", DEFAULT_RATE_LIMIT_ANONYMOUS_POINTS, 0
             )
         ),
         header_timeout=_number(env, "LINLI_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, 0.1),

@@ -8,7 +8,7 @@ from tortoise.indexes import Index
 # have it), the change log the triggers of api.infra.change_log write, and the horizon the
 # retention job moves (a cursor before it has missed entries: CURSOR_EXPIRED).
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_accounts_security')]
+    dependencies = [('models', '0014_rate_limits')]
 
     initial = False
 

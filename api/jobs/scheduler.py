@@ -8,7 +8,8 @@ delays nothing else:
 * ``delivery``: sends pending notifications on the outbound channels (new ones as soon as
   they are made, retries when due), every period otherwise;
 * ``closing``: closes events that ended some hours ago (no-shows recorded), every period;
-* ``throttles``: deletes failed attempts no limit counts any more, every period;
+* ``throttles``: deletes failed attempts no limit counts any more, and the rate-limit counts
+  of past hours, every period;
 * ``changes``: prunes the change feed's entries older than ``LINLI_CHANGE_RETENTION_DAYS``
   (in batches, moving the horizon older cursors are refused behind), every period.
 
@@ -38,7 +39,7 @@ from api.domain import (
     sessions,
     throttle,
 )
-from api.infra import metrics, wakeups
+from api.infra import metrics, rate_counter, wakeups
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -82,6 +83,7 @@ async def tick() -> TickResult:
         log.exception("closing finished events failed")
     try:
         await throttle.purge_expired()  # failed attempts no limit counts any more
+        await rate_counter.purge_expired()
     except Exception:
         log.exception("purging throttle rows failed")
     try:
@@ -111,13 +113,18 @@ async def _forget_expired_accounts() -> int:
     return 0
 
 
+async def _purge_throttles() -> int:
+    """Failed attempts no limit counts any more, and rate-limit counts of past hours."""
+    return await throttle.purge_expired() + await rate_counter.purge_expired()
+
+
 JOBS = (
     Job("outbox", notifications.dispatch_pending, wakeups.outbox_written),
     Job("reminders", _reminders),
     Job("delivery", delivery.deliver_pending, wakeups.notifications_made),
     Job("sms", delivery.deliver_pending_sms),
     Job("closing", closing.close_finished_events),
-    Job("throttles", throttle.purge_expired),
+    Job("throttles", _purge_throttles),
     Job("accounts", _forget_expired_accounts),
     Job("changes", changes.prune_expired),
 )

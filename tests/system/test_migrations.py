@@ -37,6 +37,7 @@ MADE_LATER = {
     "change_log",  # 0012: written by triggers installed after migrating, so empty here
     "change_log_horizon",
 }
+MADE_LATER.add("rate_limit_usage")  # by 0014
 
 
 async def _row(table: str, **values: object) -> int:
