@@ -7,6 +7,7 @@ from datetime import datetime
 
 import strawberry
 from strawberry import Parent
+from tortoise.expressions import RawSQL
 
 from api import models
 from api.domain import (
@@ -22,7 +23,13 @@ from api.domain import (
     visibility,
 )
 from api.graphql.context import Info
-from api.graphql.pagination import Connection, empty_connection, paginate
+from api.graphql.pagination import (
+    Connection,
+    empty_connection,
+    paginate,
+    wants_node_field,
+    wants_total,
+)
 from api.graphql.types.api_token import ApiToken
 from api.graphql.types.enums import SignupStatus
 from api.graphql.types.node import Node, global_id
@@ -34,6 +41,12 @@ from api.graphql.types.refs import (
     SessionRef,
     SignupRef,
     TeamRef,
+)
+
+SIGNUP_HOURS = "linli_hours"
+# The sign-up's credited centihours (NULL without ledger entries), as `loaders.signup_hours`.
+SIGNUP_HOURS_SQL = (
+    '(SELECT SUM("centihours") FROM "hours_entry" WHERE "hours_entry"."signup_id" = "signup"."id")'
 )
 
 
@@ -86,7 +99,7 @@ class Volunteer(Node):
 
     @strawberry.field(description="Total service hours: the sum of the hours ledger.")
     async def hours_total(self, root: Parent[models.Volunteer], info: Info) -> float:
-        return await info.context.loaders.volunteer_hours.load(root.id)
+        return await info.context.loaders.hours_total(root.id)
 
     @strawberry.field(
         description="The volunteer's sign-ups, oldest first (self, leaders, admins).",
@@ -103,7 +116,25 @@ class Volunteer(Node):
         queryset = await signups.signups_of(info.context.actor, root.id, status)
         if queryset is None:
             return empty_connection()
-        return await paginate(queryset, first=first, after=after)
+        # Each sign-up's shift, event and hours come in the same statement ("my shifts").
+        queryset = queryset.select_related("shift__event")
+        hours = wants_node_field(info, "hours")
+        if hours:
+            queryset = queryset.annotate(**{SIGNUP_HOURS: RawSQL(SIGNUP_HOURS_SQL)})
+        page: Connection[models.Signup] = await paginate(
+            queryset, first=first, after=after, with_total=wants_total(info)
+        )
+        loaders = info.context.loaders
+        for edge in page.edges:
+            shift = edge.node.shift
+            loaders.shift.prime(shift.id, shift)
+            loaders.event.prime(shift.event_id, shift.event)
+            if hours:
+                centihours = getattr(edge.node, SIGNUP_HOURS)
+                loaders.signup_hours.prime(
+                    edge.node.id, None if centihours is None else int(centihours) / 100
+                )
+        return page
 
     @strawberry.field(
         description="The teams this volunteer belongs to (self, leaders, admins).",
@@ -137,7 +168,9 @@ class Volunteer(Node):
 
     @strawberry.field(description="Unread notifications (self only; 0 for anyone else).")
     async def unread_notification_count(self, root: Parent[models.Volunteer], info: Info) -> int:
-        return await notifications.unread_count_seen_by(info.context.actor, root.id)
+        return await notifications.unread_count_seen_by(
+            info.context.actor, root.id, info.context.loaders.unread_count
+        )
 
     @strawberry.field(
         description="The URL of the volunteer's private iCalendar feed of their shifts (self "
@@ -170,6 +203,13 @@ class Volunteer(Node):
         queryset = appointments.appointments_of(info.context.actor, root.id)
         if queryset is None:
             return empty_connection()
-        return await paginate(
-            queryset, first=first, after=after, order=(("starts_at", datetime), ("id", int))
+        page: Connection[models.Appointment] = await paginate(
+            queryset.select_related("event"),
+            first=first,
+            after=after,
+            order=(("starts_at", datetime), ("id", int)),
+            with_total=wants_total(info),
         )
+        for edge in page.edges:
+            info.context.loaders.event.prime(edge.node.event_id, edge.node.event)
+        return page
