@@ -42,7 +42,11 @@ async def test_a_statement_past_statement_timeout_answers_503(
         await connections.get("default").execute_query("SELECT pg_sleep(5)")
         return 0
 
+    async def slow_loader(loaders: object, volunteer_id: int) -> int:
+        return await slow_count(volunteer_id)
+
     monkeypatch.setattr(notifications, "unread_count", slow_count)
+    monkeypatch.setattr(Loaders, "unread_count", slow_loader)  # GraphQL counts it in a batch
     from api.app import create_app
 
     transport = httpx.ASGITransport(app=create_app(database))
