@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install system-packages demo lint deps constraints typecheck schema bench bench-api bench-large bench-lighthouse clean
+.PHONY: serve test install system-packages demo lint deps constraints typecheck schema schema-lint bench bench-api bench-large bench-lighthouse clean
 
 # Installed with the tested versions (constraints.txt); `make constraints` records new ones.
 $(STAMP): pyproject.toml constraints.txt
@@ -41,6 +41,7 @@ test: $(STAMP) system-packages
 	$(BIN)/mypy api
 	$(BIN)/lint-imports
 	$(BIN)/linli export-schema | diff -u schema/schema.graphql - || (echo "schema/schema.graphql is out of date: make schema" && false)
+	$(MAKE) --no-print-directory schema-lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -63,6 +64,16 @@ typecheck: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/linli export-schema > schema/schema.graphql
+
+# graphql-eslint (recommended + relay rules) over the schema and schema/operations: pinned in
+# tools/schema-lint/package-lock.json, installed once with `npm ci` (offline afterwards).
+SCHEMA_LINT := tools/schema-lint
+$(SCHEMA_LINT)/node_modules/.installed: $(SCHEMA_LINT)/package.json $(SCHEMA_LINT)/package-lock.json
+	cd $(SCHEMA_LINT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+schema-lint: $(SCHEMA_LINT)/node_modules/.installed
+	$(SCHEMA_LINT)/node_modules/.bin/eslint --config $(SCHEMA_LINT)/eslint.config.mjs --max-warnings 0 schema
 
 bench: bench-api
 

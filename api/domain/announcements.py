@@ -3,7 +3,9 @@ existing channels (in-app, and SMS/webhook where configured)."""
 
 from __future__ import annotations
 
-from api.domain import outbox
+from datetime import timedelta
+
+from api.domain import outbox, throttle
 from api.domain.actors import Actor
 from api.domain.errors import Validator
 from api.domain.events import get_event_for_organizer
@@ -11,6 +13,8 @@ from api.infra.i18n import N_
 from api.models import Signup, SignupStatus
 
 MESSAGE_MAX = 300
+#: Messages one organizer may send in an hour (each may reach a whole event by SMS).
+MESSAGES_PER_HOUR = 10
 
 
 async def message_participants(
@@ -22,6 +26,12 @@ async def message_participants(
     v = Validator()
     clean = v.text(text, "text", max_length=MESSAGE_MAX, label=N_("The message"))
     v.raise_if_any()
+    await throttle.quota(
+        f"message:{actor.id}",
+        MESSAGES_PER_HOUR,
+        timedelta(hours=1),
+        N_("Too many messages sent in the last hour. Please try again later."),
+    )
     statuses = [SignupStatus.CONFIRMED, SignupStatus.ATTENDED]
     if include_waitlisted:
         statuses.append(SignupStatus.WAITLISTED)

@@ -4,13 +4,14 @@ at once. Hours and their rules stay those of `checkin.mark_attendance` (one rule
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from api.domain import checkin
+from api.domain import checkin, throttle
 from api.domain.accounts import checked_phone
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
@@ -20,6 +21,8 @@ from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Voluntee
 
 #: A password hash no password matches: a walk-in's account is claimed later by SMS code.
 NO_PASSWORD = "!walk-in"
+#: Walk-ins one leader may add in an hour (each may create an account for a phone number).
+WALK_INS_PER_HOUR = 60
 
 
 async def _shift_for_leader(actor: Actor, shift_id: int) -> Shift:
@@ -43,6 +46,12 @@ async def add_walk_in(actor: Actor, shift_id: int, phone: str, name: str) -> Sig
     v.raise_if_any()
     if shift.event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
         raise DomainError(ErrorCode.EVENT_NOT_OPEN, N_("This event is not open."), ["shiftId"])
+    await throttle.quota(
+        f"walk-in:{leader.id}",
+        WALK_INS_PER_HOUR,
+        timedelta(hours=1),
+        N_("Too many walk-ins added in the last hour. Please try again later."),
+    )
     person = await Volunteer.get_or_none(phone=phone)
     if person is None:
         try:

@@ -252,18 +252,11 @@ async def issue_certificate(actor: Actor, volunteer_id: int, start: date, end: d
     if volunteer is None:
         raise DomainError(ErrorCode.NOT_FOUND, N_("No such volunteer."), ["volunteerId"])
     scope = await _issuing_scope(actor, volunteer_id)
-    await throttle.attempt(
-        [
-            throttle.Limit(
-                f"certificate:issue:{issuer.id}",
-                ISSUES_PER_HOUR,
-                timedelta(hours=1),
-                message=N_(
-                    "Too many certificates issued in the last hour. Please try again later."
-                ),
-            )
-        ],
-        N_("certificates"),
+    await throttle.quota(
+        f"certificate:issue:{issuer.id}",
+        ISSUES_PER_HOUR,
+        timedelta(hours=1),
+        N_("Too many certificates issued in the last hour. Please try again later."),
     )
     entries = await ledger_entries(volunteer_id, start, min(end, today), scope)
     if not entries:
@@ -363,16 +356,11 @@ async def revoke_certificate(actor: Actor, certificate_id: int, reason: str) -> 
 async def verify(number: str, client_address: str) -> Verification | None:
     """What a third party learns from a number (None: no such certificate). Every look-up
     counts against the caller's address, found or not."""
-    await throttle.attempt(
-        [
-            throttle.Limit(
-                f"certificate:verify:{client_address[:64]}",
-                VERIFICATIONS_PER_ADDRESS,
-                VERIFICATION_WINDOW,
-                message="Too many look-ups from your address. Please wait a few minutes.",
-            )
-        ],
-        N_("look-ups"),
+    await throttle.quota(
+        f"certificate:verify:{client_address[:64]}",
+        VERIFICATIONS_PER_ADDRESS,
+        VERIFICATION_WINDOW,
+        N_("Too many look-ups from your address. Please wait a few minutes."),
     )
     certificate = await Certificate.get_or_none(number=normalize_number(number))
     if certificate is None:

@@ -73,6 +73,13 @@ async def _membership(team_id: int, volunteer_id: int) -> TeamMembership:
     return found
 
 
+async def _lock_leaders(team_id: int) -> None:
+    """Inside a transaction: changes to one team's leaders take turns (the team row is locked
+    until commit), so two leaders leaving at once cannot each count the other as remaining.
+    SQLite's write lock already serialises them."""
+    await Team.filter(id=team_id).select_for_update().only("id").first()
+
+
 async def _ensure_another_leader(actor: Actor, team_id: int, volunteer_id: int) -> None:
     if actor.is_admin:
         return
@@ -95,6 +102,7 @@ async def set_role(actor: Actor, team_id: int, volunteer_id: int, role: TeamRole
     if role not in MEMBER_ROLES:
         raise DomainError(ErrorCode.INVALID_INPUT, N_("The role is LEADER or MEMBER."), ["role"])
     async with in_transaction():
+        await _lock_leaders(team_id)
         membership = await _membership(team_id, volunteer_id)
         if membership.role == role:
             return team
@@ -126,6 +134,7 @@ async def remove(actor: Actor, team_id: int, volunteer_id: int) -> Team:
     leader = await actor.require_leader(team_id)
     team = await _team(team_id)
     async with in_transaction():
+        await _lock_leaders(team_id)
         membership = await _membership(team_id, volunteer_id)
         if membership.role == TeamRole.LEADER:
             await _ensure_another_leader(actor, team_id, volunteer_id)
@@ -143,6 +152,7 @@ async def leave(actor: Actor, team_id: int) -> Team:
     volunteer = actor.require_volunteer()
     team = await _team(team_id)
     async with in_transaction():
+        await _lock_leaders(team_id)
         membership = await _membership(team_id, volunteer.id)
         if membership.role == TeamRole.LEADER:
             await _ensure_another_leader(Actor(volunteer=volunteer), team_id, volunteer.id)

@@ -101,6 +101,13 @@ async def attempt(limits: Sequence[Limit], what: str | Text) -> Attempt:
     return Attempt(row_ids)
 
 
+async def quota(key: str, limit: int, window: timedelta, message: str | Text) -> None:
+    """Counts one use of an action against `key`, successful or not (issuing certificates,
+    messaging an event, adding walk-ins…): beyond `limit` uses within `window` it is refused
+    with `message` (code RATE_LIMITED). Holds for parallel bursts, like `attempt`."""
+    await attempt([Limit(key, limit, window, message=message)], message)
+
+
 async def _counts(limits: Sequence[Limit], at: datetime) -> list[int]:
     """Each limit's rows in its window, counted in one statement."""
     counts = {

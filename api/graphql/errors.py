@@ -15,13 +15,33 @@ from api.infra.i18n import SOURCE_LANGUAGE, Text
 log = logging.getLogger("linli.graphql")
 
 
-@strawberry.type(description="An expected failure: the client switches on `code`.")
+#: The description of every payload's `userErrors`.
+USER_ERRORS = (
+    "Expected failures (full, duplicate, forbidden, bad input…), each with a stable `code`; "
+    "empty when the mutation succeeded. Unexpected faults are GraphQL errors instead."
+)
+
+
+@strawberry.type(
+    description="An expected failure of a mutation (用户错误): the client switches on `code`, "
+    "shows `message`, and may point at the input field named by `field`."
+)
 class UserError:
-    code: str
-    field: list[str] | None
+    code: str = strawberry.field(
+        description="Stable, machine-readable code, e.g. INVALID_INPUT, UNAUTHENTICATED, "
+        "FORBIDDEN, NOT_FOUND, ALREADY_SIGNED_UP, EVENT_NOT_OPEN, IDEMPOTENCY_MISMATCH "
+        "(see docs/api.md). Codes are never renamed."
+    )
+    field: list[str] | None = strawberry.field(
+        description='Path to the input field at fault, e.g. ["input", "shifts", "0", '
+        '"capacity"]; null when the failure is not about one field.'
+    )
     text: strawberry.Private[Text]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Human-readable explanation in the language of `Accept-Language` (zh-CN "
+        "or en; English when none is sent). Wording may change: do not parse it."
+    )
     def message(self, info: Info) -> str:
         return self.text.render(info.context.language or SOURCE_LANGUAGE)
 

@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from tortoise.expressions import Q, RawSQL
@@ -18,32 +18,69 @@ from api.settings import get_settings
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
 
+# The paging arguments every list takes (Relay's forward pagination), described once.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size: how many items to return, 0 to 100 (default 20). The query "
+        "cost counts this many items per list, so ask for what you show."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Opaque cursor: return the items after this one (`pageInfo.endCursor` or "
+        "an edge's `cursor` of the previous page); omit for the first page."
+    ),
+]
 
-@strawberry.type
+
+@strawberry.type(description="Where a page sits in its list (Relay's PageInfo, 分页信息).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when more items follow: ask again with `after: endCursor`."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="True when this page was asked for with `after` (items precede it)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first item of this page; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last item of this page, to pass as `after` for the next "
+        "page; null when the page is empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and its cursor (Relay edge).")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque, durable position of this item: pass it as `after` to continue "
+        "after it. Stays valid when items are added or removed."
+    )
+    node: T = strawberry.field(description="The item itself.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A page of a list (Relay connection): `edges` with cursors or just `nodes`, "
+    "`pageInfo` to page on, `totalCount` for the whole list. Keyset-paged: pages stay "
+    "consistent while items are added."
+)
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(
+        description="The items of this page with their cursors, in the list's order."
+    )
+    page_info: PageInfo = strawberry.field(description="How to fetch the next page.")
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field
+    @strawberry.field(description="The items of this page without cursors (same as edges.node).")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many items the whole list has (all pages).")
+    @strawberry.field(
+        description="How many items the whole list has (all pages). Costs one COUNT query: "
+        "leave it out when you do not show it."
+    )
     async def total_count(self) -> int:
         return await self._count()
 

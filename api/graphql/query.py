@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from api import models
@@ -11,7 +13,7 @@ from api.domain.teams import all_teams
 from api.domain.visibility import may_see
 from api.graphql.context import Info
 from api.graphql.mutations.certificates import verify_certificate
-from api.graphql.pagination import Connection, paginate
+from api.graphql.pagination import After, Connection, First, paginate
 from api.graphql.types import EventFilter, Node, event_connection
 from api.graphql.types.certificate import CertificateVerification
 from api.graphql.types.refs import CommunityRef, EventRef, TeamRef, VolunteerRef
@@ -32,20 +34,39 @@ async def _node(info: Info, global_id: str) -> object | None:
     return obj
 
 
-@strawberry.type
+@strawberry.type(
+    description="Linli (邻里) reads: published events and their shifts, teams, places, the "
+    "viewer's own data, and any object by its global id. Anonymous callers see public data "
+    "only; personal fields are null unless the viewer may see them."
+)
 class Query:
     @strawberry.field(
         description="Any object by its global id; null if missing or not yours.",
         graphql_type=Node | None,
     )
-    async def node(self, info: Info, id: strawberry.ID) -> object | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="A global id from any `id` field.")
+        ],
+    ) -> object | None:
         return await _node(info, id)
 
     @strawberry.field(
         description="Several objects by global id, in the order asked (≤ 100).",
         graphql_type=list[Node | None],
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[object | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Up to 100 global ids; a null answers each one missing or not yours."
+            ),
+        ],
+    ) -> list[object | None]:
         if len(ids) > MAX_NODES:
             raise PublicError("INVALID_INPUT", f"At most {MAX_NODES} ids at once.")
         return [await _node(info, i) for i in ids]
@@ -63,22 +84,31 @@ class Query:
     async def events(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: EventFilter | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            EventFilter | None,
+            strawberry.argument(description="Narrows the list (kinds, place, team, times, …)."),
+        ] = None,
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
         return await event_connection(first, after, query)
 
-    @strawberry.field(graphql_type=Connection[TeamRef])
+    @strawberry.field(
+        description="Every volunteer team, oldest first. Public.",
+        graphql_type=Connection[TeamRef],
+    )
     async def teams(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[models.Team]:
         return await paginate(all_teams(), first=first, after=after)
 
-    @strawberry.field(graphql_type=Connection[CommunityRef])
+    @strawberry.field(
+        description="Every place (districts, communities, compounds), oldest first. Public.",
+        graphql_type=Connection[CommunityRef],
+    )
     async def communities(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[models.Community]:
         return await paginate(all_communities(), first=first, after=after)
 
@@ -95,5 +125,11 @@ class Query:
         description="Public: whether a certificate of service hours is valid, by its number "
         "(null if there is none). Rate-limited per address."
     )
-    async def verify_certificate(self, info: Info, number: str) -> CertificateVerification | None:
+    async def verify_certificate(
+        self,
+        info: Info,
+        number: Annotated[
+            str, strawberry.argument(description="The number printed on the certificate.")
+        ],
+    ) -> CertificateVerification | None:
         return await verify_certificate(info, number)

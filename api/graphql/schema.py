@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from typing import Any
 
 import strawberry
@@ -15,7 +17,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import log_errors, should_mask
@@ -66,6 +70,27 @@ Mutation = merge_types(
 )
 
 
+get_object_definition(Mutation, strict=True).description = (
+    "Linli (邻里) writes. Every mutation takes one `input` and answers a payload with the "
+    "changed object(s) and `userErrors` (expected failures with stable codes, never a 500). "
+    "Logged in by session cookie or `Authorization: Bearer <token>` with the needed scope."
+)
+
+
+# Strawberry's own date scalars, with what a caller needs to know about time zones.
+SCALARS = {
+    dt.datetime: dataclasses.replace(
+        DateTimeDefinition,
+        description="An instant, ISO 8601 with offset (2026-03-07T09:30:00+08:00); answered "
+        "in UTC (+00:00). Send an offset: a value without one is refused.",
+    ),
+    dt.date: dataclasses.replace(
+        DateDefinition,
+        description="A calendar day, ISO 8601 (2026-03-07), in Asia/Shanghai.",
+    ),
+}
+
+
 class LinliSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # an infrastructure fault is one warning line, not a traceback per field
@@ -83,6 +108,7 @@ def build_schema() -> strawberry.Schema:
     return LinliSchema(
         query=Query,
         mutation=Mutation,
+        scalar_overrides=SCALARS,  # type: ignore[arg-type]
         types=[
             Community,
             Team,

@@ -19,6 +19,9 @@ def test_graphiql_loads_everything_from_our_origin(browser: Any, server: str) ->
     page.wait_for_selector(".graphiql-container", timeout=20_000)
     editor_text = page.locator(".graphiql-query-editor").inner_text()
     assert "UpcomingEvents" in editor_text
+    tabs = page.locator(".graphiql-tabs").inner_text()
+    for name in ("NextPage", "SignUp", "Changes", "ShiftSeats"):  # one tab per example
+        assert name in tabs, tabs
     assert origins <= {urlparse(server).netloc}, origins
     assert violations == []
     context.close()

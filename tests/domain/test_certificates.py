@@ -4,6 +4,7 @@ verifiable by anyone with only a masked name; who may issue, see and revoke."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -228,3 +229,27 @@ def test_masking() -> None:
     assert certificates.mask_name("张芳") == "张*"
     assert certificates.mask_name("欧阳小芳") == "欧**芳"
     assert certificates.mask_phone("13812345678") == "138****5678"
+
+
+async def test_a_burst_of_issues_stays_within_the_quota_with_distinct_numbers(monkeypatch) -> None:
+    import asyncio
+
+    monkeypatch.setattr(certificates, "ISSUES_PER_HOUR", 4)
+    n = await neighbourhood()
+    fang = n["张小芳"]
+    await served(fang, n["haircut"], 3, 150)
+    start = today() - timedelta(days=7)
+
+    def issue() -> Any:
+        return certificates.issue_certificate(Actor(fang), fang.id, start, today())
+
+    # Three taps at once, within the quota: three certificates, each its own number.
+    first = await asyncio.gather(*(issue() for _ in range(3)))
+    assert len({c.number for c in first}) == 3
+    assert {c.centihours for c in first} == {150}
+    # Ten more at once: never beyond the quota, the rest refused with RATE_LIMITED.
+    outcomes = await asyncio.gather(*(issue() for _ in range(10)), return_exceptions=True)
+    refused = [o for o in outcomes if not isinstance(o, Certificate)]
+    assert all(isinstance(o, DomainError) and o.code == ErrorCode.RATE_LIMITED for o in refused)
+    assert len(refused) >= 9
+    assert await Certificate.filter(volunteer_id=fang.id).count() <= 4

@@ -3,7 +3,7 @@
 import asyncio
 from datetime import timedelta
 
-from api.domain import signups
+from api.domain import announcements, attendance, signups
 from api.domain.actors import Actor
 from api.http.ids import encode_id
 from api.infra import clock
@@ -108,3 +108,43 @@ async def test_a_message_reaches_everyone_confirmed(client, database):
     factories.log_in_as(client, people[0])
     forbidden = await gql.ok(MESSAGE, variables)
     assert forbidden["messageParticipants"]["userErrors"][0]["code"] == "FORBIDDEN"
+
+
+async def test_a_burst_of_walk_ins_stops_at_the_hourly_quota(client, database, monkeypatch):
+    monkeypatch.setattr(attendance, "WALK_INS_PER_HOUR", 5)
+    gql = GraphQLClient(client)
+    leader = await factories.volunteer("队长")
+    team = await factories.team(leaders=(leader,))
+    shift = await Shift.get(event_id=(await factories.event(team, capacities=(20,))).id)
+    factories.log_in_as(client, leader)
+    answers = await asyncio.gather(
+        *(
+            gql.ok(
+                WALK_IN,
+                {"shift": encode_id("Shift", shift.id), "phone": f"1391234{i:04d}", "name": "邻居"},
+            )
+            for i in range(9)
+        )
+    )
+    codes = [
+        a["addWalkIn"]["userErrors"][0]["code"] for a in answers if a["addWalkIn"]["userErrors"]
+    ]
+    added = await Volunteer.filter(added_by_id=leader.id).count()
+    assert added <= 5 and added + len(codes) == 9
+    assert set(codes) == {"RATE_LIMITED"}
+
+
+async def test_a_burst_of_messages_stops_at_the_hourly_quota(client, database, monkeypatch):
+    monkeypatch.setattr(announcements, "MESSAGES_PER_HOUR", 3)
+    gql = GraphQLClient(client)
+    leader, person = await factories.volunteer("队长"), await factories.volunteer()
+    team = await factories.team(leaders=(leader,))
+    event = await factories.event(team, capacities=(2,))
+    await signups.sign_up(Actor(volunteer=person), (await Shift.get(event_id=event.id)).id, "k")
+    factories.log_in_as(client, leader)
+    variables = {"event": encode_id("Event", event.id), "text": "集合时间改为九点", "w": False}
+    answers = await asyncio.gather(*(gql.ok(MESSAGE, variables) for _ in range(7)))
+    sent = await DomainEvent.filter(kind="EVENT_MESSAGE").count()
+    refused = [a for a in answers if a["messageParticipants"]["userErrors"]]
+    assert sent <= 3 and sent + len(refused) == 7
+    assert {a["messageParticipants"]["userErrors"][0]["code"] for a in refused} == {"RATE_LIMITED"}

@@ -119,3 +119,29 @@ async def test_inviting_by_phone(database):
     else:
         raise AssertionError("an unknown phone was invited")
     assert await Team.get(id=team.id)
+
+
+async def test_leaders_leaving_or_removing_each_other_at_once_keep_a_leader(database):
+    """Each of these alone is allowed (another leader remains); all at once, a team must still
+    be left with a leader (a check-then-delete race would leave it with none)."""
+    import asyncio
+
+    leaders = [await factories.volunteer(f"队长{i}") for i in range(3)]
+    team = await factories.team(leaders=tuple(leaders))
+    outcomes = await asyncio.gather(
+        members.leave(Actor(volunteer=leaders[0]), team.id),
+        members.remove(Actor(volunteer=leaders[1]), team.id, leaders[2].id),
+        members.set_role(Actor(volunteer=leaders[2]), team.id, leaders[1].id, TeamRole.MEMBER),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert all(isinstance(o, DomainError) for o in refused), refused
+    assert await TeamMembership.filter(team_id=team.id, role=TeamRole.LEADER).count() >= 1
+    # Two leaders leaving together: one goes, one stays.
+    pair = [await factories.volunteer(f"组长{i}") for i in range(2)]
+    second = await factories.team(leaders=tuple(pair))
+    outcomes = await asyncio.gather(
+        *(members.leave(Actor(volunteer=p), second.id) for p in pair), return_exceptions=True
+    )
+    assert await TeamMembership.filter(team_id=second.id, role=TeamRole.LEADER).count() == 1
+    assert sum(isinstance(o, DomainError) for o in outcomes) == 1

@@ -2,47 +2,53 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from api.domain import announcements, attendance
 from api.graphql.context import Info
-from api.graphql.errors import UserError
-from api.graphql.mutations.payloads import SignupPayload, answer, attempt
+from api.graphql.errors import USER_ERRORS, UserError
+from api.graphql.mutations.payloads import INPUT, SignupPayload, answer, attempt
 from api.http.ids import decode_id_of
 
 
-@strawberry.input
+@strawberry.input(description="Recording a volunteer who came without signing up (现场登记).")
 class AddWalkInInput:
-    shift_id: strawberry.ID
-    phone: str
+    shift_id: strawberry.ID = strawberry.field(description="The shift (a Shift id).")
+    phone: str = strawberry.field(
+        description="Mainland mobile number, 11 digits; spaces and +86 are ignored."
+    )
     name: str = strawberry.field(description="Used when the phone number has no account yet.")
 
 
-@strawberry.input
+@strawberry.input(description="Marking every confirmed volunteer of an event present.")
 class MarkAllPresentInput:
-    event_id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(description="The event (an Event id).")
 
 
-@strawberry.type
+@strawberry.type(description="How many sign-ups were marked present.")
 class MarkAllPresentPayload:
     marked_count: int = strawberry.field(description="Sign-ups marked ATTENDED with hours.")
     refused_count: int = strawberry.field(
         description="Sign-ups the hours rules kept you from marking (e.g. your own)."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="A message from the organizers to an event's volunteers.")
 class MessageParticipantsInput:
-    event_id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(description="The event (an Event id).")
     text: str = strawberry.field(description="At most 300 characters.")
-    include_waitlisted: bool = False
+    include_waitlisted: bool = strawberry.field(
+        default=False, description="Also tell the waitlisted volunteers (default: confirmed only)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="How many volunteers were told.")
 class MessageParticipantsPayload:
-    recipient_count: int
-    user_errors: list[UserError]
+    recipient_count: int = strawberry.field(description="Volunteers the message was sent to.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -51,7 +57,9 @@ class AttendanceMutations:
         description="Leaders and admins: a neighbour who came without signing up (an account "
         "is made for a new phone number, marked as added by you); needs a free seat."
     )
-    async def add_walk_in(self, info: Info, input: AddWalkInInput) -> SignupPayload:
+    async def add_walk_in(
+        self, info: Info, input: Annotated[AddWalkInInput, INPUT]
+    ) -> SignupPayload:
         return await answer(
             SignupPayload.of,
             lambda: attendance.add_walk_in(
@@ -64,7 +72,7 @@ class AttendanceMutations:
 
     @strawberry.mutation(description="Leaders and admins: every confirmed sign-up attended.")
     async def mark_all_present(
-        self, info: Info, input: MarkAllPresentInput
+        self, info: Info, input: Annotated[MarkAllPresentInput, INPUT]
     ) -> MarkAllPresentPayload:
         result, errors = await attempt(
             lambda: attendance.mark_all_present(
@@ -82,7 +90,7 @@ class AttendanceMutations:
         "waitlisted) on the event, through the usual channels."
     )
     async def message_participants(
-        self, info: Info, input: MessageParticipantsInput
+        self, info: Info, input: Annotated[MessageParticipantsInput, INPUT]
     ) -> MessageParticipantsPayload:
         count, errors = await attempt(
             lambda: announcements.message_participants(

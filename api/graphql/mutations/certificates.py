@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
 from api import models
 from api.domain import certificates
 from api.graphql.context import Info
-from api.graphql.errors import UserError
-from api.graphql.mutations.payloads import answer
+from api.graphql.errors import USER_ERRORS, UserError
+from api.graphql.mutations.payloads import INPUT, answer
 from api.graphql.types.certificate import Certificate, CertificateVerification
 from api.http.ids import decode_id_of
 
 
-@strawberry.type
+@strawberry.type(description="The answer to a certificate mutation (服务证明).")
 class CertificatePayload:
-    certificate: models.Certificate | None = strawberry.field(graphql_type=Certificate | None)
-    user_errors: list[UserError]
+    certificate: models.Certificate | None = strawberry.field(
+        description="The certificate after the change; null on failure.",
+        graphql_type=Certificate | None,
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
     @classmethod
     def of(
@@ -27,16 +31,18 @@ class CertificatePayload:
         return cls(certificate=certificate, user_errors=user_errors)
 
 
-@strawberry.input
+@strawberry.input(description="A certificate of a volunteer's service hours over some days.")
 class IssueCertificateInput:
-    volunteer_id: strawberry.ID
+    volunteer_id: strawberry.ID = strawberry.field(
+        description="The volunteer (a Volunteer id): yourself, a member of a team you lead, or anyone (admins)."
+    )
     from_: date = strawberry.field(name="from", description="First day, Asia/Shanghai.")
     to: date = strawberry.field(description="Last day (inclusive), Asia/Shanghai.")
 
 
-@strawberry.input
+@strawberry.input(description="Revoking a certificate; its public verification says so.")
 class RevokeCertificateInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The certificate (a Certificate id).")
     reason: str = strawberry.field(description="At most 200 characters; kept with it.")
 
 
@@ -48,7 +54,7 @@ class CertificateMutations:
         "only) or an admin. Rate-limited per issuer."
     )
     async def issue_certificate(
-        self, info: Info, input: IssueCertificateInput
+        self, info: Info, input: Annotated[IssueCertificateInput, INPUT]
     ) -> CertificatePayload:
         return await answer(
             CertificatePayload.of,
@@ -65,7 +71,7 @@ class CertificateMutations:
         "revoked from now on."
     )
     async def revoke_certificate(
-        self, info: Info, input: RevokeCertificateInput
+        self, info: Info, input: Annotated[RevokeCertificateInput, INPUT]
     ) -> CertificatePayload:
         return await answer(
             CertificatePayload.of,

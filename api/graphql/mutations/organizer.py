@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -10,43 +11,57 @@ from api import models
 from api.domain import calendar_feed, notifications, scheduling
 from api.domain.scheduling import EventChanges, Scope
 from api.graphql.context import Info
-from api.graphql.errors import UserError
+from api.graphql.errors import USER_ERRORS, UserError
 from api.graphql.mutations.organizing import LocationInput
-from api.graphql.mutations.payloads import EventPayload, ShiftPayload, answer, attempt
+from api.graphql.mutations.payloads import INPUT, EventPayload, ShiftPayload, answer, attempt
 from api.graphql.types import EventKind
+from api.graphql.types.enums import describe_values
 from api.graphql.types.refs import EventRef, VolunteerRef
 from api.http.ids import decode_id_of
 
 strawberry.enum(Scope, name="EditScope", description="Which events of a series an edit applies to.")
+describe_values(
+    Scope,
+    {
+        "THIS": "Only this event.",
+        "FOLLOWING": "This event and the later events of its series.",
+    },
+)
 EditScope = Scope
 
 
-@strawberry.input
+@strawberry.input(description="Copying an event, with its shifts, to another time.")
 class DuplicateEventInput:
-    event_id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(description="The event to copy (an Event id).")
     starts_at: datetime = strawberry.field(
         description="When the copy starts; its shifts keep their offsets from the start."
     )
-    publish: bool = False
+    publish: bool = strawberry.field(
+        default=False, description="Publish the copy at once (default: a draft)."
+    )
 
 
 @strawberry.input(description="Fields left out stay as they are.")
 class UpdateEventInput:
-    event_id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(description="The event (an Event id).")
     scope: EditScope = strawberry.field(
         default=Scope.THIS,
         description="FOLLOWING: also the later events of the series (times move by the same "
         "wall-clock offset; each keeps its length).",
     )
-    title: str | None = None
-    kind: EventKind | None = None
-    description: str | None = None
+    title: str | None = strawberry.field(default=None, description="A new title.")
+    kind: EventKind | None = strawberry.field(default=None, description="A new kind.")
+    description: str | None = strawberry.field(default=None, description="A new description.")
     starts_at: datetime | None = strawberry.field(
         default=None, description="Moves the event and its shifts by the same offset."
     )
-    ends_at: datetime | None = None
-    location: LocationInput | None = None
-    community_id: strawberry.ID | None = None
+    ends_at: datetime | None = strawberry.field(
+        default=None, description="A new end (ISO 8601 with offset)."
+    )
+    location: LocationInput | None = strawberry.field(default=None, description="A new place.")
+    community_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A new community or compound it serves (a Community id)."
+    )
 
     def to_changes(self) -> EventChanges:
         return EventChanges(
@@ -65,10 +80,10 @@ class UpdateEventInput:
 
 @strawberry.input(description="Fields left out stay as they are.")
 class UpdateShiftInput:
-    shift_id: strawberry.ID
-    role: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    shift_id: strawberry.ID = strawberry.field(description="The shift (a Shift id).")
+    role: str | None = strawberry.field(default=None, description="A new role name.")
+    starts_at: datetime | None = strawberry.field(default=None, description="A new start.")
+    ends_at: datetime | None = strawberry.field(default=None, description="A new end.")
     capacity: int | None = strawberry.field(
         default=None,
         description="Raising it promotes the waitlist; below the seats taken answers "
@@ -76,36 +91,49 @@ class UpdateShiftInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Cancelling an event and the later events of its series.")
 class CancelSeriesFromInput:
-    event_id: strawberry.ID
-    reason: str
+    event_id: strawberry.ID = strawberry.field(
+        description="The first event to cancel (an Event id)."
+    )
+    reason: str = strawberry.field(description="Why, as told to the volunteers.")
 
 
-@strawberry.input
+@strawberry.input(description="Which of your notifications to mark read: `ids`, or `all`.")
 class MarkNotificationsReadInput:
-    ids: list[strawberry.ID] | None = None
-    all: bool = False
+    ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="These notifications (Notification ids)."
+    )
+    all: bool = strawberry.field(default=False, description="True: every unread notification.")
 
 
-@strawberry.type
+@strawberry.type(description="The events cancelled.")
 class CancelSeriesPayload:
-    events: list[models.Event] = strawberry.field(graphql_type=list[EventRef])
-    user_errors: list[UserError]
+    events: list[models.Event] = strawberry.field(
+        description="The events cancelled now, earliest first; empty on failure.",
+        graphql_type=list[EventRef],
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What is still unread after marking.")
 class MarkNotificationsReadPayload:
     count: int = strawberry.field(description="How many were marked read now.")
-    unread_count: int
-    viewer: models.Volunteer | None = strawberry.field(graphql_type=VolunteerRef | None)
-    user_errors: list[UserError]
+    unread_count: int = strawberry.field(description="How many stay unread.")
+    viewer: models.Volunteer | None = strawberry.field(
+        description="The volunteer logged in (to refresh a badge); null when anonymous.",
+        graphql_type=VolunteerRef | None,
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The volunteer's private calendar feed (日历订阅).")
 class CalendarTokenPayload:
-    calendar_url: str | None
-    user_errors: list[UserError]
+    calendar_url: str | None = strawberry.field(
+        description="The new private iCalendar URL (the old one stops working); keep it "
+        "secret. Null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -114,7 +142,9 @@ class OrganizerMutations:
         description="Leaders and admins: a copy of the event at another time, shifts included "
         "(a draft unless `publish`)."
     )
-    async def duplicate_event(self, info: Info, input: DuplicateEventInput) -> EventPayload:
+    async def duplicate_event(
+        self, info: Info, input: Annotated[DuplicateEventInput, INPUT]
+    ) -> EventPayload:
         return await answer(
             EventPayload.of,
             lambda: scheduling.duplicate_event(
@@ -129,7 +159,9 @@ class OrganizerMutations:
         description="Leaders and admins: edits an event (or the rest of its series). A new "
         "time or place of a published event notifies everyone signed up."
     )
-    async def update_event(self, info: Info, input: UpdateEventInput) -> EventPayload:
+    async def update_event(
+        self, info: Info, input: Annotated[UpdateEventInput, INPUT]
+    ) -> EventPayload:
         return await answer(
             EventPayload.of,
             lambda: scheduling.update_event(
@@ -141,7 +173,9 @@ class OrganizerMutations:
         )
 
     @strawberry.mutation(description="Leaders and admins: edits a shift's role, times or seats.")
-    async def update_shift(self, info: Info, input: UpdateShiftInput) -> ShiftPayload:
+    async def update_shift(
+        self, info: Info, input: Annotated[UpdateShiftInput, INPUT]
+    ) -> ShiftPayload:
         return await answer(
             ShiftPayload.of,
             lambda: scheduling.update_shift(
@@ -158,7 +192,7 @@ class OrganizerMutations:
         description="Leaders and admins: cancels this event and every later one of its series."
     )
     async def cancel_series_from(
-        self, info: Info, input: CancelSeriesFromInput
+        self, info: Info, input: Annotated[CancelSeriesFromInput, INPUT]
     ) -> CancelSeriesPayload:
         cancelled, errors = await attempt(
             lambda: scheduling.cancel_following(
@@ -169,7 +203,7 @@ class OrganizerMutations:
 
     @strawberry.mutation(description="Marks the viewer's notifications read: `ids`, or `all`.")
     async def mark_notifications_read(
-        self, info: Info, input: MarkNotificationsReadInput
+        self, info: Info, input: Annotated[MarkNotificationsReadInput, INPUT]
     ) -> MarkNotificationsReadPayload:
         actor = info.context.actor
         count, errors = await attempt(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -8,50 +9,62 @@ from api import models
 from api.domain import closing, events, signups, teams
 from api.domain.events import EventDraft, ShiftDraft
 from api.graphql.context import Info
-from api.graphql.mutations.payloads import EventPayload, ShiftPayload, TeamPayload, answer
+from api.graphql.mutations.payloads import INPUT, EventPayload, ShiftPayload, TeamPayload, answer
 from api.graphql.types import EventKind
 from api.http.ids import decode_id_of
 
 
-@strawberry.input
+@strawberry.input(description="A new volunteer team (admins).")
 class CreateTeamInput:
-    name: str
-    description: str = ""
-    community_id: strawberry.ID | None = None
-    leader_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    name: str = strawberry.field(description="The team's name, at most 100 characters.")
+    description: str = strawberry.field(default="", description="What the team does.")
+    community_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The place it belongs to (a Community id)."
+    )
+    leader_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Its first leaders (Volunteer ids)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Joining a team (or asking to, when it approves members).")
 class JoinTeamInput:
-    team_id: strawberry.ID
+    team_id: strawberry.ID = strawberry.field(description="The team (a Team id).")
 
 
-@strawberry.input
+@strawberry.input(description="Where an event takes place.")
 class LocationInput:
-    name: str
-    address: str | None = None
+    name: str = strawberry.field(description="The place as residents call it.")
+    address: str | None = strawberry.field(default=None, description="Street address.")
 
 
-@strawberry.input
+@strawberry.input(description="A shift (班次) of a new event: a role with times and seats.")
 class ShiftInput:
-    role: str
-    starts_at: datetime
-    ends_at: datetime
-    capacity: int
+    role: str = strawberry.field(description='What its volunteers do, e.g. "理发师".')
+    starts_at: datetime = strawberry.field(description="Start, within the event.")
+    ends_at: datetime = strawberry.field(description="End, after the start.")
+    capacity: int = strawberry.field(description="Seats (名额), at least 1.")
 
 
-@strawberry.input
+@strawberry.input(description="A new event (活动), with its shifts; leaders of the team, admins.")
 class CreateEventInput:
-    team_id: strawberry.ID
-    title: str
-    kind: EventKind
-    starts_at: datetime
-    ends_at: datetime
-    description: str = ""
-    location: LocationInput | None = None
-    community_id: strawberry.ID | None = None
-    shifts: list[ShiftInput] = strawberry.field(default_factory=list)
-    publish: bool = False
+    team_id: strawberry.ID = strawberry.field(description="The organizing team (a Team id).")
+    title: str = strawberry.field(description="The title residents see.")
+    kind: EventKind = strawberry.field(description="What kind of service it is.")
+    starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
+    ends_at: datetime = strawberry.field(description="End, after the start.")
+    description: str = strawberry.field(default="", description="Free text for residents.")
+    location: LocationInput | None = strawberry.field(
+        default=None, description="Where it takes place."
+    )
+    community_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The community or compound it serves (a Community id)."
+    )
+    shifts: list[ShiftInput] = strawberry.field(
+        default_factory=list, description="Its shifts (roles with seats), inside its times."
+    )
+    publish: bool = strawberry.field(
+        default=False, description="Publish at once (default: a draft only leaders see)."
+    )
     recurrence: str | None = strawberry.field(
         default=None,
         description='An RFC 5545 RRULE ("FREQ=WEEKLY;BYDAY=SA;COUNT=4"): COUNT or UNTIL '
@@ -76,21 +89,23 @@ class CreateEventInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="One event.")
 class EventIdInput:
-    event_id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(description="The event (an Event id).")
 
 
-@strawberry.input
+@strawberry.input(description="Cancelling an event (取消活动); its volunteers are told.")
 class CancelEventInput:
-    event_id: strawberry.ID
-    reason: str
+    event_id: strawberry.ID = strawberry.field(description="The event (an Event id).")
+    reason: str = strawberry.field(description="Why, as told to the volunteers.")
 
 
-@strawberry.input
+@strawberry.input(description="Changing a shift's seats.")
 class UpdateShiftCapacityInput:
-    shift_id: strawberry.ID
-    capacity: int
+    shift_id: strawberry.ID = strawberry.field(description="The shift (a Shift id).")
+    capacity: int = strawberry.field(
+        description="New seats; raising promotes the waitlist, below the seats taken is refused."
+    )
 
 
 async def _create_event(info: Info, input: CreateEventInput) -> models.Event:
@@ -105,7 +120,9 @@ async def _create_event(info: Info, input: CreateEventInput) -> models.Event:
 @strawberry.type
 class OrganizingMutations:
     @strawberry.mutation(description="Admins: a new team with its leaders.")
-    async def create_team(self, info: Info, input: CreateTeamInput) -> TeamPayload:
+    async def create_team(
+        self, info: Info, input: Annotated[CreateTeamInput, INPUT]
+    ) -> TeamPayload:
         return await answer(
             TeamPayload.of,
             lambda: teams.create_team(
@@ -120,7 +137,7 @@ class OrganizingMutations:
         )
 
     @strawberry.mutation(description="Joins a team as a member.")
-    async def join_team(self, info: Info, input: JoinTeamInput) -> TeamPayload:
+    async def join_team(self, info: Info, input: Annotated[JoinTeamInput, INPUT]) -> TeamPayload:
         return await answer(
             TeamPayload.of,
             lambda: teams.join_team(
@@ -132,11 +149,15 @@ class OrganizingMutations:
         description="Leaders of the team and admins: a new event (a draft unless `publish`). "
         "With `recurrence`, a series; the payload holds its first event."
     )
-    async def create_event(self, info: Info, input: CreateEventInput) -> EventPayload:
+    async def create_event(
+        self, info: Info, input: Annotated[CreateEventInput, INPUT]
+    ) -> EventPayload:
         return await answer(EventPayload.of, lambda: _create_event(info, input))
 
     @strawberry.mutation(description="Leaders and admins: opens a draft for sign-ups.")
-    async def publish_event(self, info: Info, input: EventIdInput) -> EventPayload:
+    async def publish_event(
+        self, info: Info, input: Annotated[EventIdInput, INPUT]
+    ) -> EventPayload:
         return await answer(
             EventPayload.of,
             lambda: events.publish_event(
@@ -148,7 +169,9 @@ class OrganizingMutations:
         description="Leaders and admins: closes an event that has started (COMPLETED); "
         "confirmed sign-ups nobody marked become NO_SHOW, attended ones keep their hours."
     )
-    async def complete_event(self, info: Info, input: EventIdInput) -> EventPayload:
+    async def complete_event(
+        self, info: Info, input: Annotated[EventIdInput, INPUT]
+    ) -> EventPayload:
         return await answer(
             EventPayload.of,
             lambda: closing.complete_event(
@@ -157,7 +180,9 @@ class OrganizingMutations:
         )
 
     @strawberry.mutation(description="Leaders and admins: cancels the event and its sign-ups.")
-    async def cancel_event(self, info: Info, input: CancelEventInput) -> EventPayload:
+    async def cancel_event(
+        self, info: Info, input: Annotated[CancelEventInput, INPUT]
+    ) -> EventPayload:
         return await answer(
             EventPayload.of,
             lambda: events.cancel_event(
@@ -170,7 +195,7 @@ class OrganizingMutations:
         "it below the seats taken answers CAPACITY_BELOW_CONFIRMED."
     )
     async def update_shift_capacity(
-        self, info: Info, input: UpdateShiftCapacityInput
+        self, info: Info, input: Annotated[UpdateShiftCapacityInput, INPUT]
     ) -> ShiftPayload:
         return await answer(
             ShiftPayload.of,

@@ -1,40 +1,44 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from api import models
 from api.domain import checkin, signups
 from api.graphql.context import Info
-from api.graphql.mutations.payloads import SignupPayload, answer
+from api.graphql.mutations.payloads import INPUT, SignupPayload, answer
 from api.graphql.types import SignupStatus
 from api.http.ids import decode_id_of
 from api.infra import metrics
 
 
-@strawberry.input
+@strawberry.input(description="Signing up for a shift (报名).")
 class SignUpInput:
-    shift_id: strawberry.ID
+    shift_id: strawberry.ID = strawberry.field(description="The shift (a Shift id).")
     idempotency_key: str = strawberry.field(
         description="Chosen by the client (e.g. a UUID) and reused on every retry: the same key "
         "returns the original sign-up instead of making a second one."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Withdrawing a sign-up (取消报名).")
 class CancelSignupInput:
-    signup_id: strawberry.ID
+    signup_id: strawberry.ID = strawberry.field(description="The sign-up (a Signup id).")
 
 
-@strawberry.input
+@strawberry.input(description="Checking in on site (签到) with the code shown there.")
 class CheckInInput:
-    shift_id: strawberry.ID
-    code: str
+    shift_id: strawberry.ID = strawberry.field(description="The shift (a Shift id).")
+    code: str = strawberry.field(
+        description="The code shown by the leader (Shift.checkInCode or its QR code)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A leader's record of attendance (考勤) for one sign-up.")
 class MarkAttendanceInput:
-    signup_id: strawberry.ID
-    status: SignupStatus
+    signup_id: strawberry.ID = strawberry.field(description="The sign-up (a Signup id).")
+    status: SignupStatus = strawberry.field(description="ATTENDED or NO_SHOW.")
     hours: float | None = strawberry.field(
         default=None, description="Defaults to the shift's length (ATTENDED) or 0 (NO_SHOW)."
     )
@@ -50,7 +54,7 @@ class SignupMutations:
     @strawberry.mutation(
         description="CONFIRMED while seats remain, else WAITLISTED in arrival order. Idempotent."
     )
-    async def sign_up(self, info: Info, input: SignUpInput) -> SignupPayload:
+    async def sign_up(self, info: Info, input: Annotated[SignUpInput, INPUT]) -> SignupPayload:
         payload = await answer(
             SignupPayload.of,
             lambda: signups.sign_up(
@@ -64,7 +68,9 @@ class SignupMutations:
         return payload
 
     @strawberry.mutation(description="Frees the seat and promotes the head of the waitlist.")
-    async def cancel_signup(self, info: Info, input: CancelSignupInput) -> SignupPayload:
+    async def cancel_signup(
+        self, info: Info, input: Annotated[CancelSignupInput, INPUT]
+    ) -> SignupPayload:
         return await answer(
             SignupPayload.of,
             lambda: signups.cancel_signup(
@@ -76,7 +82,7 @@ class SignupMutations:
         description="On site, with the code shown by the organizer: from one hour before the "
         "shift starts until it ends → ATTENDED, hours credited."
     )
-    async def check_in(self, info: Info, input: CheckInInput) -> SignupPayload:
+    async def check_in(self, info: Info, input: Annotated[CheckInInput, INPUT]) -> SignupPayload:
         return await answer(
             SignupPayload.of,
             lambda: checkin.check_in(
@@ -85,7 +91,9 @@ class SignupMutations:
         )
 
     @strawberry.mutation(description="Leaders: ATTENDED or NO_SHOW, with hours.")
-    async def mark_attendance(self, info: Info, input: MarkAttendanceInput) -> SignupPayload:
+    async def mark_attendance(
+        self, info: Info, input: Annotated[MarkAttendanceInput, INPUT]
+    ) -> SignupPayload:
         return await answer(
             SignupPayload.of,
             lambda: checkin.mark_attendance(

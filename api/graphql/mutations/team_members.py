@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
 from api.domain import members
 from api.graphql.context import Info
-from api.graphql.mutations.payloads import TeamPayload, answer
+from api.graphql.mutations.payloads import INPUT, TeamPayload, answer
+from api.graphql.types.enums import describe_values
 from api.http.ids import decode_id_of
 from api.models import TeamRole as TeamRoleModel
 
@@ -19,33 +21,36 @@ class TeamRole(Enum):
     MEMBER = "MEMBER"
 
 
-@strawberry.input
+describe_values(TeamRole, {"LEADER": "Team leader (队长).", "MEMBER": "Team member (队员)."})
+
+
+@strawberry.input(description="One person in one team.")
 class TeamMemberInput:
-    team_id: strawberry.ID
-    volunteer_id: strawberry.ID
+    team_id: strawberry.ID = strawberry.field(description="The team (a Team id).")
+    volunteer_id: strawberry.ID = strawberry.field(description="The person (a Volunteer id).")
 
 
-@strawberry.input
+@strawberry.input(description="Making a member a leader, or a leader a member.")
 class SetTeamRoleInput:
-    team_id: strawberry.ID
-    volunteer_id: strawberry.ID
-    role: TeamRole
+    team_id: strawberry.ID = strawberry.field(description="The team (a Team id).")
+    volunteer_id: strawberry.ID = strawberry.field(description="The person (a Volunteer id).")
+    role: TeamRole = strawberry.field(description="The role they get.")
 
 
-@strawberry.input
+@strawberry.input(description="One team.")
 class TeamIdInput:
-    team_id: strawberry.ID
+    team_id: strawberry.ID = strawberry.field(description="The team (a Team id).")
 
 
-@strawberry.input
+@strawberry.input(description="Adding a registered neighbour to a team by phone.")
 class InviteToTeamInput:
-    team_id: strawberry.ID
+    team_id: strawberry.ID = strawberry.field(description="The team (a Team id).")
     phone: str = strawberry.field(description="A registered neighbour's phone number.")
 
 
-@strawberry.input
+@strawberry.input(description="Whether joining a team needs a leader's approval.")
 class SetTeamJoinApprovalInput:
-    team_id: strawberry.ID
+    team_id: strawberry.ID = strawberry.field(description="The team (a Team id).")
     required: bool = strawberry.field(description="Joining needs a leader's approval.")
 
 
@@ -62,7 +67,9 @@ class TeamMemberMutations:
         description="Leaders and admins: makes a member a leader or a leader a member "
         "(a team keeps at least one leader)."
     )
-    async def set_team_role(self, info: Info, input: SetTeamRoleInput) -> TeamPayload:
+    async def set_team_role(
+        self, info: Info, input: Annotated[SetTeamRoleInput, INPUT]
+    ) -> TeamPayload:
         return await answer(
             TeamPayload.of,
             lambda: members.set_role(
@@ -71,7 +78,9 @@ class TeamMemberMutations:
         )
 
     @strawberry.mutation(description="Leaders and admins: lets an applicant in.")
-    async def approve_team_member(self, info: Info, input: TeamMemberInput) -> TeamPayload:
+    async def approve_team_member(
+        self, info: Info, input: Annotated[TeamMemberInput, INPUT]
+    ) -> TeamPayload:
         return await answer(
             TeamPayload.of, lambda: members.approve(info.context.actor, *_ids(input))
         )
@@ -80,13 +89,15 @@ class TeamMemberMutations:
         description="Leaders and admins: removes a member or turns down an applicant; "
         "they are told."
     )
-    async def remove_team_member(self, info: Info, input: TeamMemberInput) -> TeamPayload:
+    async def remove_team_member(
+        self, info: Info, input: Annotated[TeamMemberInput, INPUT]
+    ) -> TeamPayload:
         return await answer(
             TeamPayload.of, lambda: members.remove(info.context.actor, *_ids(input))
         )
 
     @strawberry.mutation(description="Leaves a team (its last leader cannot).")
-    async def leave_team(self, info: Info, input: TeamIdInput) -> TeamPayload:
+    async def leave_team(self, info: Info, input: Annotated[TeamIdInput, INPUT]) -> TeamPayload:
         return await answer(
             TeamPayload.of,
             lambda: members.leave(
@@ -95,7 +106,9 @@ class TeamMemberMutations:
         )
 
     @strawberry.mutation(description="Leaders and admins: adds a registered neighbour by phone.")
-    async def invite_to_team(self, info: Info, input: InviteToTeamInput) -> TeamPayload:
+    async def invite_to_team(
+        self, info: Info, input: Annotated[InviteToTeamInput, INPUT]
+    ) -> TeamPayload:
         return await answer(
             TeamPayload.of,
             lambda: members.invite(
@@ -105,7 +118,7 @@ class TeamMemberMutations:
 
     @strawberry.mutation(description="Leaders and admins: whether joining needs approval.")
     async def set_team_join_approval(
-        self, info: Info, input: SetTeamJoinApprovalInput
+        self, info: Info, input: Annotated[SetTeamJoinApprovalInput, INPUT]
     ) -> TeamPayload:
         return await answer(
             TeamPayload.of,

@@ -10,11 +10,20 @@ from strawberry import Parent
 from api import models
 from api.domain import sessions
 from api.graphql.context import Info
-from api.graphql.errors import UserError
+from api.graphql.errors import USER_ERRORS, UserError
+from api.graphql.types.enums import describe_values
 from api.graphql.types.node import global_id
 
 PhoneCodePurpose = strawberry.enum(
-    models.PhoneCodePurpose, description="What an SMS one-time code is for."
+    models.PhoneCodePurpose, description="What an SMS one-time code is for (短信验证码用途)."
+)
+describe_values(
+    models.PhoneCodePurpose,
+    {
+        "REGISTER": "Creating an account with this phone number (注册).",
+        "LOG_IN": "Logging in without the password (验证码登录).",
+        "RESET_PASSWORD": "Choosing a new password (重置密码).",
+    },
 )
 
 
@@ -23,7 +32,7 @@ class PhoneCodePayload:
     retry_after_seconds: int = strawberry.field(
         description="Seconds until another code may be asked for this number."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type(description="A browser where the volunteer is logged in.")
@@ -36,7 +45,7 @@ class Session:
     def device(self, root: Parent[models.UserSession]) -> str:
         return sessions.device(root.user_agent)
 
-    @strawberry.field
+    @strawberry.field(description="When this browser logged in.")
     def created_at(self, root: Parent[models.UserSession]) -> datetime:
         return root.created_at
 

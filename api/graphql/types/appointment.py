@@ -14,27 +14,40 @@ from strawberry import Parent
 from api import models
 from api.domain import appointments
 from api.graphql.context import Info
+from api.graphql.types.enums import describe_values
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import CommunityRef, EventRef
 
-strawberry.enum(models.AppointmentStatus, description="BOOKED, then SERVED on site, or CANCELLED.")
+strawberry.enum(
+    models.AppointmentStatus,
+    description="Where a resident's appointment stands (预约状态): BOOKED, then SERVED on "
+    "site, or CANCELLED.",
+)
+describe_values(
+    models.AppointmentStatus,
+    {
+        "BOOKED": "Booked (已预约): holds a place in its slot.",
+        "SERVED": "The resident was served on site (已服务); still holds its place.",
+        "CANCELLED": "Cancelled (已取消); the place was freed.",
+    },
+)
 AppointmentStatus = models.AppointmentStatus
 
 
 @strawberry.type(description="A time residents may book at an event, with its places.")
 class AppointmentSlot(Node):
     id: strawberry.ID = global_id("AppointmentSlot")
-    starts_at: datetime
-    ends_at: datetime
-    capacity: int
-    places_taken: int
-    places_left: int
+    starts_at: datetime = strawberry.field(description="Start of the slot, ISO 8601 with offset.")
+    ends_at: datetime = strawberry.field(description="End of the slot, ISO 8601 with offset.")
+    capacity: int = strawberry.field(description="Residents it serves (places, 名额).")
+    places_taken: int = strawberry.field(description="Places held by BOOKED or SERVED bookings.")
+    places_left: int = strawberry.field(description="Free places: capacity − placesTaken.")
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.AppointmentSlot)
 
-    @strawberry.field(graphql_type=EventRef)
+    @strawberry.field(description="The event the slot belongs to.", graphql_type=EventRef)
     async def event(self, root: Parent[models.AppointmentSlot], info: Info) -> models.Event | None:
         return await info.context.loaders.event.load(root.event_id)
 
@@ -56,24 +69,26 @@ async def _details(info: Info, root: models.Appointment) -> bool:
 )
 class Appointment(Node):
     id: strawberry.ID = global_id("Appointment")
-    status: AppointmentStatus
-    starts_at: datetime
-    ends_at: datetime
-    home_visit: bool
-    created_at: datetime
-    served_at: datetime | None
+    status: AppointmentStatus = strawberry.field(description="BOOKED, SERVED or CANCELLED.")
+    starts_at: datetime = strawberry.field(description="Start of its slot, ISO 8601.")
+    ends_at: datetime = strawberry.field(description="End of its slot, ISO 8601.")
+    home_visit: bool = strawberry.field(description="Served at home (上门服务), not on site.")
+    created_at: datetime = strawberry.field(description="When it was booked.")
+    served_at: datetime | None = strawberry.field(
+        description="When the resident was marked served; null until SERVED."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Appointment)
 
-    @strawberry.field(graphql_type=AppointmentSlot)
+    @strawberry.field(description="The slot booked.", graphql_type=AppointmentSlot)
     async def slot(
         self, root: Parent[models.Appointment], info: Info
     ) -> models.AppointmentSlot | None:
         return await info.context.loaders.appointment_slot.load(root.slot_id)
 
-    @strawberry.field(graphql_type=EventRef)
+    @strawberry.field(description="The event of the slot.", graphql_type=EventRef)
     async def event(self, root: Parent[models.Appointment], info: Info) -> models.Event | None:
         return await info.context.loaders.event.load(root.event_id)
 
@@ -86,7 +101,9 @@ class Appointment(Node):
         resident = await info.context.loaders.volunteer.load(root.resident_id)
         return resident.display_name if resident else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The resident's phone (resident, the event's leaders, admins; null for everyone else)."
+    )
     async def resident_phone(self, root: Parent[models.Appointment], info: Info) -> str | None:
         if not await _details(info, root):
             return None
@@ -103,7 +120,9 @@ class Appointment(Node):
             return None
         return await info.context.loaders.community.load(root.compound_id)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Building and flat (resident, the event's leaders, admins; null for everyone else)."
+    )
     async def building(self, root: Parent[models.Appointment], info: Info) -> str | None:
         return root.building if await _details(info, root) else None
 
@@ -111,7 +130,9 @@ class Appointment(Node):
     async def address(self, root: Parent[models.Appointment], info: Info) -> str | None:
         return root.address if await _details(info, root) else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The resident's note for the volunteers (resident, the event's leaders, admins; null for everyone else)."
+    )
     async def note(self, root: Parent[models.Appointment], info: Info) -> str | None:
         return root.note if await _details(info, root) else None
 

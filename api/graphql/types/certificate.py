@@ -30,9 +30,9 @@ class CertificateIssuer:
 @strawberry.type(description="One service on a certificate, as issued.")
 class CertificateEntry:
     date: date = strawberry.field(description="The shift's day, Asia/Shanghai.")
-    event: str
-    role: str
-    hours: float
+    event: str = strawberry.field(description="The event's title, as it was then.")
+    role: str = strawberry.field(description="The shift's role, as it was then.")
+    hours: float = strawberry.field(description="Hours credited for it.")
 
 
 @strawberry.type(
@@ -42,8 +42,10 @@ class CertificateEntry:
 class Certificate(Node):
     id: strawberry.ID = global_id("Certificate")
     number: str = strawberry.field(description="Public, unguessable; see `verifyCertificate`.")
-    issued_at: datetime
-    revoked_at: datetime | None
+    issued_at: datetime = strawberry.field(description="When it was issued.")
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked; null while valid."
+    )
     revoke_reason: str = strawberry.field(description="Empty unless revoked.")
 
     @classmethod
@@ -95,15 +97,19 @@ class Certificate(Node):
     "volunteer's name masked (张*芳), the issuer, the period, the hours and the issue date."
 )
 class CertificateVerification:
-    number: str
+    number: str = strawberry.field(description="The certificate number asked about.")
     valid: bool = strawberry.field(description="Issued and not revoked.")
-    revoked_at: datetime | None
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked; null while valid."
+    )
     masked_name: str = strawberry.field(description="The volunteer's name, partly masked.")
-    issuer: CertificateIssuer
-    from_: date = strawberry.field(name="from")
-    to: date
-    hours: float
-    issued_at: datetime
+    issuer: CertificateIssuer = strawberry.field(description="Who issued it.")
+    from_: date = strawberry.field(
+        name="from", description="The first day of the period (Asia/Shanghai)."
+    )
+    to: date = strawberry.field(description="The last day of the period (inclusive).")
+    hours: float = strawberry.field(description="Service hours certified.")
+    issued_at: datetime = strawberry.field(description="When it was issued.")
 
     @classmethod
     def of(cls, found: certificates.Verification) -> CertificateVerification:

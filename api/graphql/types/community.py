@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 from strawberry import Parent
 
@@ -12,20 +10,26 @@ from api.graphql.context import Info
 from api.graphql.types.enums import CommunityLevel
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import CommunityRef
-from api.graphql.types.stats import ServiceStats, community_stats
+from api.graphql.types.stats import ServiceStats, Since, Until, community_stats
 
 
 @strawberry.type(description="A place: a district (town, sub-district), community or compound.")
 class Community(Node):
     id: strawberry.ID = global_id("Community")
-    name: str
-    level: CommunityLevel
+    name: str = strawberry.field(description='Its name, e.g. "幸福里社区".')
+    level: CommunityLevel = strawberry.field(
+        description="District (街道), community (社区) or compound (小区)."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Community)
 
-    @strawberry.field(graphql_type=CommunityRef | None)
+    @strawberry.field(
+        description="The place it lies in (a compound's community, a community's district); "
+        "null at the top.",
+        graphql_type=CommunityRef | None,
+    )
     async def parent(self, root: Parent[models.Community], info: Info) -> models.Community | None:
         if root.parent_id is None:
             return None
@@ -39,7 +43,7 @@ class Community(Node):
         self,
         root: Parent[models.Community],
         info: Info,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Since = None,
+        until: Until = None,
     ) -> ServiceStats | None:
         return await community_stats(info, root.id, since, until)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry import Parent
@@ -20,7 +20,9 @@ from api.graphql.context import Info
 from api.graphql.loaders import shifts_of_events
 from api.graphql.pagination import (
     TOTAL,
+    After,
     Connection,
+    First,
     first_page,
     known_count,
     page_size,
@@ -49,18 +51,27 @@ R = TypeVar("R")
 
 @strawberry.input(description="Narrows a list of events. All given conditions must hold.")
 class EventFilter:
-    kinds: list[EventKind] | None = None
+    kinds: list[EventKind] | None = strawberry.field(
+        default=None, description="Only events of these kinds (any of them)."
+    )
     community_id: strawberry.ID | None = strawberry.field(
         default=None, description="The community or any place below it."
     )
-    team_id: strawberry.ID | None = None
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only the events of this team (a Team id)."
+    )
     starts_after: datetime | None = strawberry.field(
         default=None,
         description="Events starting at or after this time. Without startsAfter or "
         "startsBefore, only events that have not ended yet are listed.",
     )
-    starts_before: datetime | None = None
-    has_open_seats: bool | None = None
+    starts_before: datetime | None = strawberry.field(
+        default=None, description="Events starting before this time (exclusive)."
+    )
+    has_open_seats: bool | None = strawberry.field(
+        default=None,
+        description="True: only events with a free seat in some shift; false: only full ones.",
+    )
     search: str | None = strawberry.field(
         default=None, description="Words in the title, place or description."
     )
@@ -115,28 +126,39 @@ async def event_connection(
     )
 
 
-@strawberry.type
+@strawberry.type(description="Where an event takes place (地点).")
 class Location:
-    name: str
-    address: str | None
+    name: str = strawberry.field(
+        description='The place as residents call it, e.g. "社区活动中心 2 楼".'
+    )
+    address: str | None = strawberry.field(
+        description="Street address, when the organizer gave one; null otherwise."
+    )
 
 
 @strawberry.type(description="A recurring series of events expanded from one RRULE.")
 class EventSeries(Node):
     id: strawberry.ID = global_id("EventSeries")
-    rule: str
+    rule: str = strawberry.field(
+        description='The RFC 5545 RRULE, e.g. "FREQ=WEEKLY;BYDAY=SA;COUNT=4", expanded in '
+        "Asia/Shanghai wall-clock time."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.EventSeries)
 
-    @strawberry.field(graphql_type=Connection[EventRef])
+    @strawberry.field(
+        description="The events of the series, earliest first (drafts only for the team's "
+        "leaders and admins).",
+        graphql_type=Connection[EventRef],
+    )
     async def events(
         self,
         root: Parent[models.EventSeries],
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[models.Event]:
         queryset = catalog.series_events(info.context.actor, root.id)
         return await attach_shifts(
@@ -147,35 +169,50 @@ class EventSeries(Node):
 @strawberry.type(description="A service event: a haircut day, a clinic, a drill…")
 class Event(Node):
     id: strawberry.ID = global_id("Event")
-    title: str
-    kind: EventKind
-    status: EventStatus
-    description: str
-    starts_at: datetime
-    ends_at: datetime
-    cancel_reason: str | None
+    title: str = strawberry.field(description="The title residents see (标题).")
+    kind: EventKind = strawberry.field(description="What kind of service it is.")
+    status: EventStatus = strawberry.field(
+        description="DRAFT, PUBLISHED, CANCELLED or COMPLETED. Lists show PUBLISHED events "
+        "unless asked otherwise."
+    )
+    description: str = strawberry.field(
+        description="Free text by the organizer (plain text, may be empty)."
+    )
+    starts_at: datetime = strawberry.field(
+        description="Start, ISO 8601 with offset (stored in UTC; shown in Asia/Shanghai)."
+    )
+    ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset.")
+    cancel_reason: str | None = strawberry.field(
+        description="Why it was cancelled, as told to the volunteers; null unless CANCELLED."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Event)
 
-    @strawberry.field
+    @strawberry.field(description="Where it takes place; null when not given (e.g. online).")
     def location(self, root: Parent[models.Event]) -> Location | None:
         if not root.location_name:
             return None
         return Location(name=root.location_name, address=root.location_address)
 
-    @strawberry.field(graphql_type=CommunityRef | None)
+    @strawberry.field(
+        description="The place (community or compound) it serves; null when not tied to one.",
+        graphql_type=CommunityRef | None,
+    )
     async def community(self, root: Parent[models.Event], info: Info) -> models.Community | None:
         if root.community_id is None:
             return None
         return await info.context.loaders.community.load(root.community_id)
 
-    @strawberry.field(graphql_type=TeamRef)
+    @strawberry.field(description="The volunteer team that organizes it.", graphql_type=TeamRef)
     async def team(self, root: Parent[models.Event], info: Info) -> models.Team | None:
         return await info.context.loaders.team.load(root.team_id)
 
-    @strawberry.field(graphql_type=EventSeriesRef | None)
+    @strawberry.field(
+        description="The recurring series it belongs to; null for a one-off event.",
+        graphql_type=EventSeriesRef | None,
+    )
     async def series(self, root: Parent[models.Event], info: Info) -> models.EventSeries | None:
         if root.series_id is None:
             return None
@@ -193,15 +230,19 @@ class Event(Node):
     def capacity(self, root: Parent[models.Event], info: Info) -> int | Awaitable[int]:
         return _with_shifts(root, info, lambda shifts: sum(s.capacity for s in shifts))
 
-    @strawberry.field(graphql_type=int)
+    @strawberry.field(
+        description="Confirmed and attended sign-ups in all shifts together.", graphql_type=int
+    )
     def seats_taken(self, root: Parent[models.Event], info: Info) -> int | Awaitable[int]:
         return _with_shifts(root, info, lambda shifts: sum(s.seats_taken for s in shifts))
 
-    @strawberry.field(graphql_type=int)
+    @strawberry.field(description="Free seats in all shifts together.", graphql_type=int)
     def seats_left(self, root: Parent[models.Event], info: Info) -> int | Awaitable[int]:
         return _with_shifts(root, info, lambda shifts: sum(s.seats_left for s in shifts))
 
-    @strawberry.field(graphql_type=int)
+    @strawberry.field(
+        description="Waitlisted sign-ups (候补) in all shifts together.", graphql_type=int
+    )
     def waitlist_count(self, root: Parent[models.Event], info: Info) -> int | Awaitable[int]:
         return _with_shifts(root, info, lambda shifts: sum(s.waitlist_count for s in shifts))
 
@@ -245,8 +286,8 @@ class Event(Node):
         self,
         root: Parent[models.Event],
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[models.Appointment] | None:
         queryset = await appointments.bookings_of_event(info.context.actor, root)
         if queryset is None:
@@ -257,19 +298,23 @@ class Event(Node):
 @strawberry.type(description="A role within an event, with its own times and seats.")
 class Shift(Node):
     id: strawberry.ID = global_id("Shift")
-    role: str
-    starts_at: datetime
-    ends_at: datetime
-    capacity: int
-    seats_taken: int
-    seats_left: int
-    waitlist_count: int
+    role: str = strawberry.field(
+        description='What the volunteers of this shift do, e.g. "理发师" (barber), "引导员".'
+    )
+    starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
+    ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset.")
+    capacity: int = strawberry.field(description="Seats (名额) in this shift.")
+    seats_taken: int = strawberry.field(description="Confirmed and attended sign-ups.")
+    seats_left: int = strawberry.field(
+        description="Free seats: capacity − seatsTaken, never below 0."
+    )
+    waitlist_count: int = strawberry.field(description="Waitlisted sign-ups (候补).")
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Shift)
 
-    @strawberry.field(graphql_type=EventRef)
+    @strawberry.field(description="The event the shift belongs to.", graphql_type=EventRef)
     async def event(self, root: Parent[models.Shift], info: Info) -> models.Event | None:
         return await info.context.loaders.event.load(root.event_id)
 
@@ -291,9 +336,12 @@ class Shift(Node):
         self,
         root: Parent[models.Shift],
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: list[SignupStatus] | None = None,
+        first: First = None,
+        after: After = None,
+        status: Annotated[
+            list[SignupStatus] | None,
+            strawberry.argument(description="Only sign-ups in these states; all when omitted."),
+        ] = None,
     ) -> Connection[models.Signup] | None:
         actor = info.context.actor
         event = await info.context.loaders.event.load(root.event_id)

@@ -19,7 +19,10 @@ class Row(Protocol):
 
 @strawberry.interface(description="An object with a global, opaque id; see `node(id:)`.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Global, opaque id (全局 ID): the same object always has the same id; "
+        "pass it to `node(id:)`. Do not parse it."
+    )
 
 
 def global_id(type_name: str) -> strawberry.ID:
@@ -28,4 +31,7 @@ def global_id(type_name: str) -> strawberry.ID:
     def resolve(root: Parent[Row]) -> strawberry.ID:
         return strawberry.ID(encode_id(type_name, root.id))
 
-    return strawberry.field(resolver=resolve, description="A global, opaque id.")
+    return strawberry.field(
+        resolver=resolve,
+        description="Global, opaque id: stable, usable with `node(id:)`; do not parse it.",
+    )

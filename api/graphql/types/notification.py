@@ -21,15 +21,20 @@ from api.infra.i18n import render_stored
 @strawberry.type(description="Something the volunteer was told: a promotion, a change, a reminder.")
 class Notification(Node):
     id: strawberry.ID = global_id("Notification")
-    kind: NotificationKind
-    created_at: datetime
-    read_at: datetime | None
+    kind: NotificationKind = strawberry.field(description="Why the volunteer was notified.")
+    created_at: datetime = strawberry.field(description="When it was sent.")
+    read_at: datetime | None = strawberry.field(
+        description="When it was marked read (markNotificationsRead); null while unread."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Notification)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The text, in the language asked for (Accept-Language), else the "
+        "volunteer's own."
+    )
     def message(self, root: Parent[models.Notification], info: Info) -> str:
         # Stored as a message id with parameters: in the language asked for, else the
         # recipient's (only the recipient sees it).

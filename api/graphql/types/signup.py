@@ -18,19 +18,25 @@ from api.graphql.types.refs import ShiftRef, VolunteerRef
 @strawberry.type(description="One volunteer on one shift.")
 class Signup(Node):
     id: strawberry.ID = global_id("Signup")
-    status: SignupStatus
-    created_at: datetime
-    checked_in_at: datetime | None
+    status: SignupStatus = strawberry.field(
+        description="CONFIRMED, WAITLISTED, CANCELLED, ATTENDED or NO_SHOW."
+    )
+    created_at: datetime = strawberry.field(
+        description="When the volunteer signed up (the first time, if they signed up again)."
+    )
+    checked_in_at: datetime | None = strawberry.field(
+        description="When they checked in on site (签到); null until then."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Signup)
 
-    @strawberry.field(graphql_type=ShiftRef)
+    @strawberry.field(description="The shift signed up for.", graphql_type=ShiftRef)
     async def shift(self, root: Parent[models.Signup], info: Info) -> models.Shift | None:
         return await info.context.loaders.shift.load(root.shift_id)
 
-    @strawberry.field(graphql_type=VolunteerRef)
+    @strawberry.field(description="Who signed up.", graphql_type=VolunteerRef)
     async def volunteer(self, root: Parent[models.Signup], info: Info) -> models.Volunteer | None:
         return await info.context.loaders.volunteer.load(root.volunteer_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -12,35 +13,48 @@ from api.graphql.context import Info
 from api.graphql.types.enums import EventKind
 from api.graphql.types.refs import VolunteerRef
 
+# The period arguments of `stats` (Team.stats, Community.stats), described once.
+Since = Annotated[
+    datetime | None,
+    strawberry.argument(description="Count events starting at or after this time; all when null."),
+]
+Until = Annotated[
+    datetime | None,
+    strawberry.argument(description="Count events starting before this time; up to now when null."),
+]
 
-@strawberry.type
+
+@strawberry.type(description="A count per kind of event.")
 class EventKindCount:
-    kind: EventKind
-    count: int
+    kind: EventKind = strawberry.field(description="The kind of event.")
+    count: int = strawberry.field(description="How many, for this kind.")
 
 
-@strawberry.type
+@strawberry.type(description="A count per place.")
 class PlaceCount:
     place: str = strawberry.field(
         description="The resident's compound, else the event's place; empty when unknown."
     )
-    count: int
+    count: int = strawberry.field(description="How many, for this place.")
 
 
-@strawberry.type
+@strawberry.type(description="A count per calendar month.")
 class MonthCount:
     month: str = strawberry.field(description='A calendar month in Asia/Shanghai, "2026-03".')
-    count: int
+    count: int = strawberry.field(description="How many, in this month.")
 
 
-@strawberry.type
+@strawberry.type(description="A volunteer's service hours (服务时长) in the period.")
 class VolunteerHours:
-    display_name: str
-    hours: float
+    display_name: str = strawberry.field(description="The volunteer's display name.")
+    hours: float = strawberry.field(description="Hours credited in the period.")
     shifts: int = strawberry.field(description="Sign-ups credited with hours.")
     volunteer_id: strawberry.Private[int]
 
-    @strawberry.field(graphql_type=VolunteerRef | None)
+    @strawberry.field(
+        description="The volunteer; null if the account no longer exists.",
+        graphql_type=VolunteerRef | None,
+    )
     async def volunteer(self, info: Info) -> models.Volunteer | None:
         return await info.context.loaders.volunteer.load(self.volunteer_id)
 
@@ -51,20 +65,32 @@ class VolunteerHours:
     "seats taken on those events."
 )
 class ServiceStats:
-    events_held: int
-    events_by_kind: list[EventKindCount]
-    events_by_month: list[MonthCount]
+    events_held: int = strawberry.field(
+        description="Events held: published or completed, already started, in the period."
+    )
+    events_by_kind: list[EventKindCount] = strawberry.field(
+        description="Events held, per kind, largest first."
+    )
+    events_by_month: list[MonthCount] = strawberry.field(
+        description="Events held, per month (Asia/Shanghai), oldest first."
+    )
     volunteers_mobilized: int = strawberry.field(description="Distinct volunteers who attended.")
-    hours_served: float
-    seats_taken: int
+    hours_served: float = strawberry.field(description="Service hours credited (hours).")
+    seats_taken: int = strawberry.field(
+        description="Sign-ups that held a seat on those events (the base of the rates)."
+    )
     attendance_rate: float | None = strawberry.field(description="Attended / seats taken.")
     no_show_rate: float | None = strawberry.field(description="No-shows / seats taken.")
     busiest_volunteers: list[VolunteerHours] = strawberry.field(description="Top 10 by hours.")
     residents_served: int = strawberry.field(
         description="Residents marked served at appointments (the event's kind and place below)."
     )
-    residents_served_by_kind: list[EventKindCount]
-    residents_served_by_place: list[PlaceCount]
+    residents_served_by_kind: list[EventKindCount] = strawberry.field(
+        description="Residents served, per kind of event."
+    )
+    residents_served_by_place: list[PlaceCount] = strawberry.field(
+        description="Residents served, per place."
+    )
 
     @classmethod
     def of(cls, figures: domain_stats.Stats) -> ServiceStats:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import Parent
@@ -11,21 +12,21 @@ from api import models
 from api.domain import members
 from api.domain.catalog import EventQuery
 from api.graphql.context import Info
-from api.graphql.pagination import Connection
+from api.graphql.pagination import After, Connection, First
 from api.graphql.types.event import EventFilter, event_connection
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import CommunityRef, EventRef
-from api.graphql.types.stats import ServiceStats, team_stats
+from api.graphql.types.stats import ServiceStats, Since, Until, team_stats
 from api.http.ids import encode_id
 
 
 @strawberry.type(description="Someone in a team, as its members, leaders and admins see them.")
 class TeamMember:
-    volunteer_id: strawberry.ID
-    display_name: str
+    volunteer_id: strawberry.ID = strawberry.field(description="The member's Volunteer id.")
+    display_name: str = strawberry.field(description="The member's display name.")
     phone: str | None = strawberry.field(description="Only to the team's leaders and admins.")
     role: str = strawberry.field(description="LEADER, MEMBER, or PENDING (asked to join).")
-    joined_at: datetime
+    joined_at: datetime = strawberry.field(description="When they joined (or asked to).")
 
     @classmethod
     def of(cls, member: members.Member) -> TeamMember:
@@ -41,20 +42,25 @@ class TeamMember:
 @strawberry.type(description="A volunteer team, run by its leaders.")
 class Team(Node):
     id: strawberry.ID = global_id("Team")
-    name: str
-    description: str
+    name: str = strawberry.field(description="The team's name (队名).")
+    description: str = strawberry.field(
+        description="What the team does, by its leaders (plain text, may be empty)."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Team)
 
-    @strawberry.field(graphql_type=CommunityRef | None)
+    @strawberry.field(
+        description="The place the team belongs to; null for a team not tied to one.",
+        graphql_type=CommunityRef | None,
+    )
     async def community(self, root: Parent[models.Team], info: Info) -> models.Community | None:
         if root.community_id is None:
             return None
         return await info.context.loaders.community.load(root.community_id)
 
-    @strawberry.field
+    @strawberry.field(description="Leaders and members (not pending requests); public.")
     async def member_count(self, root: Parent[models.Team], info: Info) -> int:
         return await info.context.loaders.member_count.load(root.id)
 
@@ -66,9 +72,12 @@ class Team(Node):
         self,
         root: Parent[models.Team],
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: EventFilter | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            EventFilter | None,
+            strawberry.argument(description="Narrows the events; the team is already fixed."),
+        ] = None,
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
         query.team_id = root.id
@@ -106,7 +115,7 @@ class Team(Node):
         self,
         root: Parent[models.Team],
         info: Info,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Since = None,
+        until: Until = None,
     ) -> ServiceStats | None:
         return await team_stats(info, root.id, since, until)

@@ -4,6 +4,7 @@ team leaders and admins; notifications and the calendar feed to the volunteer al
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import Parent
@@ -24,7 +25,9 @@ from api.domain import (
 )
 from api.graphql.context import Info
 from api.graphql.pagination import (
+    After,
     Connection,
+    First,
     empty_connection,
     paginate,
     wants_node_field,
@@ -53,7 +56,9 @@ SIGNUP_HOURS_SQL = (
 @strawberry.type(description="A volunteer's account.")
 class Volunteer(Node):
     id: strawberry.ID = global_id("Volunteer")
-    display_name: str
+    display_name: str = strawberry.field(
+        description="The name the volunteer chose (昵称); public wherever they appear."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
@@ -109,9 +114,12 @@ class Volunteer(Node):
         self,
         root: Parent[models.Volunteer],
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: list[SignupStatus] | None = None,
+        first: First = None,
+        after: After = None,
+        status: Annotated[
+            list[SignupStatus] | None,
+            strawberry.argument(description="Only sign-ups in these states; all when omitted."),
+        ] = None,
     ) -> Connection[models.Signup]:
         queryset = await signups.signups_of(info.context.actor, root.id, status)
         if queryset is None:
@@ -151,9 +159,12 @@ class Volunteer(Node):
         self,
         root: Parent[models.Volunteer],
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        unread_only: bool | None = None,
+        first: First = None,
+        after: After = None,
+        unread_only: Annotated[
+            bool | None,
+            strawberry.argument(description="True: only notifications not yet marked read."),
+        ] = None,
     ) -> Connection[models.Notification]:
         return await notifications_of(info, root.id, first, after, bool(unread_only))
 
@@ -197,8 +208,8 @@ class Volunteer(Node):
         self,
         root: Parent[models.Volunteer],
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[models.Appointment]:
         queryset = appointments.appointments_of(info.context.actor, root.id)
         if queryset is None:
