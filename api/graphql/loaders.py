@@ -113,6 +113,11 @@ VOLUNTEER_FACTS = {
     ' WHERE "hours_entry"."volunteer_id" = "volunteer"."id")',
     "unread": '(SELECT COUNT(*) FROM "notification" WHERE "notification"."volunteer_id" ='
     ' "volunteer"."id" AND "notification"."read_at" IS NULL)',
+    # how many there are: a list found empty here needs no statement of its own
+    "certificates": '(SELECT COUNT(*) FROM "certificate"'
+    ' WHERE "certificate"."volunteer_id" = "volunteer"."id")',
+    "appointments": '(SELECT COUNT(*) FROM "appointment"'
+    ' WHERE "appointment"."resident_id" = "volunteer"."id")',
 }
 
 
@@ -198,6 +203,11 @@ async def _personal_visibility(keys: Sequence[tuple[Actor, int]]) -> list[bool]:
 class Loaders:
     async def unread_count(self, volunteer_id: int) -> int:
         return await self.volunteer_facts.load((volunteer_id, "unread"))
+
+    async def has_any(self, volunteer_id: int, rows: str) -> bool:
+        """Whether the volunteer has any `rows` ("certificates", "appointments"), asked with
+        the other figures of the same level (one statement)."""
+        return await self.volunteer_facts.load((volunteer_id, rows)) > 0
 
     async def hours_total(self, volunteer_id: int) -> float:
         return await self.volunteer_facts.load((volunteer_id, "hours")) / 100

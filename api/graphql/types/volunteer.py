@@ -22,6 +22,7 @@ from api.domain import (
     signups,
     teams,
     visibility,
+    waitlist,
 )
 from api.graphql.context import Info
 from api.graphql.pagination import (
@@ -47,6 +48,7 @@ from api.graphql.types.refs import (
 )
 
 SIGNUP_HOURS = "linli_hours"
+PLACE = "linli_place"
 # The sign-up's credited centihours (NULL without ledger entries), as `loaders.signup_hours`.
 SIGNUP_HOURS_SQL = (
     '(SELECT SUM("centihours") FROM "hours_entry" WHERE "hours_entry"."signup_id" = "signup"."id")'
@@ -129,6 +131,9 @@ class Volunteer(Node):
         hours = wants_node_field(info, "hours")
         if hours:
             queryset = queryset.annotate(**{SIGNUP_HOURS: RawSQL(SIGNUP_HOURS_SQL)})
+        places = wants_node_field(info, "waitlistPosition")
+        if places:
+            queryset = queryset.annotate(**{PLACE: RawSQL(waitlist.position_sql('"signup"'))})
         page: Connection[models.Signup] = await paginate(
             queryset, first=first, after=after, with_total=wants_total(info)
         )
@@ -142,6 +147,9 @@ class Volunteer(Node):
                 loaders.signup_hours.prime(
                     edge.node.id, None if centihours is None else int(centihours) / 100
                 )
+            place = getattr(edge.node, PLACE) if places else None
+            if place is not None:
+                loaders.waitlist_position.prime(edge.node.id, int(place))
         return page
 
     @strawberry.field(
@@ -198,6 +206,8 @@ class Volunteer(Node):
     async def certificates(
         self, root: Parent[models.Volunteer], info: Info
     ) -> list[models.Certificate]:
+        if not await info.context.loaders.has_any(root.id, "certificates"):
+            return []  # most volunteers have none: no statement of their own
         return await certificates.certificates_of(info.context.actor, root.id)
 
     @strawberry.field(
@@ -212,7 +222,7 @@ class Volunteer(Node):
         after: After = None,
     ) -> Connection[models.Appointment]:
         queryset = appointments.appointments_of(info.context.actor, root.id)
-        if queryset is None:
+        if queryset is None or not await info.context.loaders.has_any(root.id, "appointments"):
             return empty_connection()
         page: Connection[models.Appointment] = await paginate(
             queryset.select_related("event"),
