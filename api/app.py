@@ -18,6 +18,7 @@ from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
 from api.http.serving import BodyTimeout
 from api.http.unavailable import ServiceUnavailableMiddleware
+from api.infra import change_bus
 from api.infra.db import tortoise_config
 from api.jobs import scheduler
 from api.settings import get_settings
@@ -34,7 +35,11 @@ def create_app(database_url: str | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(database_url)), scheduler.running():
+        async with (
+            RegisterTortoise(app, config=tortoise_config(database_url)),
+            scheduler.running(),
+            change_bus.running(database_url or settings.database_url),
+        ):
             yield
 
     routes = [

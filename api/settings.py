@@ -38,6 +38,8 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_KEEP_ALIVE_TIMEOUT = 5
 DEFAULT_MAX_CONNECTIONS = 1000
+DEFAULT_SUBSCRIPTIONS_PER_CONNECTION = 20
+DEFAULT_WEBSOCKETS_PER_ADDRESS = 50
 
 
 # Accounts: verified phones (SMS one-time codes), the SMS gateway, sessions ---------------
@@ -115,6 +117,10 @@ class Settings:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     keep_alive_timeout: int = DEFAULT_KEEP_ALIVE_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    #: Live subscriptions (`WS /graphql`): subscriptions open at once on one WebSocket, and
+    #: WebSockets open at once from one client address (per worker).
+    subscriptions_per_connection: int = DEFAULT_SUBSCRIPTIONS_PER_CONNECTION
+    websockets_per_address: int = DEFAULT_WEBSOCKETS_PER_ADDRESS
 
     # Background work ---------------------------------------------------------------------
     scheduler_enabled: bool = True
@@ -278,6 +284,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _number(env, "LINLI_KEEP_ALIVE_TIMEOUT", DEFAULT_KEEP_ALIVE_TIMEOUT, 1)
         ),
         max_connections=int(_number(env, "LINLI_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 1)),
+        subscriptions_per_connection=int(
+            _number(
+                env,
+                "LINLI_SUBSCRIPTIONS_PER_CONNECTION",
+                DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
+                1,
+            )
+        ),
+        websockets_per_address=int(
+            _number(env, "LINLI_WEBSOCKETS_PER_ADDRESS", DEFAULT_WEBSOCKETS_PER_ADDRESS, 1)
+        ),
         **_operations(env),
         accounts=load_account_settings(env),
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.types import Info as _Info
 
@@ -14,15 +17,35 @@ from api.graphql.loaders import Loaders
 from api.http.sessions import end_session, set_session_cookie
 from api.models import Volunteer
 
+#: A live subscription checks its connection's credential again at most this often.
+RECHECK_CREDENTIAL_SECONDS = 60.0
+
 
 @dataclass
 class Context:
-    request: Request | None
+    #: The HTTP request, or the WebSocket of a live connection (`WS /graphql`).
+    request: HTTPConnection | None
     response: Response | None
     actor: Actor
     loaders: Loaders = field(default_factory=Loaders)
     #: The language the caller asked for (`Accept-Language`, or the page's), None if none.
     language: str | None = None
+    #: WebSocket: the `connection_init` payload (set by the protocol handler).
+    connection_params: dict[str, Any] | None = None
+    #: WebSocket: whether the credential the actor came from (session, token) still works.
+    credential_check: Callable[[], Awaitable[bool]] | None = None
+    credential_checked_at: float = field(default_factory=time.monotonic)
+
+    async def still_authenticated(self) -> bool:
+        """For a long-lived connection: False once its session ended or its token was revoked
+        (checked again at most every `RECHECK_CREDENTIAL_SECONDS`)."""
+        if self.credential_check is None:
+            return True
+        now = time.monotonic()
+        if now - self.credential_checked_at < RECHECK_CREDENTIAL_SECONDS:
+            return True
+        self.credential_checked_at = now
+        return await self.credential_check()
 
     async def start_session(self, volunteer: Volunteer) -> None:
         """Logs the browser in: a new server-side session and its cookie (the previous

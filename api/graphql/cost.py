@@ -197,6 +197,22 @@ def query_cost(
     )
 
 
+def operation_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    coerced_variables: Mapping[str, Any],
+) -> int:
+    """`query_cost` of an operation under way (a subscription's resolver: its variables are
+    coerced already)."""
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    return _Costing(schema, fragments, coerced_variables).selection_set(
+        operation.selection_set, root, 1, DEFAULT_PAGE_SIZE
+    )
+
+
 def _variables(
     schema: GraphQLSchema, operation: OperationDefinitionNode, given: Mapping[str, Any] | None
 ) -> Mapping[str, Any]:

@@ -6,6 +6,7 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from api.domain.errors import DomainError, ValidationErrors
 from api.graphql.context import Info
@@ -57,7 +58,16 @@ def should_mask(error: GraphQLError) -> bool:
         return False  # syntax and validation errors, limits: they speak about the query
     # graphql-core wraps variable coercion problems in another GraphQLError: they speak
     # about the request too.
-    return not isinstance(original, GraphQLError | PublicError | DomainError | ValidationErrors)
+    # Strawberry's "subscriptions only" (a query over the WebSocket) speaks about the request.
+    return not isinstance(
+        original,
+        GraphQLError
+        | PublicError
+        | DomainError
+        | ValidationErrors
+        | InvalidOperationTypeError
+        | CannotGetOperationTypeError,
+    )
 
 
 def log_errors(errors: list[GraphQLError]) -> None:

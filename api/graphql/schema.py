@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -19,7 +20,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
 from strawberry.types.base import get_object_definition
+from strawberry.types.graphql import OperationType
 
 from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import log_errors, should_mask
@@ -37,6 +40,7 @@ from api.graphql.mutations.signups import SignupMutations
 from api.graphql.mutations.team_members import TeamMemberMutations
 from api.graphql.query import Query
 from api.graphql.scopes import TokenScopes
+from api.graphql.subscription import Subscription
 from api.graphql.types import (
     Community,
     Event,
@@ -96,6 +100,35 @@ class LinliSchema(strawberry.Schema):
         # an infrastructure fault is one warning line, not a traceback per field
         log_errors(log_faults(errors, execution_context))
 
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Executes a query or mutation; a subscription is refused (it lives on the
+        WebSocket): over HTTP, 400 "subscriptions are not allowed"."""
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Streams (the WebSocket) carry subscriptions only: queries and mutations go over
+        HTTP, where the response cache, cross-site rules and rate limits apply."""
+        kwargs["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
+        return await super().stream(*args, **kwargs)
+
 
 def build_schema() -> strawberry.Schema:
     settings = get_settings()
@@ -108,6 +141,7 @@ def build_schema() -> strawberry.Schema:
     return LinliSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         scalar_overrides=SCALARS,  # type: ignore[arg-type]
         types=[
             Community,

@@ -47,9 +47,18 @@ def _refusal(execution_context: object, actor: object) -> str | None:
         }
         fields = _root_fields(operation.selection_set, fragments, set())
         return api_tokens.missing_scope(actor, fields)  # type: ignore[arg-type]
-    if not scopes & {api_tokens.ApiScope.READ_PUBLIC, api_tokens.ApiScope.READ_PERSONAL}:
-        return "This API token has no read scope (READ_PUBLIC or READ_PERSONAL)."
-    return None
+    return read_refusal(actor)
+
+
+def read_refusal(actor: object) -> str | None:
+    """Why the actor may not read (a token without a read scope), or None."""
+    scopes = getattr(actor, "scopes", None)
+    if scopes is None or scopes & {
+        api_tokens.ApiScope.READ_PUBLIC,
+        api_tokens.ApiScope.READ_PERSONAL,
+    }:
+        return None
+    return "This API token has no read scope (READ_PUBLIC or READ_PERSONAL)."
 
 
 def _root_fields(

@@ -1,8 +1,10 @@
 """A cache of anonymous query answers, valid while the catalog version is unchanged.
 
 Anonymous callers all see the same public data, so the answer to the same query with the same
-variables is the same until something public changes — which the database's catalog version
-(counted up by triggers, see `api.infra.freshness`) tells with one cheap read. Answers also
+variables is the same until something public changes — which the catalog version tells: on
+SQLite a counter kept by triggers (`api.infra.freshness`), one cheap read; on PostgreSQL each
+worker's count of the change notifications of public tables (`api.infra.change_bus`), None
+(no caching) while its LISTEN connection is down. Answers also
 expire after a few seconds, because "upcoming" depends on the clock. Each answer carries an
 ETag; a client that sends it back in `If-None-Match` gets `304 Not Modified`.
 
@@ -29,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http import json_codec
 from api.http.sessions import SESSION_COOKIE
-from api.infra.freshness import catalog_version
+from api.infra.change_bus import bus
 from api.settings import get_settings
 
 MAX_ENTRIES = 512
@@ -114,7 +116,8 @@ class ResponseCache:
         body = await read_body(receive) if scope["method"] == "POST" else b""
         replay = replaying(body)
         key = _request_key(scope, body)
-        version = await catalog_version() if key else None
+        # Read BEFORE executing: an answer is never stored under a newer version than its data.
+        version = await bus.cache_version() if key else None
         if key is None or version is None:
             return await self.app(scope, replay, send)
         fresh = "no-cache" in headers.get("cache-control", "")

@@ -22,7 +22,8 @@ PAGE_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
-        "connect-src 'self'",
+        # 'self' covers this site's ws:/wss: in CSP 3; older browsers need them named.
+        "connect-src 'self' {websocket}",
         "font-src 'self'",
         "manifest-src 'self'",
         "worker-src 'self'",
@@ -32,6 +33,16 @@ PAGE_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def page_policy(public_url: str) -> str:
+    """The pages' policy; the live seat counts open a WebSocket to this site only."""
+    scheme, _, rest = public_url.partition("://")
+    host = rest.split("/", 1)[0]
+    websocket = f"{'wss' if scheme == 'https' else 'ws'}://{host}" if host else ""
+    return PAGE_POLICY.replace("{websocket}", websocket).replace(" ;", ";")
+
+
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
     "accelerometer=(), gyroscope=(), magnetometer=(), interest-cohort=()"
@@ -71,6 +82,7 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.hsts = get_settings().public_url.startswith("https://")
+        self.policy = page_policy(get_settings().public_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,7 +92,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("content-security-policy", PAGE_POLICY)
+                headers.setdefault("content-security-policy", self.policy)
                 headers.setdefault("x-content-type-options", "nosniff")
                 headers.setdefault("x-frame-options", "DENY")
                 headers.setdefault("referrer-policy", "strict-origin-when-cross-origin")

@@ -12,7 +12,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
-from api.infra import files
+from api.infra import change_bus, files
 from api.infra.freshness import install_triggers
 from api.settings import get_settings
 
@@ -134,6 +134,7 @@ async def migrate(
             await _check_foreign_keys()
         if await _has_table("catalog_version"):
             await install_triggers(get_connection("default"))
+            await change_bus.install_triggers(get_connection("default"))
     finally:
         await Tortoise.close_connections()
         if lock_conn is not None:
