@@ -10,7 +10,7 @@ from tortoise.expressions import RawSQL
 from tortoise.functions import Count, Sum
 from tortoise.models import Model
 
-from api.domain import appointments, roster, signups
+from api.domain import appointments, roster, signups, waitlist
 from api.domain.actors import Actor
 from api.domain.waitlist import waitlist_positions
 from api.graphql.pagination import TOTAL
@@ -160,6 +160,13 @@ async def _clashes(keys: Sequence[tuple[int, Shift]]) -> list[bool]:
     return [(v, shift.id) in clashing for v, shift in keys]
 
 
+SIGNUP_HOURS = "linli_hours"
+PLACE = "linli_place"
+# The sign-up's credited centihours (NULL without ledger entries), as `_signup_hours`.
+SIGNUP_HOURS_SQL = (
+    '(SELECT SUM("centihours") FROM "hours_entry" WHERE "hours_entry"."signup_id" = "signup"."id")'
+)
+
 # (shift, page size, statuses, with total) → the first page of the shift's sign-ups.
 RosterKey = tuple[int, int, tuple[SignupStatus, ...] | None]
 
@@ -170,7 +177,8 @@ async def _roster_pages(keys: Sequence[RosterKey]) -> list[list[Signup]]:
 
     The statement reads every sign-up of those shifts (a roster: bounded by seats and
     waitlist) and the pages are cut here: a window's row number cannot be filtered in the
-    same SELECT."""
+    same SELECT. Each row comes with its volunteer, its hours (`linli_hours`, centihours) and
+    its place in the waitlist (`linli_place`): what a roster shows."""
     pages: dict[RosterKey, list[Signup]] = {}
     groups: dict[tuple[int, tuple[SignupStatus, ...] | None], list[int]] = {}
     for shift_id, size, statuses in keys:
@@ -178,7 +186,14 @@ async def _roster_pages(keys: Sequence[RosterKey]) -> list[list[Signup]]:
     for (size, statuses), shift_ids in groups.items():
         rows = (
             await roster.signups_of_shifts(shift_ids, statuses)
-            .annotate(**{TOTAL: RawSQL('COUNT(*) OVER (PARTITION BY "signup"."shift_id")')})
+            .select_related("volunteer")
+            .annotate(
+                **{
+                    TOTAL: RawSQL('COUNT(*) OVER (PARTITION BY "signup"."shift_id")'),
+                    SIGNUP_HOURS: RawSQL(SIGNUP_HOURS_SQL),
+                    PLACE: RawSQL(waitlist.position_sql('"signup"')),
+                }
+            )
             .order_by("shift_id", "id")
         )
         by_shift: dict[int, list[Signup]] = {i: [] for i in shift_ids}
@@ -201,6 +216,19 @@ async def _personal_visibility(keys: Sequence[tuple[Actor, int]]) -> list[bool]:
 
 
 class Loaders:
+    def prime_signup(self, signup: Signup) -> None:
+        """What a page read with its sign-ups (`SIGNUP_HOURS`, `PLACE`, the volunteer when
+        joined) needs no statement of its own."""
+        if SIGNUP_HOURS in signup.__dict__:
+            centihours = signup.__dict__[SIGNUP_HOURS]
+            self.signup_hours.prime(signup.id, None if centihours is None else centihours / 100)
+        place = signup.__dict__.get(PLACE)
+        if place is not None:
+            self.waitlist_position.prime(signup.id, int(place))
+        volunteer = signup.__dict__.get("_volunteer")
+        if isinstance(volunteer, Volunteer):
+            self.volunteer.prime(volunteer.id, volunteer)
+
     async def unread_count(self, volunteer_id: int) -> int:
         return await self.volunteer_facts.load((volunteer_id, "unread"))
 

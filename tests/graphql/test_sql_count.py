@@ -200,4 +200,6 @@ async def test_an_organizers_event_page_does_not_grow_with_shifts_or_sign_ups(cl
         assert all(n["hours"] == 2.0 for r in rosters for n in r["nodes"][:-1])
         counts[shifts] = len(statements)
     print(counts)
-    assert counts[1] == counts[6], counts
+    # the session, the unread count, the event, the teams led, the team, the shifts, every
+    # roster with its volunteers, hours and places, and who may see phones (two)
+    assert counts[1] == counts[6] <= 9, counts

@@ -360,6 +360,8 @@ class Shift(Node):
             rows = await loaders.roster_pages.load((root.id, size, statuses)) if size else []
             total = int(getattr(rows[0], TOTAL)) if rows else 0
             page = first_page(rows, size, ["id"], known_count(total))
+            for edge in page.edges:  # volunteers, hours and places came with the rows
+                loaders.prime_signup(edge.node)
         # The page asks for each volunteer's phone: decided for all of them at once (for
         # every shift of the page: the pages come in the same tick).
         await info.context.loaders.personal_visibility.load_many(

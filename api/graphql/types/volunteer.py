@@ -25,6 +25,7 @@ from api.domain import (
     waitlist,
 )
 from api.graphql.context import Info
+from api.graphql.loaders import PLACE, SIGNUP_HOURS, SIGNUP_HOURS_SQL
 from api.graphql.pagination import (
     After,
     Connection,
@@ -45,13 +46,6 @@ from api.graphql.types.refs import (
     SessionRef,
     SignupRef,
     TeamRef,
-)
-
-SIGNUP_HOURS = "linli_hours"
-PLACE = "linli_place"
-# The sign-up's credited centihours (NULL without ledger entries), as `loaders.signup_hours`.
-SIGNUP_HOURS_SQL = (
-    '(SELECT SUM("centihours") FROM "hours_entry" WHERE "hours_entry"."signup_id" = "signup"."id")'
 )
 
 
