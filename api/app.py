@@ -14,12 +14,14 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api.graphql.view import make_graphql_app
 from api.http.graphql_over_http import GraphQLOverHTTP
 from api.http.observability import RequestObservability
+from api.http.rate_limits import RateLimits
 from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
 from api.http.serving import BodyTimeout
 from api.http.unavailable import ServiceUnavailableMiddleware
 from api.infra import change_bus
 from api.infra.db import tortoise_config
+from api.infra.rate_counter import SharedCounters
 from api.jobs import scheduler
 from api.settings import get_settings
 from api.web.certificates import certificate_routes
@@ -32,6 +34,7 @@ from api.web.unavailable import unavailable_page
 def create_app(database_url: str | None = None) -> Starlette:
     settings = get_settings()
     graphql_app = make_graphql_app()
+    counters = SharedCounters()  # this worker's share of the rate-limit counts
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -40,12 +43,15 @@ def create_app(database_url: str | None = None) -> Starlette:
             scheduler.running(),
             change_bus.running(database_url or settings.database_url),
         ):
-            yield
+            try:
+                yield
+            finally:
+                await counters.close()  # the points counted here reach the database
 
     routes = [
         Route(
             "/graphql",
-            GraphQLOverHTTP(ResponseCache(graphql_app)),
+            RateLimits(GraphQLOverHTTP(ResponseCache(graphql_app)), counters),
             methods=["GET", "POST"],
         ),
         WebSocketRoute("/graphql", graphql_app),
@@ -56,7 +62,7 @@ def create_app(database_url: str | None = None) -> Starlette:
         *organizer_routes(),
         *certificate_routes(),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         max_body_size=settings.max_body_size,
@@ -74,3 +80,5 @@ def create_app(database_url: str | None = None) -> Starlette:
             Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
         ],
     )
+    app.state.rate_counters = counters
+    return app

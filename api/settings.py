@@ -38,6 +38,8 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_KEEP_ALIVE_TIMEOUT = 5
 DEFAULT_MAX_CONNECTIONS = 1000
+DEFAULT_RATE_LIMIT_POINTS = 5000
+DEFAULT_RATE_LIMIT_ANONYMOUS_POINTS = 2000
 DEFAULT_SUBSCRIPTIONS_PER_CONNECTION = 20
 DEFAULT_WEBSOCKETS_PER_ADDRESS = 50
 
@@ -167,6 +169,12 @@ class Settings:
     #: ``LINLI_TRUSTED_DOCUMENTS_ONLY``: ``off`` (any document), ``anonymous`` (anonymous
     #: callers only run the app's own documents or persisted ones), ``all``.
     trusted_documents_only: str = "off"
+    #: ``LINLI_RATE_LIMIT_POINTS``: points per hour for each API token, and for each account's
+    #: browser sessions together (`api.domain.rate_limits`); 0: no limit.
+    rate_limit_points: int = DEFAULT_RATE_LIMIT_POINTS
+    #: ``LINLI_RATE_LIMIT_ANONYMOUS_POINTS``: points per hour for each anonymous client
+    #: address; 0: no limit.
+    rate_limit_anonymous_points: int = DEFAULT_RATE_LIMIT_ANONYMOUS_POINTS
 
     # Accounts (see `AccountSettings`) ------------------------------------------------------
     accounts: AccountSettings = field(default_factory=AccountSettings)
@@ -278,6 +286,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "LINLI_TRUSTED_DOCUMENTS_ONLY", ("off", "anonymous", "all"), "off"
         ),
         max_query_cost=int(_number(env, "LINLI_MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST, 1)),
+        rate_limit_points=int(
+            _number(env, "LINLI_RATE_LIMIT_POINTS", DEFAULT_RATE_LIMIT_POINTS, 0)
+        ),
+        rate_limit_anonymous_points=int(
+            _number(
+                env, "LINLI_RATE_LIMIT_ANONYMOUS_POINTS", DEFAULT_RATE_LIMIT_ANONYMOUS_POINTS, 0
+            )
+        ),
         header_timeout=_number(env, "LINLI_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, 0.1),
         body_timeout=_number(env, "LINLI_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, 0.1),
         keep_alive_timeout=int(

@@ -37,6 +37,10 @@ PG_DIR = ROOT / ".pgtest" / str(os.getpid())
 
 os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("LINLI_DATA_DIR", str(ROOT / "data" / "test"))
+# Rate limits are off unless a test sets them (bursts from one address are the point of many
+# tests); tests/http/test_rate_limits.py turns them on.
+os.environ.setdefault("LINLI_RATE_LIMIT_POINTS", "0")
+os.environ.setdefault("LINLI_RATE_LIMIT_ANONYMOUS_POINTS", "0")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -17,6 +17,8 @@ class Actor:
     session_id: int | None = None
     #: An API token's scopes (`api_tokens.ApiScope` names); None for a browser session.
     scopes: frozenset[str] | None = None
+    #: The API token acting (its rate-limit budget is its own); None otherwise.
+    token_id: int | None = None
     _led_team_ids: set[int] | None = field(default=None, repr=False)
     _visible_volunteers: dict[int, bool] = field(default_factory=dict, repr=False)
 

@@ -110,6 +110,7 @@ def scopes_of(row: ApiToken) -> list[ApiScope]:
 class Bearer:
     volunteer: Volunteer
     scopes: frozenset[str]
+    token_id: int | None = None
 
 
 async def create_token(
@@ -187,7 +188,7 @@ async def bearer(secret: str) -> Bearer | None:
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRANULARITY:
         await _touch(row.id, now)
-    return Bearer(volunteer=row.volunteer, scopes=frozenset(scopes_of(row)))
+    return Bearer(volunteer=row.volunteer, scopes=frozenset(scopes_of(row)), token_id=row.id)
 
 
 async def _touch(token_id: int, now: datetime) -> None:

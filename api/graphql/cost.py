@@ -10,12 +10,14 @@ resolved. Scalars cost nothing; introspection costs one per root field.
 
 An operation over `LINLI_MAX_QUERY_COST` answers one error, `extensions.code =
 "QUERY_TOO_COSTLY"` with `cost` and `limit`, and no resolver runs. Every answer reports its
-cost in `extensions.cost`."""
+cost in `extensions.cost`. An operation within the limit is then charged to its caller's
+rate-limit budget (`api.http.rate_limits`) in points; refused, it answers `RATE_LIMITED` and
+no resolver runs (mutations included)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
@@ -48,11 +50,13 @@ from strawberry.extensions import SchemaExtension
 
 from api.domain.appointments import MAX_SLOTS
 from api.domain.events import MAX_SHIFTS
+from api.domain.rate_limits import points_for
 from api.domain.recurrence import MAX_OCCURRENCES
 from api.domain.stats import BUSIEST
 from api.domain.teams import MAX_TEAMS_PER_VOLUNTEER
 from api.graphql.pagination import DEFAULT_PAGE_SIZE
 from api.graphql.query import MAX_NODES
+from api.http.rate_limits import ticket_of
 from api.models import EventKind
 from api.settings import get_settings
 
@@ -265,7 +269,7 @@ class QueryCostLimiter(SchemaExtension):
 
     cost: int | None = None
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
@@ -276,7 +280,22 @@ class QueryCostLimiter(SchemaExtension):
             limit = get_settings().max_query_cost
             if self.cost > limit:
                 context.result = ExecutionResult(data=None, errors=[too_costly(self.cost, limit)])
+            else:
+                refusal = await _charge(context.context, self.cost)
+                if refusal is not None:
+                    context.result = ExecutionResult(data=None, errors=[refusal])
         yield
 
     def get_results(self) -> dict[str, Any]:
         return {} if self.cost is None else {"cost": self.cost}
+
+
+async def _charge(context: Any, cost: int) -> GraphQLError | None:
+    """Charges the operation to the caller's rate-limit budget (HTTP requests to `/graphql`
+    only); the error when the budget does not allow it."""
+    request = getattr(context, "request", None)
+    ticket = ticket_of(request.scope) if request is not None else None
+    if ticket is None or await ticket.charge(points_for(cost)):
+        return None
+    error = ticket.error()
+    return GraphQLError(str(error["message"]), extensions=error["extensions"])  # type: ignore[arg-type]

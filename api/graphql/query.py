@@ -16,9 +16,11 @@ from api.graphql.mutations.certificates import verify_certificate
 from api.graphql.pagination import After, Connection, First, paginate
 from api.graphql.types import EventFilter, Node, event_connection
 from api.graphql.types.certificate import CertificateVerification
+from api.graphql.types.rate_limit import RateLimit, rate_limit_of
 from api.graphql.types.refs import CommunityRef, EventRef, TeamRef, VolunteerRef
 from api.http.errors import PublicError
 from api.http.ids import decode_id
+from api.http.rate_limits import ticket_of
 
 MAX_NODES = 100
 
@@ -133,3 +135,11 @@ class Query:
         ],
     ) -> CertificateVerification | None:
         return await verify_certificate(info, number)
+
+    @strawberry.field(
+        description="The caller's rate-limit budget this hour, with what this query cost "
+        "(限流). Null when the caller is not limited (a page of this site, or limits off)."
+    )
+    def rate_limit(self, info: Info) -> RateLimit | None:
+        request = info.context.request
+        return rate_limit_of(ticket_of(request.scope) if request is not None else None)

@@ -41,7 +41,7 @@ async def _actor(request: HTTPConnection, unsafe_method: bool) -> Actor:
         found = await api_tokens.bearer(credentials.strip())
         if found is None:
             raise InvalidBearerToken()
-        return Actor(volunteer=found.volunteer, scopes=found.scopes)
+        return Actor(volunteer=found.volunteer, scopes=found.scopes, token_id=found.token_id)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return Actor()

@@ -11,7 +11,9 @@ ETag; a client that sends it back in `If-None-Match` gets `304 Not Modified`.
 A request with `Cache-Control: no-cache` is executed afresh (and refreshes the entry).
 Identical requests that miss at the same moment share one execution.
 Anything with a session cookie or an `Authorization` header, any mutation, any answer with
-errors, and anything that is not a plain 200 passes straight through."""
+errors, and anything that is not a plain 200 passes straight through. An answer served from
+the cache is charged to the caller's rate-limit budget what it cost when it was computed
+(`extensions.cost`, kept with it)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.domain.rate_limits import points_for
 from api.http import json_codec
+from api.http.rate_limits import charge_cached
 from api.http.sessions import SESSION_COOKIE
 from api.infra.change_bus import bus
 from api.settings import get_settings
@@ -47,6 +51,8 @@ class Entry:
     made_at: float
     body: bytes
     etag: str
+    #: the rate-limit points of the query that computed it
+    points: int = 1
 
 
 @lru_cache(maxsize=512)
@@ -82,6 +88,8 @@ def _request_key(scope: Scope, body: bytes) -> str | None:
         variables = _sorted_json(payload.get("variables") or {})
         operation = payload.get("operationName") or ""
     if not isinstance(query, str) or len(query) > MAX_CACHED_QUERY or not _only_queries(query):
+        return None
+    if "rateLimit" in query:  # the caller's own budget: never shared
         return None
     return hashlib.sha256(f"{query}\0{variables}\0{operation}".encode()).hexdigest()
 
@@ -128,12 +136,12 @@ class ResponseCache:
             and time.monotonic() - entry.made_at < MAX_AGE_SECONDS
         ):
             self.entries.move_to_end(key)
-            return await _answer(entry, headers, send)
+            return await _answer(entry, scope, headers, send)
         pending = None if fresh else self.computing.get(key)
         if pending is not None:
             shared = await asyncio.shield(pending)
             if shared is not None and shared.version == version:
-                return await _answer(shared, headers, send)
+                return await _answer(shared, scope, headers, send)
         computing: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
         self.computing[key] = computing
         try:
@@ -146,7 +154,7 @@ class ResponseCache:
             if self.computing.get(key) is computing:
                 del self.computing[key]
         if entry is not None:
-            return await _answer(entry, headers, send)
+            return await _answer(entry, scope, headers, send)
         await _replay_response(captured, send)
 
     def _keep(self, key: str, version: int, captured: Captured) -> Entry | None:
@@ -159,6 +167,7 @@ class ResponseCache:
             made_at=time.monotonic(),
             body=response_body,
             etag=json_codec.etag(response_body),
+            points=_points(response_body),
         )
         self.entries[key] = entry
         if len(self.entries) > MAX_ENTRIES:
@@ -217,7 +226,17 @@ async def _replay_response(captured: Captured, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _answer(entry: Entry, request_headers: Headers, send: Send) -> None:
+def _points(body: bytes) -> int:
+    """The rate-limit points of the query that computed `body` (from `extensions.cost`)."""
+    try:
+        cost = json_codec.loads(body).get("extensions", {}).get("cost", 0)
+    except (ValueError, RecursionError, AttributeError):
+        return 1
+    return points_for(cost if isinstance(cost, int) else 0)
+
+
+async def _answer(entry: Entry, scope: Scope, request_headers: Headers, send: Send) -> None:
+    await charge_cached(scope, entry.points)
     common: list[tuple[bytes, bytes]] = [
         (b"etag", entry.etag.encode()),
         (b"cache-control", b"no-cache"),

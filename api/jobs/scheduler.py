@@ -8,7 +8,8 @@ delays nothing else:
 * ``delivery``: sends pending notifications on the outbound channels (new ones as soon as
   they are made, retries when due), every period otherwise;
 * ``closing``: closes events that ended some hours ago (no-shows recorded), every period;
-* ``throttles``: deletes failed attempts no limit counts any more, every period.
+* ``throttles``: deletes failed attempts no limit counts any more, and the rate-limit counts
+  of past hours, every period.
 
 Every worker runs them; the work is claimed row by row in the database, so several of them
 (or a restart) never send anything twice. On shutdown (SIGTERM) the jobs are cancelled and
@@ -35,7 +36,7 @@ from api.domain import (
     sessions,
     throttle,
 )
-from api.infra import metrics, wakeups
+from api.infra import metrics, rate_counter, wakeups
 from api.jobs import delivery
 from api.settings import Settings, get_settings
 
@@ -79,6 +80,7 @@ async def tick() -> TickResult:
         log.exception("closing finished events failed")
     try:
         await throttle.purge_expired()  # failed attempts no limit counts any more
+        await rate_counter.purge_expired()
     except Exception:
         log.exception("purging throttle rows failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
@@ -103,13 +105,18 @@ async def _forget_expired_accounts() -> int:
     return 0
 
 
+async def _purge_throttles() -> int:
+    """Failed attempts no limit counts any more, and rate-limit counts of past hours."""
+    return await throttle.purge_expired() + await rate_counter.purge_expired()
+
+
 JOBS = (
     Job("outbox", notifications.dispatch_pending, wakeups.outbox_written),
     Job("reminders", _reminders),
     Job("delivery", delivery.deliver_pending, wakeups.notifications_made),
     Job("sms", delivery.deliver_pending_sms),
     Job("closing", closing.close_finished_events),
-    Job("throttles", throttle.purge_expired),
+    Job("throttles", _purge_throttles),
     Job("accounts", _forget_expired_accounts),
 )
 

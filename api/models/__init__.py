@@ -15,6 +15,7 @@ from api.models.event import Event, EventKind, EventSeries, EventStatus, Shift
 from api.models.hours import HoursEntry, HoursMethod
 from api.models.notification import Notification, NotificationKind, ReminderDispatch
 from api.models.outbox import DomainEvent
+from api.models.rate_limit import RateLimitUsage
 from api.models.signup import Signup, SignupStatus
 from api.models.team import Team, TeamMembership, TeamRole
 from api.models.throttle import ThrottleFailure
@@ -40,6 +41,7 @@ __all__ = [
     "PhoneCode",
     "PhoneCodePurpose",
     "PhoneCodeRequest",
+    "RateLimitUsage",
     "NotificationKind",
     "ReminderDispatch",
     "Shift",
