@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("LINLI_SECRET_KEY", "bench-secret-key-not-for-production")
 
-from api_throughput import lua_string, write_results, wrk  # noqa: E402
+from api_throughput import NO_RATE_LIMITS, lua_string, write_results, wrk  # noqa: E402
 
 from tests.support.client import cookie_for  # noqa: E402
 from tests.support.databases import load_demo, sqlite_url  # noqa: E402
@@ -165,7 +165,7 @@ def main() -> int:
                 sqlite_url(database),
                 args.workers,
                 work / f"linli-{mode}.log",
-                env={"LINLI_COMPILED_EXECUTION": mode},
+                env={"LINLI_COMPILED_EXECUTION": mode, **NO_RATE_LIMITS},
                 strict=False,
             )
             with server as linli:
