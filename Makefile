@@ -43,6 +43,8 @@ test: $(STAMP) system-packages
 	$(BIN)/linli export-schema | diff -u schema/schema.graphql - || (echo "schema/schema.graphql is out of date: make schema" && false)
 	$(MAKE) --no-print-directory schema-lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	# the GraphQL suite again through graphql-core's own executor (the compiled one off)
+	LINLI_COMPILED_EXECUTION=off LINLI_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider tests/graphql
 
 lint: $(STAMP)
 	$(BIN)/ruff check api tests bench

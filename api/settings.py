@@ -113,6 +113,9 @@ class Settings:
     # Query cost and sockets ----------------------------------------------------------------
     #: The most objects one GraphQL operation may be able to return (`api.graphql.cost`).
     max_query_cost: int = DEFAULT_MAX_QUERY_COST
+    #: ``LINLI_COMPILED_EXECUTION=off``: every query through graphql-core's own executor
+    #: instead of the compiled plans (`api.graphql.compiled`); the answers are the same.
+    compiled_execution: bool = True
     #: `linli serve`: seconds to send a request's headers, then its body; seconds an idle
     #: keep-alive connection stays open; connections served at once per worker (more: 503).
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
@@ -294,6 +297,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 env, "LINLI_RATE_LIMIT_ANONYMOUS_POINTS", DEFAULT_RATE_LIMIT_ANONYMOUS_POINTS, 0
             )
         ),
+        compiled_execution=_flag(env.get("LINLI_COMPILED_EXECUTION"), True),
         header_timeout=_number(env, "LINLI_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, 0.1),
         body_timeout=_number(env, "LINLI_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, 0.1),
         keep_alive_timeout=int(

@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.base import get_object_definition
 from strawberry.types.graphql import OperationType
 
+from api.graphql.compiled.executor import CompiledExecutor
 from api.graphql.cost import QueryCostLimiter
 from api.graphql.errors import log_errors, should_mask
 from api.graphql.metrics import OperationMetrics
@@ -167,6 +168,8 @@ def build_schema() -> strawberry.Schema:
             lambda: MaskErrors(should_mask_error=should_mask),
             ServiceUnavailableErrors,  # after MaskErrors: it sees the original errors first
         ],
+        # queries run from compiled plans (LINLI_COMPILED_EXECUTION), the rest as before
+        execution_context_class=CompiledExecutor,
     )
 
 
