@@ -19,7 +19,16 @@ from api.domain.catalog import EventQuery
 from api.domain.errors import DomainError, ValidationErrors
 from api.graphql.context import Info
 from api.graphql.loaders import shifts_of_events
-from api.graphql.pagination import After, Connection, First, paginate
+from api.graphql.pagination import (
+    TOTAL,
+    After,
+    Connection,
+    First,
+    first_page,
+    known_count,
+    page_size,
+    paginate,
+)
 from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.enums import EventKind, EventStatus, SignupStatus
 from api.graphql.types.node import Node, global_id
@@ -374,9 +383,23 @@ class Shift(Node):
         queryset = await roster.shift_signups(actor, event, root.id, status)
         if queryset is None:
             return None
-        page: Connection[models.Signup] = await paginate(queryset, first=first, after=after)
-        # The page asks for each volunteer's phone: decided for all of them at once.
-        await actor.preload_personal_visibility(edge.node.volunteer_id for edge in page.edges)
+        page: Connection[models.Signup]
+        if after:
+            page = await paginate(queryset, first=first, after=after)
+        else:  # the first page of every shift of the event in one statement (the roster)
+            size = page_size(first)
+            statuses = tuple(models.SignupStatus(s) for s in status) if status else None
+            loaders = info.context.loaders
+            rows = await loaders.roster_pages.load((root.id, size, statuses)) if size else []
+            total = int(getattr(rows[0], TOTAL)) if rows else 0
+            page = first_page(rows, size, ["id"], known_count(total))
+            for edge in page.edges:  # volunteers, hours and places came with the rows
+                loaders.prime_signup(edge.node)
+        # The page asks for each volunteer's phone: decided for all of them at once (for
+        # every shift of the page: the pages come in the same tick).
+        await info.context.loaders.personal_visibility.load_many(
+            [(actor, edge.node.volunteer_id) for edge in page.edges]
+        )
         return page
 
     @strawberry.field(description="Whether the shift takes sign-ups now (published, not started).")
