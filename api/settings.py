@@ -38,6 +38,8 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_KEEP_ALIVE_TIMEOUT = 5
 DEFAULT_MAX_CONNECTIONS = 1000
+DEFAULT_CHANGE_RETENTION_DAYS = 35
+MIN_CHANGE_RETENTION_DAYS = 30
 DEFAULT_RATE_LIMIT_POINTS = 5000
 DEFAULT_RATE_LIMIT_ANONYMOUS_POINTS = 2000
 DEFAULT_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -175,6 +177,9 @@ class Settings:
     #: ``LINLI_WEBHOOK_ALLOW_PRIVATE=1``: third-party webhooks may point at private, loopback
     #: or link-local addresses, and use plain http (an operator's own network, tests).
     webhook_allow_private: bool = False
+    #: ``LINLI_CHANGE_RETENTION_DAYS``: how long the change feed keeps its entries (tombstones
+    #: included) before the scheduler prunes them; at least 30, the API's promise.
+    change_retention_days: int = DEFAULT_CHANGE_RETENTION_DAYS
     #: ``LINLI_RATE_LIMIT_POINTS``: points per hour for each API token, and for each account's
     #: browser sessions together (`api.domain.rate_limits`); 0: no limit.
     rate_limit_points: int = DEFAULT_RATE_LIMIT_POINTS
@@ -293,6 +298,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         webhook_allow_private=_flag(env.get("LINLI_WEBHOOK_ALLOW_PRIVATE"), False),
         max_query_cost=int(_number(env, "LINLI_MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST, 1)),
+        change_retention_days=int(
+            _number(
+                env,
+                "LINLI_CHANGE_RETENTION_DAYS",
+                DEFAULT_CHANGE_RETENTION_DAYS,
+                MIN_CHANGE_RETENTION_DAYS,
+            )
+        ),
         rate_limit_points=int(
             _number(env, "LINLI_RATE_LIMIT_POINTS", DEFAULT_RATE_LIMIT_POINTS, 0)
         ),

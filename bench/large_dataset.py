@@ -13,6 +13,10 @@ and measures with `wrk -c20 --latency`, after a warm-up:
 * my shifts: `MyShifts.graphql` (20 sign-ups and 5 notifications), each request as another of
   1000 volunteers (session cookies), never cached.
 
+Linli runs once per `--compiled` value (`LINLI_COMPILED_EXECUTION` in the server's environment,
+default `off,on`: before and after compiled execution, in the same run). Sizes are options, so
+a short run is possible (`--volunteers 2000 --events 200 --duration 3`).
+
 Writes bench/results/large-dataset-<date>.json and bench/results/large-dataset.md. Target
 (shared/QUALITY.md): p99 under 50 ms for both.
 """
@@ -39,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("LINLI_SECRET_KEY", "bench-secret-key-not-for-production")
 
-from api_throughput import lua_string, write_results, wrk  # noqa: E402
+from api_throughput import NO_RATE_LIMITS, lua_string, write_results, wrk  # noqa: E402
 
 from tests.support.client import cookie_for  # noqa: E402
 from tests.support.databases import load_demo, sqlite_url  # noqa: E402
@@ -122,6 +126,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rotated", type=int, default=ROTATED, help="volunteers in turn")
+    parser.add_argument(
+        "--compiled",
+        type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
+        default=["off", "on"],
+        help="LINLI_COMPILED_EXECUTION values to run Linli with (default: off,on)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -135,7 +146,7 @@ def main() -> int:
         load_seconds = load_demo(database, volunteers=args.volunteers, events=args.events)
         rows = counts(database)
         print(f"loaded in {load_seconds:.0f} s: {rows}", flush=True)
-        busiest = busiest_volunteers(database, ROTATED)
+        busiest = busiest_volunteers(database, args.rotated)
         asyncio.run(open_sessions(sqlite_url(database), busiest))
         cookies = [cookie_for(v)["Cookie"] for v in busiest]
         json_headers = {"Content-Type": "application/json"}
@@ -149,23 +160,32 @@ def main() -> int:
             "my shifts": lua_script(work / "mine.lua", mine_body, json_headers, cookies),
         }
         runs: dict[str, dict[str, Any]] = {}
-        server = LinliServer(sqlite_url(database), args.workers, work / "linli.log", strict=False)
-        with server as linli:
-            url = linli.base_url + "/graphql"
-            check_answers(url, events_body, mine_body, cookies[0])
-            for name, script in scripts.items():
-                wrk(url, script, args.warmup, 2, args.connections)
-                run = wrk(url, script, args.duration, 2, args.connections)
-                run["p99_ms"] = milliseconds(run["latency_p99"])
-                runs[name] = run
-                print(
-                    f"{name:>22}: {run['requests_per_second']:>8.1f} req/s,"
-                    f" p50 {run['latency_p50']}, p99 {run['latency_p99']}",
-                    flush=True,
-                )
-            if any(r["non_2xx"] or r["socket_errors"] for r in runs.values()):
-                print("errors during the run:", file=sys.stderr)
-                print(linli.log()[-3000:], file=sys.stderr)
+        for mode in args.compiled:
+            server = LinliServer(
+                sqlite_url(database),
+                args.workers,
+                work / f"linli-{mode}.log",
+                env={"LINLI_COMPILED_EXECUTION": mode, **NO_RATE_LIMITS},
+                strict=False,
+            )
+            with server as linli:
+                url = linli.base_url + "/graphql"
+                check_answers(url, events_body, mine_body, cookies[0])
+                for request, script in scripts.items():
+                    name = f"{request}, compiled {mode}"
+                    wrk(url, script, args.warmup, 2, args.connections)
+                    run = wrk(url, script, args.duration, 2, args.connections)
+                    run["p50_ms"] = milliseconds(run["latency_p50"])
+                    run["p99_ms"] = milliseconds(run["latency_p99"])
+                    runs[name] = run
+                    print(
+                        f"{name:>36}: {run['requests_per_second']:>8.1f} req/s,"
+                        f" p50 {run['latency_p50']}, p99 {run['latency_p99']}",
+                        flush=True,
+                    )
+                if any(r["non_2xx"] or r["socket_errors"] for r in runs.values()):
+                    print("errors during the run:", file=sys.stderr)
+                    print(linli.log()[-3000:], file=sys.stderr)
 
     now = datetime.now(UTC)
     result = {

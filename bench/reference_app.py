@@ -1,37 +1,39 @@
-"""The reference point for bench/api_throughput.py: the fastest honest server for the answer
-"the next 20 published events with their shifts and seat counts".
+"""The reference point for bench/api_throughput.py on SQLite: the fastest honest server for
+each caller's question.
 
-A hand-written Starlette endpoint, one SQLite connection (the standard library's sqlite3, no
-ORM, no thread hops), the two minimal queries, and the same JSON as Linli's GraphQL answer to
-`bench/api_throughput.py`'s query (ids, enum names, ISO times and summed seat counts included),
-so that both servers do the same job. Run with uvicorn, one worker:
+A hand-written Starlette endpoint per question, one SQLite connection (the standard library's
+sqlite3, no ORM, no thread hops), the minimal SQL (`reference_common.py`) and the same JSON as
+Linli's GraphQL answer to `bench/api_throughput.py`'s queries (ids, enum names, ISO times,
+summed seat counts, hours and places in the waitlist included), so that both servers do the
+same job, the caller's authentication included:
+
+* `GET /events` — the next 20 published events with their shifts (anonymous, or with an API
+  token in `Authorization: Bearer`, which is checked);
+* `GET /mine` — "my shifts": the session cookie's volunteer and their first 20 sign-ups with
+  shift and event;
+* `GET /organize?id=<event global id>` — an organizer's event page: the event, its shifts and
+  each shift's roster (phones included) for a leader of its team.
+
+Run with uvicorn, one worker:
 
     REFERENCE_DATABASE=data/linli.sqlite3 .venv/bin/uvicorn --app-dir bench reference_app:app
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+import reference_common as common
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-PAGE = 20
-
-EVENTS_SQL = """
-SELECT id, title, kind, starts_at, ends_at FROM event
-WHERE status = 'PUBLISHED' AND ends_at > ?
-ORDER BY starts_at, id LIMIT ?"""
-
-SHIFTS_SQL = """
-SELECT id, event_id, role, starts_at, ends_at, capacity, seats_taken, waitlist_count FROM shift
-WHERE event_id IN ({marks}) ORDER BY starts_at, id"""
+from api.http.sessions import SESSION_COOKIE
+from api.infra.keys import session_key
 
 _connection: sqlite3.Connection | None = None
 
@@ -44,59 +46,71 @@ def connection() -> sqlite3.Connection:
     return _connection
 
 
-def gid(type_name: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
-
-
-def iso(stored: str) -> str:
-    """Tortoise stores "2026-11-28 01:00:00+00:00"; GraphQL's DateTime is ISO 8601 with "T"."""
-    return stored.replace(" ", "T", 1)
+def now() -> str:
+    return datetime.now(UTC).isoformat(sep=" ")
 
 
 def next_events() -> dict[str, Any]:
     db = connection()
-    now = datetime.now(UTC).isoformat(sep=" ")
-    events = db.execute(EVENTS_SQL, (now, PAGE)).fetchall()
-    shifts: dict[int, list[dict[str, Any]]] = {e[0]: [] for e in events}
+    events = db.execute(common.EVENTS_SQL, (now(), common.PAGE)).fetchall()
+    shifts: list[Any] = []
     if events:
         marks = ", ".join("?" * len(events))
-        for sid, event_id, role, starts, ends, capacity, taken, waiting in db.execute(
-            SHIFTS_SQL.format(marks=marks), [e[0] for e in events]
-        ):
-            shifts[event_id].append(
-                {
-                    "id": gid("Shift", sid),
-                    "role": role,
-                    "startsAt": iso(starts),
-                    "endsAt": iso(ends),
-                    "capacity": capacity,
-                    "seatsTaken": taken,
-                    "seatsLeft": max(capacity - taken, 0),
-                    "waitlistCount": waiting,
-                }
-            )
-    nodes = []
-    for eid, title, kind, starts, ends in events:
-        own = shifts[eid]
-        nodes.append(
-            {
-                "id": gid("Event", eid),
-                "title": title,
-                "kind": kind,
-                "startsAt": iso(starts),
-                "endsAt": iso(ends),
-                "capacity": sum(s["capacity"] for s in own),
-                "seatsTaken": sum(s["seatsTaken"] for s in own),
-                "seatsLeft": sum(s["seatsLeft"] for s in own),
-                "waitlistCount": sum(s["waitlistCount"] for s in own),
-                "shifts": own,
-            }
-        )
-    return {"data": {"events": {"nodes": nodes}}}
+        shifts = db.execute(
+            common.SHIFTS_OF_EVENTS_SQL.format(marks=marks), [e[0] for e in events]
+        ).fetchall()
+    return common.events_answer(events, shifts, common.iso_text)
+
+
+def viewer(request: Request) -> tuple[Any, ...] | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    digest = common.session_digest(session_key(), token)
+    found: tuple[Any, ...] | None = (
+        connection().execute(common.SESSION_SQL, (digest, now())).fetchone()
+    )
+    return found
+
+
+def unauthorized() -> JSONResponse:
+    error = {"message": "The API token is unknown, expired or revoked."}
+    return JSONResponse({"errors": [error]}, status_code=401)
 
 
 async def events(request: Request) -> JSONResponse:
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        digest = common.token_digest(secret.strip())
+        if connection().execute(common.TOKEN_SQL, (digest, now())).fetchone() is None:
+            return unauthorized()
     return JSONResponse(next_events())
 
 
-app = Starlette(routes=[Route("/events", events, methods=["GET", "POST"])])
+async def mine(request: Request) -> JSONResponse:
+    who = viewer(request)
+    rows = connection().execute(common.MY_SHIFTS_SQL, (who[0],)).fetchall() if who else []
+    return JSONResponse(common.my_shifts_answer(who, rows, common.iso_text))
+
+
+async def organize(request: Request) -> JSONResponse:
+    db = connection()
+    who = viewer(request)
+    event = db.execute(common.EVENT_SQL, (common.pk_of(request.query_params["id"]),)).fetchone()
+    if event is None:
+        return JSONResponse(common.organize_answer(None, False, [], [], common.iso_text))
+    allowed = who is not None and (
+        bool(who[2]) or db.execute(common.LEADS_SQL, (event[5], who[0])).fetchone()[0] > 0
+    )
+    shifts = db.execute(common.SHIFTS_OF_EVENT_SQL, (event[0],)).fetchall()
+    roster = db.execute(common.ROSTER_SQL, (event[0],)).fetchall() if allowed else []
+    return JSONResponse(common.organize_answer(event, allowed, shifts, roster, common.iso_text))
+
+
+app = Starlette(
+    routes=[
+        Route("/events", events, methods=["GET", "POST"]),
+        Route("/mine", mine, methods=["GET", "POST"]),
+        Route("/organize", organize, methods=["GET", "POST"]),
+    ]
+)

@@ -80,7 +80,7 @@ class Actor:
             self._visible_volunteers.update((i, self.volunteer is not None) for i in unknown)
             return
         visible = {i for i in unknown if i == self.volunteer.id}
-        led = await self.led_team_ids()
+        led = await self.led_team_ids() if unknown - visible else set()
         if led and unknown - visible:
             members = await TeamMembership.filter(
                 volunteer_id__in=unknown - visible, team_id__in=led

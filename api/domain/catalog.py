@@ -27,13 +27,23 @@ class EventQuery:
     starts_before: datetime | None = None
     has_open_seats: bool | None = None
     search: str | None = None
+    #: Events (or one of their shifts) changed at or after this time.
+    updated_since: datetime | None = None
+    #: None: published events only. DRAFT lists the drafts the actor may see (their team's
+    #: leaders, admins); the other statuses are public.
+    statuses: list[EventStatus] | None = None
 
 
-def published_events(query: EventQuery) -> QuerySet[Event]:
-    """Published events matching `query`. Without a time bound, events that have already
-    ended are left out (the list is "what is coming up")."""
+def published_events(query: EventQuery, actor: Actor | None = None) -> QuerySet[Event]:
+    """Published events matching `query` (or those of `query.statuses`). Without a time bound
+    (startsAfter, startsBefore or updatedSince), events that have already ended are left out
+    (the list is "what is coming up")."""
     v = Validator()
-    for name, value in (("startsAfter", query.starts_after), ("startsBefore", query.starts_before)):
+    for name, value in (
+        ("startsAfter", query.starts_after),
+        ("startsBefore", query.starts_before),
+        ("updatedSince", query.updated_since),
+    ):
         if value is not None and value.tzinfo is None:
             v.fail(N_("Times need a UTC offset."), "filter", name)
     search = (
@@ -48,9 +58,13 @@ def published_events(query: EventQuery) -> QuerySet[Event]:
         or ""
     )
     v.raise_if_any()
-    qs = Event.filter(status=EventStatus.PUBLISHED)
-    if query.starts_after is None and query.starts_before is None:
+    qs = Event.filter(_with_status(query.statuses, actor))
+    if query.starts_after is None and query.starts_before is None and query.updated_since is None:
         qs = qs.filter(ends_at__gt=clock.now())
+    if query.updated_since is not None:
+        since = clock.utc(query.updated_since)
+        changed_shifts = Shift.filter(updated_at__gte=since).values("event_id")
+        qs = qs.filter(Q(updated_at__gte=since) | Q(id__in=Subquery(changed_shifts)))
     if query.starts_after is not None:
         qs = qs.filter(starts_at__gte=clock.utc(query.starts_after))
     if query.starts_before is not None:
@@ -74,6 +88,21 @@ def published_events(query: EventQuery) -> QuerySet[Event]:
             | Q(description__icontains=search)
         )
     return qs
+
+
+def _with_status(statuses: list[EventStatus] | None, actor: Actor | None) -> Q:
+    """Events of these statuses the actor may list: drafts only of the teams they lead
+    (admins: all), nothing else private."""
+    wanted = set(statuses) if statuses else {EventStatus.PUBLISHED}
+    public = sorted(wanted - {EventStatus.DRAFT})
+    condition = Q(status__in=public) if public else Q(id__lt=0)
+    if EventStatus.DRAFT in wanted and actor is not None and actor.volunteer is not None:
+        if actor.is_admin:
+            condition |= Q(status=EventStatus.DRAFT)
+        else:
+            led = TeamMembership.filter(volunteer_id=actor.volunteer.id, role=TeamRole.LEADER)
+            condition |= Q(status=EventStatus.DRAFT, team_id__in=Subquery(led.values("team_id")))
+    return condition
 
 
 def series_events(actor: Actor, series_id: int) -> QuerySet[Event]:

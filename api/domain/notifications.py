@@ -15,6 +15,7 @@ language when sent by SMS or webhook. Rows written before hold plain text, shown
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -249,8 +250,13 @@ async def unread_count(volunteer_id: int) -> int:
     return await Notification.filter(volunteer_id=volunteer_id, read_at__isnull=True).count()
 
 
-async def unread_count_seen_by(actor: Actor, volunteer_id: int | None) -> int:
-    """A volunteer's unread notifications, for that volunteer only (0 for anyone else)."""
+async def unread_count_seen_by(
+    actor: Actor,
+    volunteer_id: int | None,
+    count: Callable[[int], Awaitable[int]] = unread_count,
+) -> int:
+    """A volunteer's unread notifications, for that volunteer only (0 for anyone else).
+    `count` counts them (`unread_count`, or a loader that batches it with other figures)."""
     if actor.id is None or actor.id != volunteer_id:
         return 0
-    return await unread_count(actor.id)
+    return await count(actor.id)

@@ -66,6 +66,15 @@ async def roster(actor: Actor, event_id: int) -> tuple[Event, list[RosterLine]]:
     ]
 
 
+def signups_of_shifts(
+    shift_ids: Sequence[int], statuses: Sequence[SignupStatus] | None = None
+) -> QuerySet[Signup]:
+    """The sign-ups of several shifts at once (optionally only with the given statuses), for
+    a caller that checked `shift_signups` for each of them."""
+    queryset = Signup.filter(shift_id__in=list(shift_ids))
+    return queryset.filter(status__in=list(statuses)) if statuses else queryset
+
+
 async def shift_signups(
     actor: Actor, event: Event, shift_id: int, statuses: Sequence[SignupStatus] | None = None
 ) -> QuerySet[Signup] | None:

@@ -10,23 +10,30 @@ from tortoise.connection import connections
 from api.models import Signup, SignupStatus
 
 
+def position_sql(table: str) -> str:
+    """The position of the WAITLISTED sign-up `table` (an SQL name or alias of the signup
+    table) as a scalar subquery, NULL for any other status: for a page that reads it with its
+    rows (the same rule as `waitlist_positions`)."""
+    status = SignupStatus.WAITLISTED.value
+    return (
+        f'(CASE WHEN {table}."status" = \'{status}\' THEN (SELECT COUNT(*) FROM "signup" "o"'
+        f' WHERE "o"."shift_id" = {table}."shift_id" AND "o"."status" = \'{status}\''
+        f' AND "o"."waitlist_ticket" <= {table}."waitlist_ticket") END)'
+    )
+
+
 async def waitlist_positions(signup_ids: list[int]) -> dict[int, int]:
     """Positions of those of `signup_ids` that are WAITLISTED, in one query."""
     if not signup_ids:
         return {}
     conn = connections.get("default")
     postgres = conn.capabilities.dialect == "postgres"
-    marks = ", ".join(f"${i + 2}" if postgres else "?" for i in range(len(signup_ids)))
-    status = "$1" if postgres else "?"
+    marks = ", ".join(f"${i + 1}" if postgres else "?" for i in range(len(signup_ids)))
     sql = (
-        "SELECT s.id, (SELECT COUNT(*) FROM signup o WHERE o.shift_id = s.shift_id"
-        f" AND o.status = {status} AND o.waitlist_ticket <= s.waitlist_ticket) AS position"
-        f" FROM signup s WHERE s.status = {status} AND s.id IN ({marks})"
+        f"SELECT s.id, {position_sql('s')} AS position FROM signup s"
+        f" WHERE s.status = '{SignupStatus.WAITLISTED.value}' AND s.id IN ({marks})"
     )
-    values: list[object] = [SignupStatus.WAITLISTED.value]
-    if not postgres:
-        values.append(SignupStatus.WAITLISTED.value)
-    values.extend(signup_ids)
+    values: list[object] = list(signup_ids)
     _, rows = await conn.execute_query(sql, values)
     return {int(row[0]): int(row[1]) for row in rows}
 

@@ -16,9 +16,11 @@ no resolver runs (mutations included)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import orjson
 from graphql import (
     ExecutionResult,
     FieldNode,
@@ -236,6 +238,35 @@ def too_costly(cost: int, limit: int) -> GraphQLError:
     )
 
 
+# The cost of a (document, operation, variables) is computed once per worker: the app sends
+# the same few documents over and over, and walking one costs about as much as a small answer.
+MAX_REMEMBERED_COSTS = 1024
+_costs: OrderedDict[tuple[str, str | None, bytes, int], int] = OrderedDict()
+
+
+def remembered_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    query: str | None,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> int:
+    """`query_cost`, remembered by the document's text, the operation and the variables."""
+    if query is None:
+        return query_cost(schema, document, operation_name, variables)
+    try:
+        variables_json = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # variables orjson cannot write (integers beyond 64 bits)
+        return query_cost(schema, document, operation_name, variables)
+    key = (query, operation_name, variables_json, get_settings().max_page_size)
+    found = _costs.get(key)
+    if found is None:
+        found = _costs[key] = query_cost(schema, document, operation_name, variables)
+        if len(_costs) > MAX_REMEMBERED_COSTS:
+            _costs.popitem(last=False)
+    return found
+
+
 class QueryCostLimiter(SchemaExtension):
     """Refuses operations over the cost limit before execution; reports every answer's cost."""
 
@@ -246,7 +277,9 @@ class QueryCostLimiter(SchemaExtension):
         document = context.graphql_document
         if document is not None:
             schema = context.schema._schema
-            self.cost = query_cost(schema, document, context.operation_name, context.variables)
+            self.cost = remembered_cost(
+                schema, document, context.query, context.operation_name, context.variables
+            )
             limit = get_settings().max_query_cost
             if self.cost > limit:
                 context.result = ExecutionResult(data=None, errors=[too_costly(self.cost, limit)])

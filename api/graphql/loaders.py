@@ -6,11 +6,14 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from tortoise.expressions import RawSQL
 from tortoise.functions import Count, Sum
 from tortoise.models import Model
 
-from api.domain import appointments, signups
+from api.domain import appointments, roster, signups, waitlist
+from api.domain.actors import Actor
 from api.domain.waitlist import waitlist_positions
+from api.graphql.pagination import TOTAL
 from api.models import (
     Appointment,
     AppointmentSlot,
@@ -22,6 +25,7 @@ from api.models import (
     Notification,
     Shift,
     Signup,
+    SignupStatus,
     Team,
     TeamMembership,
     TeamRole,
@@ -104,6 +108,34 @@ async def _volunteer_hours(volunteer_ids: Sequence[int]) -> list[float]:
     return [totals.get(i, 0.0) for i in volunteer_ids]
 
 
+# A volunteer's figures, each a scalar subquery, so that those asked at once (a page shows the
+# viewer's hours and unread notifications together) come in one statement.
+VOLUNTEER_FACTS = {
+    "hours": '(SELECT COALESCE(SUM("centihours"), 0) FROM "hours_entry"'
+    ' WHERE "hours_entry"."volunteer_id" = "volunteer"."id")',
+    "unread": '(SELECT COUNT(*) FROM "notification" WHERE "notification"."volunteer_id" ='
+    ' "volunteer"."id" AND "notification"."read_at" IS NULL)',
+    # how many there are: a list found empty here needs no statement of its own
+    "certificates": '(SELECT COUNT(*) FROM "certificate"'
+    ' WHERE "certificate"."volunteer_id" = "volunteer"."id")',
+    "appointments": '(SELECT COUNT(*) FROM "appointment"'
+    ' WHERE "appointment"."resident_id" = "volunteer"."id")',
+}
+
+
+async def _volunteer_facts(keys: Sequence[tuple[int, str]]) -> list[int]:
+    """(volunteer, fact) → the figure ("hours": centihours in the ledger, "unread": unread
+    notifications); one statement for all of them."""
+    facts = sorted({fact for _, fact in keys})
+    rows = (
+        await Volunteer.filter(id__in={v for v, _ in keys})
+        .annotate(**{f"fact_{f}": RawSQL(VOLUNTEER_FACTS[f]) for f in facts})
+        .values("id", *(f"fact_{f}" for f in facts))
+    )
+    found = {(int(row["id"]), f): int(row[f"fact_{f}"] or 0) for row in rows for f in facts}
+    return [found.get(key, 0) for key in keys]
+
+
 async def _waitlist_positions(signup_ids: Sequence[int]) -> list[int | None]:
     positions = await waitlist_positions(list(set(signup_ids)))
     return [positions.get(i) for i in signup_ids]
@@ -130,7 +162,86 @@ async def _clashes(keys: Sequence[tuple[int, Shift]]) -> list[bool]:
     return [(v, shift.id) in clashing for v, shift in keys]
 
 
+SIGNUP_HOURS = "linli_hours"
+PLACE = "linli_place"
+# The sign-up's credited centihours (NULL without ledger entries), as `_signup_hours`.
+SIGNUP_HOURS_SQL = (
+    '(SELECT SUM("centihours") FROM "hours_entry" WHERE "hours_entry"."signup_id" = "signup"."id")'
+)
+
+# (shift, page size, statuses, with total) → the first page of the shift's sign-ups.
+RosterKey = tuple[int, int, tuple[SignupStatus, ...] | None]
+
+
+async def _roster_pages(keys: Sequence[RosterKey]) -> list[list[Signup]]:
+    """The first page (plus one, to tell whether there is more) of each shift's sign-ups in
+    one statement per (size, statuses), each row with its shift's total (`linli_total`).
+
+    The statement reads every sign-up of those shifts (a roster: bounded by seats and
+    waitlist) and the pages are cut here: a window's row number cannot be filtered in the
+    same SELECT. Each row comes with its volunteer, its hours (`linli_hours`, centihours) and
+    its place in the waitlist (`linli_place`): what a roster shows."""
+    pages: dict[RosterKey, list[Signup]] = {}
+    groups: dict[tuple[int, tuple[SignupStatus, ...] | None], list[int]] = {}
+    for shift_id, size, statuses in keys:
+        groups.setdefault((size, statuses), []).append(shift_id)
+    for (size, statuses), shift_ids in groups.items():
+        rows = (
+            await roster.signups_of_shifts(shift_ids, statuses)
+            .select_related("volunteer")
+            .annotate(
+                **{
+                    TOTAL: RawSQL('COUNT(*) OVER (PARTITION BY "signup"."shift_id")'),
+                    SIGNUP_HOURS: RawSQL(SIGNUP_HOURS_SQL),
+                    PLACE: RawSQL(waitlist.position_sql('"signup"')),
+                }
+            )
+            .order_by("shift_id", "id")
+        )
+        by_shift: dict[int, list[Signup]] = {i: [] for i in shift_ids}
+        for row in rows:
+            page = by_shift[row.shift_id]
+            if len(page) <= size:
+                page.append(row)
+        pages.update(((i, size, statuses), page) for i, page in by_shift.items())
+    return [pages[key] for key in keys]
+
+
+async def _personal_visibility(keys: Sequence[tuple[Actor, int]]) -> list[bool]:
+    """(actor, volunteer) → whether the actor may see the volunteer's personal data; decided
+    for all of them at once (`Actor.preload_personal_visibility`). One actor per request."""
+    if not keys:
+        return []
+    actor = keys[0][0]
+    await actor.preload_personal_visibility(v for _, v in keys)
+    return [await a.may_see_personal_data_of(v) for a, v in keys]
+
+
 class Loaders:
+    def prime_signup(self, signup: Signup) -> None:
+        """What a page read with its sign-ups (`SIGNUP_HOURS`, `PLACE`, the volunteer when
+        joined) needs no statement of its own."""
+        if SIGNUP_HOURS in signup.__dict__:
+            centihours = signup.__dict__[SIGNUP_HOURS]
+            self.signup_hours.prime(signup.id, None if centihours is None else centihours / 100)
+        place = signup.__dict__.get(PLACE)
+        if place is not None:
+            self.waitlist_position.prime(signup.id, int(place))
+        volunteer = signup.__dict__.get("_volunteer")
+        if isinstance(volunteer, Volunteer):
+            self.volunteer.prime(volunteer.id, volunteer)
+
+    async def unread_count(self, volunteer_id: int) -> int:
+        return await self.volunteer_facts.load((volunteer_id, "unread"))
+
+    async def has_any(self, volunteer_id: int, rows: str) -> bool:
+        """Whether the volunteer has any `rows` ("certificates", "appointments"), asked with
+        the other figures of the same level (one statement)."""
+        return await self.volunteer_facts.load((volunteer_id, rows)) > 0
+
+    async def hours_total(self, volunteer_id: int) -> float:
+        return await self.volunteer_facts.load((volunteer_id, "hours")) / 100
+
     def __init__(self) -> None:
         self.community = DataLoader(_by_id(Community))
         self.team = DataLoader(_by_id(Team))
@@ -147,6 +258,11 @@ class Loaders:
         self.member_count = DataLoader(_member_counts)
         self.signup_hours = DataLoader(_signup_hours)
         self.volunteer_hours = DataLoader(_volunteer_hours)
+        self.volunteer_facts = DataLoader(_volunteer_facts)
+        self.roster_pages = DataLoader(_roster_pages)
+        self.personal_visibility = DataLoader(
+            _personal_visibility, cache_key_fn=lambda key: (id(key[0]), key[1])
+        )
         self.waitlist_position = DataLoader(_waitlist_positions)
         self.signup_by_volunteer_and_shift = DataLoader(_signups_by_volunteer_and_shift)
         self.appointment_slot = DataLoader(_by_id(AppointmentSlot))

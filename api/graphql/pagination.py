@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
 from api.http.errors import PublicError
@@ -85,6 +85,52 @@ class Connection(Generic[T]):
         return await self._count()
 
 
+def wants_total(info: Any) -> bool:
+    """Whether the connection field being resolved selects `totalCount` (then the page's
+    statement counts the whole list too: one statement instead of two)."""
+
+    def selects(selections: Sequence[Any]) -> bool:
+        for selection in selections:
+            if getattr(selection, "name", None) == "totalCount":
+                return True
+            if getattr(selection, "name", "") in ("edges", "nodes", "pageInfo"):
+                continue
+            if selects(getattr(selection, "selections", ())):  # fragments
+                return True
+        return False
+
+    return any(selects(field.selections) for field in info.selected_fields)
+
+
+def wants_node_field(info: Any, name: str) -> bool:
+    """Whether the connection field being resolved selects `name` on its nodes (`nodes { name }`
+    or `edges { node { name } }`, fragments followed)."""
+
+    def fields(selections: Sequence[Any]) -> list[Any]:
+        found = []
+        for selection in selections:
+            if hasattr(selection, "name"):
+                found.append(selection)
+            else:  # a fragment
+                found += fields(getattr(selection, "selections", ()))
+        return found
+
+    def under(selections: Sequence[Any], path: Sequence[str]) -> bool:
+        for field in fields(selections):
+            if not path:
+                if field.name == name:
+                    return True
+            elif field.name == path[0] and under(field.selections, path[1:]):
+                return True
+        return False
+
+    return any(
+        under(field.selections, path)
+        for field in info.selected_fields
+        for path in (("nodes",), ("edges", "node"))
+    )
+
+
 def page_size(first: int | None) -> int:
     limit = get_settings().max_page_size
     if first is None:
@@ -136,19 +182,44 @@ async def paginate(
     after: str | None,
     order: Sequence[tuple[str, type]] = (("id", int),),
     wrap: Callable[[Any], T] | None = None,
+    with_total: bool = False,
 ) -> Connection[T]:
-    """One page of `queryset` in ascending `order` (whose last field must be unique)."""
+    """One page of `queryset` in ascending `order` (whose last field must be unique).
+
+    `with_total`: the caller will want `totalCount`; on the first page the same statement
+    counts the whole list (`COUNT(*) OVER ()`, computed before the LIMIT)."""
     size = page_size(first)
     fields = [name for name, _ in order]
     page_qs = queryset
     if after:
         page_qs = page_qs.filter(_after(fields, _decode(after, [kind for _, kind in order])))
+    counted = with_total and not after and size > 0
+    if counted:
+        page_qs = page_qs.annotate(**{TOTAL: RawSQL("COUNT(*) OVER ()")})
     rows = await page_qs.order_by(*fields).limit(size + 1) if size else []
     has_next = len(rows) > size
-    rows = rows[:size]
+    count: Callable[[], Awaitable[int]] = queryset.count
+    if counted:
+        count = _known(int(getattr(rows[0], TOTAL)) if rows else 0)
+    return first_page(rows, size, fields, count, wrap=wrap, after=after, has_next=has_next)
+
+
+def first_page(
+    rows: Sequence[Any],
+    size: int,
+    fields: Sequence[str],
+    count: Callable[[], Awaitable[int]],
+    *,
+    wrap: Callable[[Any], T] | None = None,
+    after: str | None = None,
+    has_next: bool | None = None,
+) -> Connection[T]:
+    """The connection of `rows` (in order; more than `size` of them: there is a next page)."""
+    if has_next is None:
+        has_next = len(rows) > size
     edges = [
         Edge(cursor=_encode([getattr(row, f) for f in fields]), node=wrap(row) if wrap else row)
-        for row in rows
+        for row in rows[:size]
     ]
     return Connection(
         edges=edges,
@@ -158,8 +229,23 @@ async def paginate(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        _count=queryset.count,
+        _count=count,
     )
+
+
+def known_count(total: int) -> Callable[[], Awaitable[int]]:
+    """A `totalCount` already known."""
+    return _known(total)
+
+
+TOTAL = "linli_total"
+
+
+def _known(total: int) -> Callable[[], Awaitable[int]]:
+    async def known() -> int:
+        return total
+
+    return known
 
 
 def empty_connection() -> Connection[Any]:

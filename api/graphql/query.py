@@ -7,15 +7,17 @@ from typing import Annotated
 import strawberry
 
 from api import models
+from api.domain import changes as change_feed
 from api.domain.catalog import EventQuery, all_communities
 from api.domain.teams import admins as admin_list
 from api.domain.teams import all_teams
 from api.domain.visibility import may_see
 from api.graphql.context import Info
 from api.graphql.mutations.certificates import verify_certificate
-from api.graphql.pagination import After, Connection, First, paginate
+from api.graphql.pagination import After, Connection, First, page_size, paginate
 from api.graphql.types import EventFilter, Node, event_connection
 from api.graphql.types.certificate import CertificateVerification
+from api.graphql.types.change import ChangeConnection, ChangeType, change_type, connection_of
 from api.graphql.types.rate_limit import RateLimit, rate_limit_of
 from api.graphql.types.refs import CommunityRef, EventRef, TeamRef, VolunteerRef
 from api.http.errors import PublicError
@@ -27,6 +29,8 @@ MAX_NODES = 100
 
 async def _node(info: Info, global_id: str) -> object | None:
     type_name, pk = decode_id(global_id)
+    if type_name == "Change":
+        return await change_feed.change_by_id(info.context.actor, pk)
     loader = info.context.loaders.by_type.get(type_name)
     if loader is None:
         return None
@@ -94,7 +98,45 @@ class Query:
         ] = None,
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
-        return await event_connection(first, after, query)
+        return await event_connection(first, after, query, info.context.actor)
+
+    @strawberry.field(
+        description="The change feed (变更记录): every create, update and delete of events, "
+        "shifts, teams and communities you may see, oldest first, in commit order, behind a "
+        "durable cursor; deletions stay listed for at least 30 days. See docs/api.md, "
+        '"Change feed". A cursor older than that answers the error CURSOR_EXPIRED: read '
+        "everything again."
+    )
+    async def changes(
+        self,
+        info: Info,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A cursor from this feed (`endCursor` or `currentCursor`); "
+                "without it, from the oldest change kept."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many changes (at most 100; 20 when not given)."),
+        ] = None,
+        types: Annotated[
+            list[ChangeType] | None,
+            strawberry.argument(description="Only changes of these kinds of objects (all: null)."),
+        ] = None,
+    ) -> ChangeConnection:
+        size = page_size(first)
+        try:
+            page = await change_feed.page(
+                info.context.actor,
+                after=after,
+                first=size,
+                types=[change_type(t) for t in types] if types is not None else None,
+            )
+        except change_feed.FeedError as exc:
+            raise PublicError(exc.code, str(exc)) from None
+        return connection_of(page)
 
     @strawberry.field(
         description="Every volunteer team, oldest first. Public.",

@@ -16,11 +16,13 @@ from collections import Counter
 from typing import Any
 
 from cross_web import HTTPException
+from starlette import status
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -37,6 +39,7 @@ from api.domain.actors import Actor
 from api.graphql.context import Context
 from api.graphql.ide import graphiql_html
 from api.graphql.schema import schema
+from api.http import json_codec
 from api.http.actor import InvalidBearerToken, actor_for
 from api.http.cross_site import refuse_cross_site
 from api.http.language import asked_language
@@ -171,9 +174,29 @@ class LinliGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            return json.loads(data)
+            return json_codec.loads(data)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             raise HTTPException(400, "Unable to parse request body as JSON") from None
+
+    def encode_json(self, data: object) -> str:
+        # Text (WebSocket frames must be text frames); HTTP answers skip it: create_response.
+        return json_codec.dumps(data).decode()
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """Strawberry's answer, encoded once with orjson (api.http.json_codec)."""
+        response = Response(
+            json_codec.dumps(response_data),
+            status_code=sub_response.status_code or status.HTTP_200_OK,
+            media_type="application/json",
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
         html = graphiql_html()

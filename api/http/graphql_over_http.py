@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http import json_codec
 from api.http.response_cache import read_body, replaying
 from api.http.sessions import SESSION_COOKIE
 from api.settings import PROJECT_ROOT, get_settings
@@ -82,7 +83,7 @@ class GraphQLOverHTTP:
                 )
             body = await read_body(receive)
             try:
-                payload = json.loads(body)
+                payload = json_codec.loads(body)
             except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
                 return await reply.error(400, "BAD_REQUEST", "The body is not valid JSON.")
             if not isinstance(payload, dict):
@@ -91,7 +92,7 @@ class GraphQLOverHTTP:
             if isinstance(outcome, tuple):
                 return await reply.error(*outcome)
             if outcome is not None:
-                body = json.dumps(outcome).encode()
+                body = json_codec.dumps(outcome)
             return await self.app(scope, replaying(body), reply.send)
         params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         request = dict(params)
@@ -210,7 +211,7 @@ def _spec_answer(body: bytes) -> tuple[int, bytes]:
     """A request error (nothing executed: errors without a path, no data) becomes 400
     without `data`; anything that executed stays 200."""
     try:
-        answer = json.loads(body)
+        answer = json_codec.loads(body)
     except (ValueError, RecursionError):
         return 200, body
     if not isinstance(answer, dict):
@@ -218,5 +219,5 @@ def _spec_answer(body: bytes) -> tuple[int, bytes]:
     errors = answer.get("errors") or []
     executed = answer.get("data") is not None or any("path" in e for e in errors)
     if errors and not executed:
-        return 400, json.dumps({"errors": errors}).encode()
+        return 400, json_codec.dumps({"errors": errors})
     return 200, body

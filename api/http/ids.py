@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
 from api.http.errors import PublicError
 
 
+@lru_cache(maxsize=65536)  # the same rows are answered over and over: encoded once each
 def encode_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 

@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qs
 
+import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.domain.rate_limits import points_for
+from api.http import json_codec
 from api.http.rate_limits import charge_cached
 from api.http.sessions import SESSION_COOKIE
 from api.infra.change_bus import bus
@@ -77,19 +79,27 @@ def _request_key(scope: Scope, body: bytes) -> str | None:
         operation = (params.get("operationName") or [""])[0]
     else:
         try:
-            payload = json.loads(body)
+            payload = json_codec.loads(body)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             return None
         if not isinstance(payload, dict):
             return None
         query = payload.get("query")
-        variables = json.dumps(payload.get("variables") or {}, sort_keys=True)
+        variables = _sorted_json(payload.get("variables") or {})
         operation = payload.get("operationName") or ""
     if not isinstance(query, str) or len(query) > MAX_CACHED_QUERY or not _only_queries(query):
         return None
     if "rateLimit" in query:  # the caller's own budget: never shared
         return None
     return hashlib.sha256(f"{query}\0{variables}\0{operation}".encode()).hexdigest()
+
+
+def _sorted_json(value: object) -> str:
+    """`value` as JSON with sorted keys (a cache key)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # beyond orjson (integers over 64 bits)
+        return json.dumps(value, sort_keys=True)
 
 
 class ResponseCache:
@@ -156,7 +166,7 @@ class ResponseCache:
             version=version,
             made_at=time.monotonic(),
             body=response_body,
-            etag='"' + hashlib.sha256(response_body).hexdigest()[:32] + '"',
+            etag=json_codec.etag(response_body),
             points=_points(response_body),
         )
         self.entries[key] = entry
@@ -219,7 +229,7 @@ async def _replay_response(captured: Captured, send: Send) -> None:
 def _points(body: bytes) -> int:
     """The rate-limit points of the query that computed `body` (from `extensions.cost`)."""
     try:
-        cost = json.loads(body).get("extensions", {}).get("cost", 0)
+        cost = json_codec.loads(body).get("extensions", {}).get("cost", 0)
     except (ValueError, RecursionError, AttributeError):
         return 1
     return points_for(cost if isinstance(cost, int) else 0)

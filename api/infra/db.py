@@ -12,7 +12,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
-from api.infra import change_bus, files
+from api.infra import change_bus, change_log, files
 from api.infra.freshness import install_triggers
 from api.settings import get_settings
 
@@ -24,6 +24,10 @@ MIGRATION_LOCK_ID = 7_324_511  # PostgreSQL advisory lock: one migrator at a tim
 
 class MigrationIntegrityError(RuntimeError):
     """A migration left rows pointing at rows that no longer exist."""
+
+
+# Prepared statements kept per PostgreSQL connection (asyncpg's default is 100).
+STATEMENT_CACHE_SIZE = 1024
 
 
 def tortoise_config(url: str | None = None, *, foreign_keys: bool = True) -> dict[str, Any]:
@@ -46,6 +50,13 @@ def tortoise_config(url: str | None = None, *, foreign_keys: bool = True) -> dic
         credentials = connection["credentials"]
         credentials.setdefault("minsize", 1)
         credentials.setdefault("maxsize", 10)
+        # Tortoise runs every SELECT with asyncpg's `fetch(sql, *args)`, which prepares the
+        # statement once per connection and keeps it in the connection's LRU cache, so each
+        # shape of SQL is parsed and planned once per connection, then only bound and executed
+        # (tests/system/test_prepared_statements.py shows it in pg_prepared_statements). A
+        # shape is the SQL text: `IN ($1, …, $n)` is one shape per n, and the loaders batch
+        # 1…100 ids, so asyncpg's default of 100 statements would evict hot ones.
+        credentials.setdefault("statement_cache_size", STATEMENT_CACHE_SIZE)
         # A frozen or unreachable server must not hold requests: the client gives up on a
         # command (and on opening a connection) after `command_timeout`, and the server
         # cancels a statement after `statement_timeout` (a little shorter, so it speaks first).
@@ -124,6 +135,8 @@ async def migrate(
         if await _has_table("catalog_version"):
             await install_triggers(get_connection("default"))
             await change_bus.install_triggers(get_connection("default"))
+        if await _has_table("change_log"):
+            await change_log.install_triggers(get_connection("default"))
     finally:
         await Tortoise.close_connections()
         if lock_conn is not None:

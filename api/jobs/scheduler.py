@@ -10,7 +10,9 @@ delays nothing else:
 * ``webhooks``: sends third parties' webhook messages (new ones at once, retries when due);
 * ``closing``: closes events that ended some hours ago (no-shows recorded), every period;
 * ``throttles``: deletes failed attempts no limit counts any more, and the rate-limit counts
-  of past hours, every period.
+  of past hours, every period;
+* ``changes``: prunes the change feed's entries older than ``LINLI_CHANGE_RETENTION_DAYS``
+  (in batches, moving the horizon older cursors are refused behind), every period.
 
 Every worker runs them; the work is claimed row by row in the database, so several of them
 (or a restart) never send anything twice. On shutdown (SIGTERM) the jobs are cancelled and
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 
 from api.domain import (
     appointments,
+    changes,
     closing,
     notifications,
     phone_codes,
@@ -89,6 +92,11 @@ async def tick() -> TickResult:
         await rate_counter.purge_expired()
     except Exception:
         log.exception("purging throttle rows failed")
+    try:
+        while await changes.prune_expired():
+            pass
+    except Exception:
+        log.exception("pruning the change feed failed")
     return TickResult(notifications=made, reminders=reminded, delivered=delivered)
 
 
@@ -127,6 +135,7 @@ JOBS = (
     Job("closing", closing.close_finished_events),
     Job("throttles", _purge_throttles),
     Job("accounts", _forget_expired_accounts),
+    Job("changes", changes.prune_expired),
 )
 
 

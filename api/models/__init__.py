@@ -10,6 +10,7 @@ from api.models.account import (
 from api.models.appointment import Appointment, AppointmentSlot, AppointmentStatus
 from api.models.catalog import CatalogVersion
 from api.models.certificate import Certificate
+from api.models.change_log import ChangeLogEntry, ChangeLogHorizon
 from api.models.community import Community, CommunityLevel
 from api.models.event import Event, EventKind, EventSeries, EventStatus, Shift
 from api.models.hours import HoursEntry, HoursMethod
@@ -28,6 +29,8 @@ __all__ = [
     "AppointmentSlot",
     "AppointmentStatus",
     "CatalogVersion",
+    "ChangeLogEntry",
+    "ChangeLogHorizon",
     "Certificate",
     "Community",
     "CommunityLevel",

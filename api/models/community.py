@@ -23,6 +23,7 @@ class Community(Model):
     )
     parent_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True, null=True)
 
     class Meta:
         table = "community"

@@ -77,6 +77,7 @@ class Event(Model):
             ("team_id", "starts_at"),
             ("community_id", "starts_at"),
             ("series_id",),
+            ("updated_at",),
         )
         constraints = (CheckConstraint(check="ends_at > starts_at", name="event_ends_after_start"),)
 
@@ -97,6 +98,9 @@ class Shift(Model):
     waitlist_count = fields.IntField(default=0)
     # Arrival order of the waitlist: every new waitlisted sign-up takes the next ticket.
     waitlist_ticket = fields.IntField(default=0)
+    # Kept by database triggers on every write (seat counters included), whatever the path
+    # (`api.infra.change_log`); null only in the middle of a raw INSERT.
+    updated_at = fields.DatetimeField(auto_now=True, null=True)
 
     class Meta:
         table = "shift"

@@ -29,6 +29,7 @@ class Team(Model):
     # Joining needs a leader's approval (PENDING until then).
     join_approval = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True, null=True)
 
     class Meta:
         table = "team"

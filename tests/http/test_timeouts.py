@@ -12,6 +12,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import connections
 
 from api.domain import notifications
+from api.graphql.loaders import Loaders
 from api.infra import db
 from api.settings import get_settings
 from tests import factories
@@ -41,7 +42,11 @@ async def test_a_statement_past_statement_timeout_answers_503(
         await connections.get("default").execute_query("SELECT pg_sleep(5)")
         return 0
 
+    async def slow_loader(loaders: object, volunteer_id: int) -> int:
+        return await slow_count(volunteer_id)
+
     monkeypatch.setattr(notifications, "unread_count", slow_count)
+    monkeypatch.setattr(Loaders, "unread_count", slow_loader)  # GraphQL counts it in a batch
     from api.app import create_app
 
     transport = httpx.ASGITransport(app=create_app(database))
@@ -65,7 +70,11 @@ async def test_a_request_past_its_deadline_answers_503(
         await asyncio.sleep(30)  # a frozen database, a lock never granted…
         return 0
 
+    async def stuck_loader(loaders: object, volunteer_id: int) -> int:
+        return await stuck(volunteer_id)
+
     monkeypatch.setattr(notifications, "unread_count", stuck)
+    monkeypatch.setattr(Loaders, "unread_count", stuck_loader)  # GraphQL counts it in a batch
     from api.app import create_app
 
     transport = httpx.ASGITransport(app=create_app(database))

@@ -119,11 +119,16 @@ async def test_read_only_sqlite_file_writes_503_reads_still_work(client, databas
 async def test_a_bug_is_still_a_bug(client, monkeypatch) -> None:
     """Only infrastructure faults become 503: a bug stays a masked error."""
     from api.domain import notifications
+    from api.graphql.loaders import Loaders
 
     async def broken(volunteer_id: int) -> int:
         raise KeyError("a bug")
 
+    async def broken_loader(loaders: object, volunteer_id: int) -> int:
+        return await broken(volunteer_id)
+
     monkeypatch.setattr(notifications, "unread_count", broken)
+    monkeypatch.setattr(Loaders, "unread_count", broken_loader)  # GraphQL's batched count
     me = await factories.volunteer("小林")
     factories.log_in_as(client, me)
     response = await client.post(

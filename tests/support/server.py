@@ -219,7 +219,8 @@ class LinliServer(ServerProcess):
 
 
 class AppServer(ServerProcess):
-    """Any ASGI app under uvicorn, one worker: `module:attribute` found in `app_dir`."""
+    """Any ASGI app under uvicorn (one worker unless told): `module:attribute` found in
+    `app_dir`."""
 
     def __init__(
         self,
@@ -230,18 +231,20 @@ class AppServer(ServerProcess):
         health_path: str = "/",
         env: dict[str, str] | None = None,
         strict: bool = True,
+        workers: int = 1,
     ) -> None:
         super().__init__(log_path, env=env, strict=strict)
         self.app = app
         self.app_dir = app_dir
         self.health_path = health_path
+        self.workers = workers
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "uvicorn", "--app-dir", str(self.app_dir), self.app] + [
             "--port",
             str(self.port),
             "--workers",
-            "1",
+            str(self.workers),
             "--log-level",
             "warning",
             "--no-access-log",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry import Parent
 
 from api import models
 from api.graphql.context import Info
+from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.enums import CommunityLevel
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import CommunityRef
@@ -24,6 +27,10 @@ class Community(Node):
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Community)
+
+    @strawberry.field(description=UPDATED_AT)
+    def updated_at(self, root: Parent[models.Community]) -> datetime:
+        return written_at(root)
 
     @strawberry.field(
         description="The place it lies in (a compound's community, a community's district); "

@@ -14,11 +14,22 @@ from strawberry import Parent
 
 from api import models
 from api.domain import appointments, catalog, checkin, roster, signups
+from api.domain.actors import Actor
 from api.domain.catalog import EventQuery
 from api.domain.errors import DomainError, ValidationErrors
 from api.graphql.context import Info
 from api.graphql.loaders import shifts_of_events
-from api.graphql.pagination import After, Connection, First, paginate
+from api.graphql.pagination import (
+    TOTAL,
+    After,
+    Connection,
+    First,
+    first_page,
+    known_count,
+    page_size,
+    paginate,
+)
+from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.enums import EventKind, EventStatus, SignupStatus
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import (
@@ -66,6 +77,18 @@ class EventFilter:
     search: str | None = strawberry.field(
         default=None, description="Words in the title, place or description."
     )
+    updated_since: datetime | None = strawberry.field(
+        default=None,
+        description="Events that changed at or after this time, themselves or one of their "
+        "shifts (seats taken included): compare with `Event.updatedAt`. Lifts the default "
+        '"not ended yet" bound. Deletions are not listed here: follow `changes` for those.',
+    )
+    statuses: list[EventStatus] | None = strawberry.field(
+        default=None,
+        description="Events of these statuses (default: PUBLISHED only). CANCELLED and "
+        "COMPLETED events are public; DRAFT lists only the drafts you organize (leaders of "
+        "their team, admins).",
+    )
 
     def to_query(self) -> EventQuery:
         return EventQuery(
@@ -78,6 +101,8 @@ class EventFilter:
             starts_before=self.starts_before,
             has_open_seats=self.has_open_seats,
             search=self.search,
+            updated_since=self.updated_since,
+            statuses=[models.EventStatus(s) for s in self.statuses] if self.statuses else None,
         )
 
 
@@ -105,11 +130,12 @@ async def attach_shifts(connection: Connection[models.Event]) -> Connection[mode
 
 
 async def event_connection(
-    first: int | None, after: str | None, query: EventQuery
+    first: int | None, after: str | None, query: EventQuery, actor: Actor | None = None
 ) -> Connection[models.Event]:
-    """A page of the published events matching `query`, soonest first, shifts attached."""
+    """A page of the published events matching `query` (or of its statuses, as `actor` may
+    see them), soonest first, shifts attached."""
     try:
-        queryset = catalog.published_events(query)
+        queryset = catalog.published_events(query, actor)
     except (DomainError, ValidationErrors) as exc:
         raise PublicError("INVALID_INPUT", str(exc)) from None
     return await attach_shifts(
@@ -180,6 +206,16 @@ class Event(Node):
     @classmethod
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Event)
+
+    @strawberry.field(
+        description="When the event or one of its shifts last changed (a seat taken or freed "
+        "counts; any write, whatever made it). `EventFilter.updatedSince` compares with it.",
+        graphql_type=datetime,
+    )
+    def updated_at(self, root: Parent[models.Event], info: Info) -> datetime | Awaitable[datetime]:
+        return _with_shifts(
+            root, info, lambda shifts: max([root.updated_at, *(written_at(s) for s in shifts)])
+        )
 
     @strawberry.field(description="Where it takes place; null when not given (e.g. online).")
     def location(self, root: Parent[models.Event]) -> Location | None:
@@ -305,6 +341,12 @@ class Shift(Node):
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Shift)
 
+    @strawberry.field(
+        description=UPDATED_AT + " Every sign-up or cancellation that moves its seats counts."
+    )
+    def updated_at(self, root: Parent[models.Shift]) -> datetime:
+        return written_at(root)
+
     @strawberry.field(description="The event the shift belongs to.", graphql_type=EventRef)
     async def event(self, root: Parent[models.Shift], info: Info) -> models.Event | None:
         return await info.context.loaders.event.load(root.event_id)
@@ -341,9 +383,23 @@ class Shift(Node):
         queryset = await roster.shift_signups(actor, event, root.id, status)
         if queryset is None:
             return None
-        page: Connection[models.Signup] = await paginate(queryset, first=first, after=after)
-        # The page asks for each volunteer's phone: decided for all of them at once.
-        await actor.preload_personal_visibility(edge.node.volunteer_id for edge in page.edges)
+        page: Connection[models.Signup]
+        if after:
+            page = await paginate(queryset, first=first, after=after)
+        else:  # the first page of every shift of the event in one statement (the roster)
+            size = page_size(first)
+            statuses = tuple(models.SignupStatus(s) for s in status) if status else None
+            loaders = info.context.loaders
+            rows = await loaders.roster_pages.load((root.id, size, statuses)) if size else []
+            total = int(getattr(rows[0], TOTAL)) if rows else 0
+            page = first_page(rows, size, ["id"], known_count(total))
+            for edge in page.edges:  # volunteers, hours and places came with the rows
+                loaders.prime_signup(edge.node)
+        # The page asks for each volunteer's phone: decided for all of them at once (for
+        # every shift of the page: the pages come in the same tick).
+        await info.context.loaders.personal_visibility.load_many(
+            [(actor, edge.node.volunteer_id) for edge in page.edges]
+        )
         return page
 
     @strawberry.field(description="Whether the shift takes sign-ups now (published, not started).")

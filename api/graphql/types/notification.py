@@ -6,12 +6,12 @@ from datetime import datetime
 
 import strawberry
 from strawberry import Parent
-from tortoise.expressions import F
+from tortoise.expressions import RawSQL
 
 from api import models
 from api.domain import notifications
 from api.graphql.context import Info
-from api.graphql.pagination import Connection, empty_connection, paginate
+from api.graphql.pagination import Connection, empty_connection, paginate, wants_total
 from api.graphql.types.enums import NotificationKind
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import EventRef
@@ -59,5 +59,16 @@ async def notifications_of(
     queryset = notifications.listing(info.context.actor, volunteer_id, unread_only)
     if queryset is None:
         return empty_connection()
-    queryset = queryset.annotate(newest=F("id") * -1)
-    return await paginate(queryset, first=first, after=after, order=(("newest", int),))
+    queryset = queryset.annotate(newest=RawSQL('-"notification"."id"'))
+    # The event each one is about comes in the same statement.
+    page: Connection[models.Notification] = await paginate(
+        queryset.select_related("event"),
+        first=first,
+        after=after,
+        order=(("newest", int),),
+        with_total=wants_total(info),
+    )
+    for edge in page.edges:
+        if edge.node.event_id is not None:
+            info.context.loaders.event.prime(edge.node.event_id, edge.node.event)
+    return page

@@ -13,6 +13,7 @@ from api.domain import members
 from api.domain.catalog import EventQuery
 from api.graphql.context import Info
 from api.graphql.pagination import After, Connection, First
+from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.event import EventFilter, event_connection
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import CommunityRef, EventRef
@@ -51,6 +52,10 @@ class Team(Node):
     def is_type_of(cls, obj: object, info: object) -> bool:
         return isinstance(obj, models.Team)
 
+    @strawberry.field(description=UPDATED_AT)
+    def updated_at(self, root: Parent[models.Team]) -> datetime:
+        return written_at(root)
+
     @strawberry.field(
         description="The place the team belongs to; null for a team not tied to one.",
         graphql_type=CommunityRef | None,
@@ -81,7 +86,7 @@ class Team(Node):
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
         query.team_id = root.id
-        return await event_connection(first, after, query)
+        return await event_connection(first, after, query, info.context.actor)
 
     @strawberry.field(description="Whether joining needs a leader's approval.")
     def join_approval(self, root: Parent[models.Team]) -> bool:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry import Parent
+from tortoise.expressions import RawSQL
 
 from api import models
 from api.domain import (
@@ -21,10 +22,20 @@ from api.domain import (
     signups,
     teams,
     visibility,
+    waitlist,
     webhooks,
 )
 from api.graphql.context import Info
-from api.graphql.pagination import After, Connection, First, empty_connection, paginate
+from api.graphql.loaders import PLACE, SIGNUP_HOURS, SIGNUP_HOURS_SQL
+from api.graphql.pagination import (
+    After,
+    Connection,
+    First,
+    empty_connection,
+    paginate,
+    wants_node_field,
+    wants_total,
+)
 from api.graphql.types.api_token import ApiToken
 from api.graphql.types.enums import SignupStatus
 from api.graphql.types.node import Node, global_id
@@ -99,7 +110,7 @@ class Volunteer(Node):
 
     @strawberry.field(description="Total service hours: the sum of the hours ledger.")
     async def hours_total(self, root: Parent[models.Volunteer], info: Info) -> float:
-        return await info.context.loaders.volunteer_hours.load(root.id)
+        return await info.context.loaders.hours_total(root.id)
 
     @strawberry.field(
         description="The volunteer's sign-ups, oldest first (self, leaders, admins).",
@@ -119,7 +130,31 @@ class Volunteer(Node):
         queryset = await signups.signups_of(info.context.actor, root.id, status)
         if queryset is None:
             return empty_connection()
-        return await paginate(queryset, first=first, after=after)
+        # Each sign-up's shift, event and hours come in the same statement ("my shifts").
+        queryset = queryset.select_related("shift__event")
+        hours = wants_node_field(info, "hours")
+        if hours:
+            queryset = queryset.annotate(**{SIGNUP_HOURS: RawSQL(SIGNUP_HOURS_SQL)})
+        places = wants_node_field(info, "waitlistPosition")
+        if places:
+            queryset = queryset.annotate(**{PLACE: RawSQL(waitlist.position_sql('"signup"'))})
+        page: Connection[models.Signup] = await paginate(
+            queryset, first=first, after=after, with_total=wants_total(info)
+        )
+        loaders = info.context.loaders
+        for edge in page.edges:
+            shift = edge.node.shift
+            loaders.shift.prime(shift.id, shift)
+            loaders.event.prime(shift.event_id, shift.event)
+            if hours:
+                centihours = getattr(edge.node, SIGNUP_HOURS)
+                loaders.signup_hours.prime(
+                    edge.node.id, None if centihours is None else int(centihours) / 100
+                )
+            place = getattr(edge.node, PLACE) if places else None
+            if place is not None:
+                loaders.waitlist_position.prime(edge.node.id, int(place))
+        return page
 
     @strawberry.field(
         description="The teams this volunteer belongs to (self, leaders, admins).",
@@ -156,7 +191,9 @@ class Volunteer(Node):
 
     @strawberry.field(description="Unread notifications (self only; 0 for anyone else).")
     async def unread_notification_count(self, root: Parent[models.Volunteer], info: Info) -> int:
-        return await notifications.unread_count_seen_by(info.context.actor, root.id)
+        return await notifications.unread_count_seen_by(
+            info.context.actor, root.id, info.context.loaders.unread_count
+        )
 
     @strawberry.field(
         description="The URL of the volunteer's private iCalendar feed of their shifts (self "
@@ -173,6 +210,8 @@ class Volunteer(Node):
     async def certificates(
         self, root: Parent[models.Volunteer], info: Info
     ) -> list[models.Certificate]:
+        if not await info.context.loaders.has_any(root.id, "certificates"):
+            return []  # most volunteers have none: no statement of their own
         return await certificates.certificates_of(info.context.actor, root.id)
 
     @strawberry.field(
@@ -187,8 +226,15 @@ class Volunteer(Node):
         after: After = None,
     ) -> Connection[models.Appointment]:
         queryset = appointments.appointments_of(info.context.actor, root.id)
-        if queryset is None:
+        if queryset is None or not await info.context.loaders.has_any(root.id, "appointments"):
             return empty_connection()
-        return await paginate(
-            queryset, first=first, after=after, order=(("starts_at", datetime), ("id", int))
+        page: Connection[models.Appointment] = await paginate(
+            queryset.select_related("event"),
+            first=first,
+            after=after,
+            order=(("starts_at", datetime), ("id", int)),
+            with_total=wants_total(info),
         )
+        for edge in page.edges:
+            info.context.loaders.event.prime(edge.node.event_id, edge.node.event)
+        return page
