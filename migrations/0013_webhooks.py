@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_accounts_security')]
+    dependencies = [('models', '0012_change_feed')]
 
     initial = False
 
