@@ -17,10 +17,8 @@ from __future__ import annotations
 import weakref
 from asyncio import Future, get_running_loop, isfuture, wait
 from collections import OrderedDict
-from collections.abc import Coroutine, Generator
 from contextvars import copy_context
 from types import CoroutineType
-from types import coroutine as generator_coroutine
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, OperationType, located_error
@@ -103,33 +101,6 @@ class _Slot:
         self.nullable = nullable
         self.parent = parent
         self.path = path
-
-
-@generator_coroutine
-def _continue(coroutine: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
-    """Goes on with a coroutine that already took its first step (and yielded `yielded`):
-    what it yields goes to the task driving this, what the task sends or throws goes in."""
-    while True:
-        if isfuture(yielded):
-            # `_settle` cleared asyncio's "yielded by await" flag after the first step (other
-            # first steps may await the same future): the task driving this must see it set.
-            yielded._asyncio_future_blocking = True
-        try:
-            sent = yield yielded
-        except BaseException as exc:
-            try:
-                yielded = coroutine.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                yielded = coroutine.send(sent)
-            except StopIteration as stop:
-                return stop.value
-
-
-async def _resumed(coroutine: Coroutine[Any, Any, Any], yielded: Any) -> Any:
-    return await _continue(coroutine, yielded)
 
 
 async def _awaited(awaitable: Any) -> Any:
@@ -266,32 +237,21 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     async def _settle(awaitables: list[Any]) -> list[Any]:
         """The outcome (value or exception) of each awaitable, run concurrently.
 
-        A coroutine takes its first step at once, in a context of its own, as an eager task
-        does: most resolvers of a level finish there (a DataLoader's answer is already known,
-        nothing to load) or stop at a `load()` — registered before the loader dispatches, so
-        the level's loads are one batch. Only those still waiting become tasks (in the same
-        context); `CancelledError` and other non-`Exception`s propagate after the others."""
+        Each coroutine runs as a task in a context of its own, all started in the same loop
+        iteration, so the level's DataLoader loads are one batch; `CancelledError` and other
+        non-`Exception`s propagate after the others."""
         outcomes: list[Any] = [None] * len(awaitables)
         waiting: dict[Future[Any], int] = {}
         loop = None
         task: Future[Any]
         for index, awaitable in enumerate(awaitables):
             if type(awaitable) is CoroutineType:
-                context = copy_context()
-                try:
-                    yielded = context.run(awaitable.send, None)
-                except StopIteration as stop:
-                    outcomes[index] = stop.value
-                    continue
-                except BaseException as exc:
-                    outcomes[index] = exc
-                    continue
-                if isfuture(yielded):
-                    # as a task does at once: another first step may await the same future
-                    yielded._asyncio_future_blocking = False
+                # A task of its own from the first step: code that captures the current task
+                # (asyncio.timeout inside a database driver) must capture this one, never the
+                # request's task, or its timeout would cancel the whole request.
                 if loop is None:
                     loop = get_running_loop()
-                task = loop.create_task(_resumed(awaitable, yielded), context=context)
+                task = loop.create_task(awaitable, context=copy_context())
             elif isfuture(awaitable):
                 task = awaitable  # not ours to cancel
             else:
