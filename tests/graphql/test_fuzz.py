@@ -95,6 +95,15 @@ def mangle(query: str, cut: int, insert: str) -> str:
     return query[:position] + insert + query[position:]
 
 
+#: Where to break a document, and with what (None: leave it whole).
+damage = st.one_of(
+    st.none(),
+    st.tuples(
+        st.integers(0, 400), st.sampled_from(["{", "}", "(", "$", '"', "...", "@skip", " x "])
+    ),
+)
+
+
 @settings(
     max_examples=1000,
     deadline=None,
@@ -104,12 +113,7 @@ def mangle(query: str, cut: int, insert: str) -> str:
     op=st.integers(0, len(OPERATIONS) - 1),
     variables=st.dictionaries(st.sampled_from(names), values, max_size=6),
     event_filter=filters,
-    damage=st.one_of(
-        st.none(),
-        st.tuples(
-            st.integers(0, 400), st.sampled_from(["{", "}", "(", "$", '"', "...", "@skip", " x "])
-        ),
-    ),
+    damage=damage,
     logged_in=st.booleans(),
 )
 async def test_generated_operations_never_fail_the_server(
