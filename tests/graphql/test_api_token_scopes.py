@@ -155,3 +155,38 @@ async def test_the_developer_page_makes_lists_and_revokes(client: httpx.AsyncCli
     )
     assert revoked.status_code == 303
     assert await api_tokens.bearer(secret) is None
+
+
+async def test_every_mutation_needs_its_scope(client: httpx.AsyncClient, database):
+    """Each mutation of the schema, sent with a token holding every scope but the one it needs
+    (or any scope, for those only a logged-in session may call), is refused FORBIDDEN before
+    anything runs (its arguments are not even read)."""
+    from graphql import get_named_type, is_composite_type
+
+    from api.domain.api_tokens import ApiScope, scope_for_mutation
+    from api.graphql.schema import schema
+
+    gql = GraphQLClient(client)
+    volunteer = await factories.volunteer()
+    tokens: dict[ApiScope | None, str] = {}
+    for needed in [*ApiScope, None]:
+        scopes = [s for s in ApiScope if s != needed]
+        token, _ = await api_tokens.create_token_for(volunteer, "t", scopes, None)
+        tokens[needed] = token
+    mutation_type = schema._schema.mutation_type
+    assert mutation_type is not None
+    checked = 0
+    for name, field in mutation_type.fields.items():
+        needed = scope_for_mutation(name)
+        declared = ", ".join(f"${a}: {arg.type}" for a, arg in field.args.items())
+        passed = ", ".join(f"{a}: ${a}" for a in field.args)
+        selection = " { __typename }" if is_composite_type(get_named_type(field.type)) else ""
+        document = (
+            f"mutation{f'({declared})' if declared else ''} "
+            f"{{ {name}{f'({passed})' if passed else ''}{selection} }}"
+        )
+        answer = await gql(document, **_bearer(tokens[needed]))
+        assert answer.get("data") in (None, {}), (name, answer)
+        assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN", (name, answer)
+        checked += 1
+    assert checked == len(mutation_type.fields) > 40
