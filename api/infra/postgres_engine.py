@@ -10,7 +10,6 @@ After a commit, the callbacks registered with `api.infra.wakeups.after_commit` r
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import (
@@ -20,12 +19,12 @@ from tortoise.backends.base.client import (
 )
 from tortoise.connection import get_connections
 
-from api.infra.wakeups import CommitHooks
+from api.infra.wakeups import RunsCommitHooks
 
 RELEASE_TIMEOUT_SECONDS = 5.0
 
 
-class ReleasingPooledContext(TransactionContextPooled):
+class ReleasingPooledContext(RunsCommitHooks, TransactionContextPooled):
     __slots__ = ("hooks",)
 
     async def __aenter__(self) -> TransactionalDBClient:
@@ -41,17 +40,8 @@ class ReleasingPooledContext(TransactionContextPooled):
                 # a connection that cannot be reset in time is closed by asyncpg
                 await pool.release(self.client._connection, timeout=RELEASE_TIMEOUT_SECONDS)
             raise
-        self.hooks = CommitHooks()
-        self.hooks.start()
+        self.start_hooks()
         return self.client
-
-    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
-        committed = False
-        try:
-            await super().__aexit__(exc_type, exc_val, exc_tb)
-            committed = exc_type is None
-        finally:
-            self.hooks.finish(committed)
 
 
 class LinliAsyncpgClient(AsyncpgDBClient):

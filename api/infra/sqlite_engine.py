@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.backends.sqlite.client import (
@@ -30,7 +29,7 @@ from tortoise.backends.sqlite.client import SqliteTransactionContext as _Context
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
-from api.infra.wakeups import CommitHooks
+from api.infra.wakeups import RunsCommitHooks
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
@@ -45,7 +44,7 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
 _cleanups: set[asyncio.Task[None]] = set()
 
 
-class ReleasingTransactionContext(_Context):
+class ReleasingTransactionContext(RunsCommitHooks, _Context):
     __slots__ = ("hooks",)
 
     async def __aenter__(self) -> TransactionalDBClient:
@@ -69,17 +68,8 @@ class ReleasingTransactionContext(_Context):
                 self._trxlock.release()
             raise
         self.token = get_connections().set(self.connection_name, self.connection)
-        self.hooks = CommitHooks()
-        self.hooks.start()
+        self.start_hooks()
         return self.connection
-
-    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
-        committed = False
-        try:
-            await super().__aexit__(exc_type, exc_val, exc_tb)
-            committed = exc_type is None
-        finally:
-            self.hooks.finish(committed)
 
     async def _undo(self, begin: asyncio.Future[None]) -> None:
         try:

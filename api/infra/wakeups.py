@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextvars import ContextVar, Token
+from typing import Any
 
 
 class Wakeup:
@@ -79,3 +80,23 @@ class CommitHooks:
         if committed:
             for callback in callbacks:
                 callback()
+
+
+class RunsCommitHooks:
+    """Mixin for the engines' transaction contexts (put it first among the bases): after-commit
+    callbacks are collected from BEGIN (`start_hooks()` in `__aenter__`) and run once the
+    transaction has committed; a rollback drops them."""
+
+    hooks: CommitHooks
+
+    def start_hooks(self) -> None:
+        self.hooks = CommitHooks()
+        self.hooks.start()
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        committed = False
+        try:
+            await super().__aexit__(exc_type, exc_val, exc_tb)  # type: ignore[misc]
+            committed = exc_type is None
+        finally:
+            self.hooks.finish(committed)
