@@ -12,25 +12,9 @@ from tortoise.connection import connections
 
 from api.infra.change_bus import POLL_SECONDS, Change, ChangeBus, install_triggers
 from tests import factories
+from tests.support.databases import write_elsewhere
 
 WAIT = 15.0  # fails the test instead of hanging it; no speed is asserted
-
-
-async def _write_elsewhere(url: str, sql: str) -> None:
-    """A write committed by another connection (another worker, the CLI…)."""
-    if url.startswith("sqlite"):
-        import sqlite3
-
-        with sqlite3.connect(url.removeprefix("sqlite://")) as db:
-            db.execute(sql)
-        return
-    import asyncpg
-
-    other = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    try:
-        await other.execute(sql)
-    finally:
-        await other.close()
 
 
 async def test_a_write_elsewhere_wakes_the_watchers_it_concerns(database: str) -> None:
@@ -47,15 +31,13 @@ async def test_a_write_elsewhere_wakes_the_watchers_it_concerns(database: str) -
             await asyncio.wait_for(_until(lambda: bus._connection is not None), WAIT)
         else:
             await asyncio.sleep(POLL_SECONDS * 2)  # the poll has its first reading
-        await _write_elsewhere(database, f"UPDATE shift SET capacity = 4 WHERE id = {first.id}")
+        await write_elsewhere(database, f"UPDATE shift SET capacity = 4 WHERE id = {first.id}")
         await asyncio.wait_for(mine.wait(), WAIT)
         if not database.startswith("sqlite"):
             keys = {k for change in seen for k in change.keys}
             assert {f"shift:{first.id}", f"event:{event.id}"} <= keys
             seen.clear()
-            await _write_elsewhere(
-                database, f"UPDATE shift SET capacity = 4 WHERE id = {second.id}"
-            )
+            await write_elsewhere(database, f"UPDATE shift SET capacity = 4 WHERE id = {second.id}")
             await asyncio.wait_for(_until(lambda: bool(seen)), WAIT)
             assert not mine.changed.is_set()  # another shift's change: not this watcher's
     finally:
@@ -79,7 +61,7 @@ async def test_the_cache_version_follows_the_listen_connection(database: str) ->
         version = await bus.cache_version()
         assert version is not None
         team = await factories.team("巡逻队")
-        await _write_elsewhere(database, f"UPDATE team SET name = '巡逻二队' WHERE id = {team.id}")
+        await write_elsewhere(database, f"UPDATE team SET name = '巡逻二队' WHERE id = {team.id}")
         # no waiting: the version read after a committed write has counted it
         newer = await bus.cache_version()
         assert newer is not None and newer > version
@@ -87,7 +69,7 @@ async def test_the_cache_version_follows_the_listen_connection(database: str) ->
 
         listening = bus._connection
         pid = listening.get_server_pid()
-        await _write_elsewhere(database, f"SELECT pg_terminate_backend({pid})")
+        await write_elsewhere(database, f"SELECT pg_terminate_backend({pid})")
         # lost, then listening again on a new connection
         await asyncio.wait_for(_until(lambda: bus._connection not in (None, listening)), WAIT)
         again = await bus.cache_version()

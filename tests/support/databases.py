@@ -7,7 +7,9 @@ itself is a throwaway cluster (`pgcluster`) or the one `LINLI_TEST_POSTGRES_URL`
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -100,3 +102,28 @@ def load_demo(path: Path, *, volunteers: int = 0, events: int = 0) -> float:
     if done.returncode != 0:
         raise RuntimeError(f"linli demo failed:\n{done.stdout}\n{done.stderr}")
     return time.perf_counter() - started
+
+
+async def write_elsewhere(url: str, statement: str) -> None:
+    """A write committed beside the app (another worker, a job, the CLI, an operator), from a
+    connection of its own."""
+    if url.startswith("sqlite"):
+
+        def run() -> None:
+            connection = sqlite3.connect(url.removeprefix("sqlite://"), timeout=30)
+            try:
+                connection.execute("PRAGMA foreign_keys = ON")
+                connection.execute(statement)
+                connection.commit()
+            finally:
+                connection.close()
+
+        await asyncio.to_thread(run)
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,7 @@ from api.http.ids import encode_id
 from api.models import EventStatus
 from tests.support import factories
 from tests.support.client import cookie_for, http_client
-from tests.support.databases import BACKENDS, fresh_database, orm
+from tests.support.databases import BACKENDS, fresh_database, orm, write_elsewhere
 from tests.support.seeding import many_volunteers
 from tests.support.server import LinliServer
 
@@ -267,30 +266,6 @@ async def world(
     server.check_log()
 
 
-async def _direct_sql(url: str, statement: str) -> None:
-    """A write beside the API (a job, the CLI, an operator), from another process's connection."""
-    if url.startswith("sqlite"):
-
-        def run() -> None:
-            connection = sqlite3.connect(url.removeprefix("sqlite://"), timeout=30)
-            try:
-                connection.execute("PRAGMA foreign_keys = ON")
-                connection.execute(statement)
-                connection.commit()
-            finally:
-                connection.close()
-
-        await asyncio.to_thread(run)
-        return
-    import asyncpg
-
-    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def _times(days: int) -> tuple[str, str]:
     starts = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=days)
     return starts.isoformat(), (starts + timedelta(hours=3)).isoformat()
@@ -389,13 +364,13 @@ async def _sign_ups(world: World, http: httpx.AsyncClient, round_no: int, rng: r
 async def _beside_the_api(world: World, round_no: int) -> None:
     """A job completes the oldest published event; an operator deletes the newest draft."""
     if round_no == 1:
-        await _direct_sql(
+        await write_elsewhere(
             world.url,
             "UPDATE event SET status = 'COMPLETED' WHERE id = "
             "(SELECT MIN(id) FROM event WHERE status = 'PUBLISHED')",
         )
     if round_no == 3:
-        await _direct_sql(
+        await write_elsewhere(
             world.url,
             "DELETE FROM event WHERE id = (SELECT MAX(id) FROM event WHERE status = 'DRAFT')",
         )

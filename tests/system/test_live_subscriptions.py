@@ -11,11 +11,9 @@ through the other server, and answers a repeat from its cache."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import asyncpg
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
@@ -27,7 +25,7 @@ from api.models import EventStatus
 from tests import factories
 from tests.conftest import BACKENDS
 from tests.support.client import cookie_for
-from tests.support.databases import fresh_database, orm
+from tests.support.databases import fresh_database, orm, write_elsewhere
 from tests.support.live import LiveClient
 from tests.support.server import LinliServer
 from tests.support.storm import SIGN_UP
@@ -227,26 +225,12 @@ async def test_a_draft_event_is_refused_to_anonymous_and_shown_to_its_leader(wor
         assert (await leader.data("draft"))["shiftUpdated"]["seatsTaken"] == 0
 
 
-async def _write_elsewhere(url: str, sql: str) -> None:
-    if url.startswith("sqlite"):
-        with sqlite3.connect(url.removeprefix("sqlite://")) as db:
-            db.execute(sql)
-        return
-    other = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    try:
-        await other.execute(sql)
-    finally:
-        await other.close()
-
-
 async def test_a_subscription_ends_when_its_event_is_no_longer_visible(world: World) -> None:
     event_pk, shift = world.to_hide
     async with await LiveClient.open(world.a.base_url) as live:
         await live.subscribe("s", SHIFT, {"id": shift})
         assert (await live.data("s"))["shiftUpdated"]["seatsTaken"] == 0
-        await _write_elsewhere(
-            world.url, f"UPDATE event SET status = 'DRAFT' WHERE id = {event_pk}"
-        )
+        await write_elsewhere(world.url, f"UPDATE event SET status = 'DRAFT' WHERE id = {event_pk}")
         ended = await live.next("s")
         assert ended["type"] == "next" and ended["payload"]["data"] is None
         assert ended["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
