@@ -22,14 +22,16 @@ import json
 import math
 
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.domain import rate_limits
 from api.domain.actors import Actor
 from api.http.actor import InvalidBearerToken, actor_for
+from api.http.language import api_language
 from api.http.sessions import SESSION_COOKIE
 from api.infra import clock
+from api.infra.i18n import N_, render
 from api.infra.rate_counter import SharedCounters, Usage
 
 RATE_LIMITED = "RATE_LIMITED"
@@ -41,11 +43,14 @@ DRAIN_LIMIT = 1024 * 1024
 class Ticket:
     """One request's charge against its caller's budget."""
 
-    __slots__ = ("budget", "counters", "points", "refused", "usage")
+    __slots__ = ("budget", "counters", "language", "points", "refused", "usage")
 
-    def __init__(self, budget: rate_limits.Budget, counters: SharedCounters) -> None:
+    def __init__(
+        self, budget: rate_limits.Budget, counters: SharedCounters, language: str | None = None
+    ) -> None:
         self.budget = budget
         self.counters = counters
+        self.language = language  # of the refusal's message (the API's: Accept-Language)
         self.points: int | None = None  # what this request was charged (or asked for)
         self.refused = False
         self.usage: Usage | None = None  # the figures right after the charge
@@ -95,10 +100,17 @@ class Ticket:
         if self.points is not None:
             extensions["cost"] = self.points
         return {
-            "message": (
-                f"Rate limit exceeded: this request costs {self.points or 1} points and "
-                f"{self.usage.remaining} of {self.usage.limit} points are left this hour. "
-                f"Try again in {seconds} seconds."
+            "message": render(
+                N_(
+                    "Rate limit exceeded: this request costs %(points)s points and "
+                    "%(remaining)s of %(limit)s points are left this hour. "
+                    "Try again in %(seconds)s seconds.",
+                    points=self.points or 1,
+                    remaining=self.usage.remaining,
+                    limit=self.usage.limit,
+                    seconds=seconds,
+                ),
+                self.language,
             ),
             "extensions": extensions,
         }
@@ -132,7 +144,7 @@ class RateLimits:
         media = "application/json"
         if GRAPHQL_RESPONSE in Headers(scope=scope).get("accept", ""):
             media = GRAPHQL_RESPONSE
-        ticket = Ticket(budget, self.counters)
+        ticket = Ticket(budget, self.counters, api_language(HTTPConnection(scope)))
         ticket.usage = await self.counters.usage(budget.caller, budget.limit)
         if ticket.usage.remaining <= 0:  # spent: not even parsed
             ticket.refused = True

@@ -120,6 +120,11 @@ async def test_the_budget_runs_out_into_429_with_headers_matching_rate_limit(app
         _assert_refused(spec, 5)
         assert spec.headers["content-type"] == GRAPHQL_RESPONSE
         _assert_refused(await http.get("/graphql", params={"query": RATE_LIMIT}), 5)
+        # in the caller's language
+        chinese = await http.post(
+            "/graphql", json={"query": RATE_LIMIT}, headers={"Accept-Language": "zh-CN"}
+        )
+        assert _assert_refused(chinese, 5)["message"].startswith("已超出调用额度")
 
 
 async def test_a_mutation_over_the_budget_is_not_executed(app, fake_clock):
