@@ -32,6 +32,7 @@ from typing import Any
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from api.domain import throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.infra import clock, destinations, wakeups, webhook_secrets
@@ -52,6 +53,8 @@ from api.models import (
 from api.settings import get_settings
 
 MAX_WEBHOOKS = 10
+#: Redeliveries one account may ask for in an hour (each makes outbound requests).
+REDELIVERIES_PER_HOUR = 60
 #: How long the delivery log keeps a message (with its attempts).
 LOG_KEPT = timedelta(days=30)
 DESCRIPTION_MAX = 200
@@ -314,6 +317,12 @@ async def redeliver(actor: Actor, delivery_id: int) -> WebhookDelivery:
             N_("This webhook is disabled: enable it first."),
             ["deliveryId"],
         )
+    await throttle.quota(
+        f"webhook:redeliver:{volunteer.id}",
+        REDELIVERIES_PER_HOUR,
+        timedelta(hours=1),
+        N_("Too many redeliveries asked for in the last hour. Please try again later."),
+    )
     await WebhookDelivery.filter(id=delivery.id).update(
         delivered_at=None, delivery_attempts=0, next_delivery_at=None
     )

@@ -296,7 +296,7 @@ async def test_a_webhook_failing_for_a_day_is_disabled_and_its_owner_enables_it_
 
 
 async def test_the_owner_redelivers_with_the_same_webhook_id(
-    client: httpx.AsyncClient, database, allow_private, receiver: Receiver
+    client: httpx.AsyncClient, database, allow_private, receiver: Receiver, monkeypatch
 ) -> None:
     gql = GraphQLClient(client)
     leader = await factories.volunteer("王组长")
@@ -329,6 +329,14 @@ async def test_the_owner_redelivers_with_the_same_webhook_id(
     await _ticks()
     got = _verified(receiver, made["secret"])
     assert len(got) == 2 and got[0] == got[1]  # the same id and body, signed again
+    # redeliveries at once, beyond the hourly quota: refused, never sent beyond it
+    monkeypatch.setattr(webhooks, "REDELIVERIES_PER_HOUR", 3)
+    burst = await asyncio.gather(*(gql.ok(REDELIVER, {"id": delivery_id}) for _ in range(8)))
+    refused = [
+        b["redeliverWebhook"]["userErrors"] for b in burst if b["redeliverWebhook"]["userErrors"]
+    ]
+    assert len(refused) >= 6  # one was asked for above: at most two more
+    assert {errors[0]["code"] for errors in refused} == {"RATE_LIMITED"}
     deleted = (await gql.ok(DELETE, {"id": made["webhook"]["id"]}))["deleteWebhook"]
     assert deleted == {"deletedWebhookId": made["webhook"]["id"], "userErrors": []}
     assert not await WebhookDelivery.exists()
