@@ -68,13 +68,14 @@ async def _close(event_id: int) -> int:
         if not won:
             return 0
         shift_ids = list(await Shift.filter(event_id=event_id).values_list("id", flat=True))
+        # The shift rows before the sign-ups: the order every sign-up change locks them in.
+        await Shift.filter(id__in=shift_ids).update(waitlist_count=0)
         no_shows = Signup.filter(shift_id__in=shift_ids, status=SignupStatus.CONFIRMED)
         missing = await no_shows.values_list("volunteer_id", flat=True)
         await no_shows.update(status=SignupStatus.NO_SHOW)
         await Signup.filter(shift_id__in=shift_ids, status=SignupStatus.WAITLISTED).update(
             status=SignupStatus.CANCELLED, cancelled_at=now, waitlist_ticket=None
         )
-        await Shift.filter(id__in=shift_ids).update(waitlist_count=0)
         await outbox.record(
             "EVENT_COMPLETED",
             event_id=event_id,

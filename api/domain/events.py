@@ -245,12 +245,15 @@ async def cancel_in_transaction(event: Event, reason: str) -> None:
     if not updated:
         return
     shift_ids = await Shift.filter(event_id=event.id).values_list("id", flat=True)
+    # The shift rows before the sign-ups (the order every sign-up change locks them in, so
+    # none deadlocks with this): a sign-up that took its seat meanwhile has committed once
+    # these are ours, and is cancelled with the rest below.
+    await Shift.filter(id__in=shift_ids).update(seats_taken=0, waitlist_count=0)
     active = Signup.filter(
         shift_id__in=shift_ids, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
     )
     affected = await active.values_list("volunteer_id", flat=True)
     await active.update(status=SignupStatus.CANCELLED, cancelled_at=now, waitlist_ticket=None)
-    await Shift.filter(id__in=shift_ids).update(seats_taken=0, waitlist_count=0)
     residents = await cancel_appointments_in_transaction(event.id, now)
     await outbox.record(
         "EVENT_CANCELLED",

@@ -171,17 +171,26 @@ async def _take_seat_or_ticket(
         seated = await Shift.filter(id=shift_id, seats_taken__lt=F("capacity")).update(
             seats_taken=F("seats_taken") + 1
         )
+        if not seated:
+            await Shift.filter(id=shift_id).update(
+                waitlist_count=F("waitlist_count") + 1, waitlist_ticket=F("waitlist_ticket") + 1
+            )
+        # The shift row is locked now, so whatever closed it since the checks above (the
+        # shift removed, its event cancelled or completed) has committed: asked again, with
+        # the ticket just drawn. Closed meanwhile: the rollback gives the seat or ticket back.
+        current = await Shift.get_or_none(id=shift_id).select_related("event")
+        if current is None:
+            raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
+        ensure_open(current, current.event)
         if seated:
             fields: dict[str, Any] = dict(
                 status=SignupStatus.CONFIRMED, waitlist_ticket=None, confirmed_at=now
             )
         else:
-            await Shift.filter(id=shift_id).update(
-                waitlist_count=F("waitlist_count") + 1, waitlist_ticket=F("waitlist_ticket") + 1
-            )
-            ticket = await Shift.filter(id=shift_id).values_list("waitlist_ticket", flat=True)
             fields = dict(
-                status=SignupStatus.WAITLISTED, waitlist_ticket=ticket[0], confirmed_at=None
+                status=SignupStatus.WAITLISTED,
+                waitlist_ticket=current.waitlist_ticket,
+                confirmed_at=None,
             )
         # Checked again under the volunteer's lock, taken after the shift row's (one order
         # everywhere, so no deadlock): two overlapping sign-ups sent at once cannot both

@@ -3,6 +3,9 @@
 import asyncio
 from datetime import timedelta
 
+from tortoise.transactions import in_transaction
+
+from api.domain import events, signups
 from api.http.ids import encode_id
 from api.infra import clock
 from api.models import DomainEvent, EventStatus, Shift, Signup, SignupStatus
@@ -215,3 +218,56 @@ async def test_shift_that_started_is_closed_even_if_event_published(client, data
     clock.set_clock(lambda: shift.starts_at + timedelta(minutes=1))
     answer = await sign_up(gql, client, await factories.volunteer(), shift)
     assert answer["userErrors"][0]["code"] == "EVENT_NOT_OPEN"
+
+
+async def _meanwhile(monkeypatch, change) -> None:
+    """Runs `change` between a sign-up's checks and its seat (where a parallel request removing
+    the shift or cancelling its event would land), once."""
+    checked = signups.holds_overlapping_seat
+    pending = [change]
+
+    async def racing(volunteer_id, shift):
+        if pending:
+            await pending.pop()()
+        return await checked(volunteer_id, shift)
+
+    monkeypatch.setattr(signups, "holds_overlapping_seat", racing)
+
+
+async def test_a_shift_removed_meanwhile_is_not_found_and_nothing_is_written(
+    client, database, monkeypatch
+):
+    """Found in CI: a shift removed while a full shift's sign-up was under way answered a 500
+    (the waitlist ticket of a row that was gone)."""
+    gql = GraphQLClient(client)
+    event = await factories.event(await factories.team(), capacities=(1, 1))
+    shift = await _shift_of(event)
+    await sign_up(gql, client, await factories.volunteer("先到"), shift)
+    await _meanwhile(monkeypatch, lambda: Shift.filter(id=shift.id).delete())
+    answer = await sign_up(gql, client, await factories.volunteer("后到"), shift)
+    assert answer["signup"] is None
+    assert [e["code"] for e in answer["userErrors"]] == ["NOT_FOUND"]
+    assert await Signup.filter(shift_id=shift.id).count() == 0
+    assert await DomainEvent.filter(kind="SIGNUP_CREATED").count() == 1
+
+
+async def test_an_event_cancelled_meanwhile_takes_no_seat(client, database, monkeypatch):
+    gql = GraphQLClient(client)
+    event = await factories.event(await factories.team(), capacities=(3,))
+    shift = await _shift_of(event)
+    await sign_up(gql, client, await factories.volunteer("先到"), shift)
+
+    async def cancel() -> None:
+        async with in_transaction():
+            await events.cancel_in_transaction(event, "台风预警")
+
+    await _meanwhile(monkeypatch, cancel)
+    answer = await sign_up(gql, client, await factories.volunteer("后到"), shift)
+    assert [e["code"] for e in answer["userErrors"]] == ["EVENT_NOT_OPEN"]
+    assert (
+        "取消" in answer["userErrors"][0]["message"]
+        or "cancelled" in (answer["userErrors"][0]["message"])
+    )
+    await shift.refresh_from_db()
+    assert (shift.seats_taken, shift.waitlist_count) == (0, 0)
+    assert set(await Signup.all().values_list("status", flat=True)) == {SignupStatus.CANCELLED}

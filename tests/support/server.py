@@ -128,9 +128,15 @@ class ServerProcess:
         return [line for line in self.log().splitlines() if any(p in line for p in LOG_PROBLEMS)]
 
     def check_log(self) -> None:
-        """Fails (ServerError, with the log's end) if a request failed inside the server."""
-        if self.log_problems():
-            raise ServerError(f"the server's log shows a failure:\n{self.log()[-4000:]}")
+        """Fails (ServerError, with the first failure in the log) if a request failed inside
+        the server."""
+        if not self.log_problems():
+            return
+        log = self.log()
+        first = min(i for i in (log.find(p) for p in LOG_PROBLEMS) if i >= 0)
+        raise ServerError(
+            f"the server's log shows a failure:\n{log[max(0, first - 1000) :][:6000]}"
+        )
 
     def stop(self, timeout: float = 15) -> None:
         if self.process is None:
