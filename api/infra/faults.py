@@ -28,9 +28,12 @@ _SQLITE_FAULTS = (
 # PostgreSQL SQLSTATE classes and codes that describe the server, not the query:
 # 08 connection, 53 insufficient resources (disk full, too many connections),
 # 57 operator intervention (statement timeout 57014, shutdown 57P01..57P03), 58 system error,
-# 25006 read-only transaction (a standby), 40001/40P01 are NOT here (they are retried).
+# 25006 read-only transaction (a standby); 40001 (serialization failure) and 40P01 (deadlock
+# detected): the transaction was rolled back whole and the same request may well succeed at
+# once — Linli's lock order (event, shift, sign-ups, volunteer) is meant to make them rare,
+# and a client retrying a 503 with the same idempotency key loses and duplicates nothing.
 _PG_CLASSES = ("08", "53", "57", "58")
-_PG_CODES = ("25006",)
+_PG_CODES = ("25006", "40001", "40P01")
 
 
 class ServiceUnavailable(Exception):
@@ -98,7 +101,8 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 def reason_of(exc: BaseException) -> str:
-    """A short, non-secret word for logs and metrics: timeout, read_only, disk_full, down."""
+    """A short, non-secret word for logs and metrics: timeout, read_only, disk_full, locked,
+    conflict, down."""
     for e in _chain(exc):
         text = str(e).lower()
         sqlstate = str(getattr(e, "sqlstate", "") or "")
@@ -108,6 +112,8 @@ def reason_of(exc: BaseException) -> str:
             return "read_only"
         if "full" in text or "no space" in text or sqlstate.startswith("53"):
             return "disk_full"
+        if sqlstate in ("40001", "40P01"):
+            return "conflict"  # (its text says "blocked by process …")
         if "locked" in text:
             return "locked"
         if isinstance(e, ServiceUnavailable):

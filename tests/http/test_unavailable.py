@@ -3,16 +3,20 @@ SERVICE_UNAVAILABLE error for GraphQL clients — never a 500 or a masked "Unexp
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import connections
+from tortoise.transactions import in_transaction
 
 from api.http.ids import encode_id
 from api.http.sessions import SESSION_COOKIE
 from api.infra import db
+from api.infra.faults import reason_of
+from api.models import Volunteer
 from tests import factories
 from tests.serverproc import free_port
 from tests.support.factories import session_token
@@ -136,3 +140,47 @@ async def test_a_bug_is_still_a_bug(client, monkeypatch) -> None:
     )
     assert response.status_code == 200
     assert response.json()["errors"][0]["message"] == "Unexpected error."
+
+
+async def _a_real_deadlock() -> BaseException:
+    """Two transactions locking two volunteers' rows in opposite orders: PostgreSQL aborts
+    one of them (40P01). Answers the loser's exception, as Tortoise raises it."""
+    first, second = await factories.volunteer("甲"), await factories.volunteer("乙")
+    both_hold_one = asyncio.Barrier(2)
+
+    async def lock(a: int, b: int) -> None:
+        async with in_transaction():
+            await Volunteer.filter(id=a).select_for_update().first()
+            await both_hold_one.wait()
+            await Volunteer.filter(id=b).select_for_update().first()
+
+    outcomes = await asyncio.gather(
+        lock(first.id, second.id), lock(second.id, first.id), return_exceptions=True
+    )
+    [loser] = [o for o in outcomes if isinstance(o, BaseException)]
+    return loser
+
+
+async def test_a_deadlock_answers_503_not_a_500(client, database: str, monkeypatch) -> None:
+    """A transaction PostgreSQL rolled back to break a deadlock (or a serialization failure)
+    is worth retrying at once: 503 with Retry-After and SERVICE_UNAVAILABLE, not "Unexpected
+    error."; the sign-up's idempotency key makes the client's retry safe."""
+    from api.domain import signups
+
+    if database.startswith("sqlite"):
+        pytest.skip("SQLite's writers take turns: no deadlock (its 'locked' is covered above)")
+    deadlock = await _a_real_deadlock()
+    assert getattr(deadlock, "sqlstate", None) == "40P01" or "deadlock" in str(deadlock)
+    assert reason_of(deadlock) == "conflict"
+
+    async def deadlocked(*args: object, **kwargs: object) -> None:
+        raise deadlock
+
+    monkeypatch.setattr(signups, "sign_up", deadlocked)
+    me = await factories.volunteer("小林")
+    event = await factories.event(await factories.team("邻里互助队"), title="义诊")
+    shift = (await event.shifts.all())[0]
+    factories.log_in_as(client, me)
+    variables = {"input": {"shiftId": encode_id("Shift", shift.id), "idempotencyKey": "dl-1"}}
+    response = await client.post("/graphql", json={"query": SIGN_UP, "variables": variables})
+    assert_graphql_unavailable(response)
