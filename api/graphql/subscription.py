@@ -120,6 +120,29 @@ async def _after_next_change(
             watcher.changed.set()
 
 
+async def _subscribe(
+    info: Info,
+    model: type[M],
+    table: str,
+    global_id: str,
+    related: Callable[[M], set[str]] = lambda row: set(),
+) -> AsyncGenerator[M, None]:
+    """A subscription to one object: refused, looked up and watched the same way for every
+    type. `related` names the other objects (`table:id`) whose changes it also shows."""
+    _refuse_unless_allowed(info)
+    type_name = model.__name__
+    pk = _pk(global_id, type_name)
+    keys = {f"{table}:{pk}"}
+    # Watching starts before the first read, so no change in between is missed.
+    watcher = bus.watch(_wanting(keys))
+    first = await _visible(info, model, pk)
+    if first is None:
+        bus.unwatch(watcher)
+        raise _not_found(type_name)
+    keys |= related(first)
+    return _live(info, type_name, first, lambda: _visible(info, model, pk), watcher)
+
+
 @strawberry.type(description="Live updates over WebSocket (`graphql-transport-ws` at /graphql).")
 class Subscription:
     @strawberry.subscription(
@@ -134,17 +157,9 @@ class Subscription:
             strawberry.ID, strawberry.argument(description="The shift's global id.")
         ],
     ) -> AsyncGenerator[models.Shift, None]:
-        _refuse_unless_allowed(info)
-        pk = _pk(shift_id, "Shift")
-        keys = {f"shift:{pk}"}
-        # Watching starts before the first read, so no change in between is missed.
-        watcher = bus.watch(_wanting(keys))
-        shift = await _visible(info, models.Shift, pk)
-        if shift is None:
-            bus.unwatch(watcher)
-            raise _not_found("Shift")
-        keys.add(f"event:{shift.event_id}")
-        return _live(info, "Shift", shift, lambda: _visible(info, models.Shift, pk), watcher)
+        return await _subscribe(
+            info, models.Shift, "shift", shift_id, lambda shift: {f"event:{shift.event_id}"}
+        )
 
     @strawberry.subscription(
         description="The event now, then again each time it or one of its shifts changes "
@@ -158,11 +173,4 @@ class Subscription:
             strawberry.ID, strawberry.argument(description="The event's global id.")
         ],
     ) -> AsyncGenerator[models.Event, None]:
-        _refuse_unless_allowed(info)
-        pk = _pk(event_id, "Event")
-        watcher = bus.watch(_wanting({f"event:{pk}"}))
-        event = await _visible(info, models.Event, pk)
-        if event is None:
-            bus.unwatch(watcher)
-            raise _not_found("Event")
-        return _live(info, "Event", event, lambda: _visible(info, models.Event, pk), watcher)
+        return await _subscribe(info, models.Event, "event", event_id)
