@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from babel.lists import format_list
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -27,7 +28,7 @@ from api.domain.actors import Actor
 from api.http.actor import actor_for
 from api.http.cross_site import refuse_cross_site
 from api.http.ids import encode_id
-from api.web import event_forms
+from api.web import event_forms, i18n
 from api.web.exports import path_id
 from api.web.pages import not_found
 from api.web.rendering import error_message, plain_text, render, run_operation
@@ -188,12 +189,20 @@ async def developer_page(request: Request) -> Response:
             "webhook_secret": webhook_secret,
             "webhook_form": webhook_values
             or {"url": "", "events": list(DEFAULT_EVENTS), "description": ""},
-            "event_names": EVENT_NAMES,
+            "event_list": event_list,
             "offered_events": {**PUBLIC_EVENTS, **(LEADER_EVENTS if may_lead else {})},
             "webhook_path": _webhook_path,
         },
         status_code=422 if errors or webhook_errors else 200,
     )
+
+
+def event_list(events: list[str]) -> str:
+    """The events' names as a list in the page's language (活动发布、活动变更和活动取消)."""
+    order = list(EVENT_NAMES)
+    ordered = sorted(events, key=lambda e: order.index(e) if e in order else len(order))
+    names = [i18n.gettext(EVENT_NAMES[e]) if e in EVENT_NAMES else e for e in ordered]
+    return format_list(names, locale=i18n.babel_locale()) if names else ""
 
 
 def _webhook_path(webhook_id: str) -> str:
@@ -250,6 +259,7 @@ async def webhook_page(request: Request) -> Response:
             "errors": errors,
             "notice": notice,
             "event_names": EVENT_NAMES,
+            "event_list": event_list,
             "delivery_status": DELIVERY_STATUS,
             "webhook_path": _webhook_path,
         },

@@ -90,8 +90,8 @@ async def test_a_webhook_is_made_its_secret_shown_once_and_listed(
     assert "webhook-secret" not in listed.text
     text = _text(listed.text)
     assert PUBLIC_URL in text and "区志愿服务大屏" in text
-    assert "活动发布、活动变更" in text and "已启用" in text
-    assert "创建于" in text and "还没有 Webhook" not in text
+    assert "订阅：活动发布和活动变更" in text and "已启用" in text
+    assert "创建于 20" in text and "还没有 Webhook" not in text
     assert _log_path(row) in listed.text
 
 
