@@ -100,6 +100,13 @@ def missing_scope(actor: Actor, mutation_fields: list[str]) -> str | None:
     return None
 
 
+def read_refusal(actor: Actor) -> str | None:
+    """Why the actor may not read (a token without a read scope), or None."""
+    if actor.scopes is None or actor.scopes & {ApiScope.READ_PUBLIC, ApiScope.READ_PERSONAL}:
+        return None
+    return "This API token has no read scope (READ_PUBLIC or READ_PERSONAL)."
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

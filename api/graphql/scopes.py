@@ -52,13 +52,7 @@ def _refusal(execution_context: object, actor: object) -> str | None:
 
 def read_refusal(actor: object) -> str | None:
     """Why the actor may not read (a token without a read scope), or None."""
-    scopes = getattr(actor, "scopes", None)
-    if scopes is None or scopes & {
-        api_tokens.ApiScope.READ_PUBLIC,
-        api_tokens.ApiScope.READ_PERSONAL,
-    }:
-        return None
-    return "This API token has no read scope (READ_PUBLIC or READ_PERSONAL)."
+    return api_tokens.read_refusal(actor)  # type: ignore[arg-type]
 
 
 def _root_fields(

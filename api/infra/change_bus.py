@@ -9,8 +9,12 @@ whichever worker (or command) changed it.
   (asyncpg, outside the ORM's pool) and hands each notification to the in-process
   subscribers; when that connection is lost it reconnects (0.5 s, then up to 10 s apart), and
   tells every subscriber that anything may have changed meanwhile.
-* **SQLite** (one machine, one file): a light poll, every `POLL_SECONDS`, of the catalog version the triggers of `api.infra.freshness` count up. A change
-  seen that way says nothing about which row: subscribers re-read and drop what did not change.
+* **SQLite** (one machine, one file): a light poll, every `POLL_SECONDS`, of the counters in
+  `catalog_version`: row 1, the catalog version the triggers of `api.infra.freshness` count up,
+  and row `SQLITE_BUS_ROW`, counted up by this module's triggers on the bus's tables the public
+  catalog does not show (`signup`: a check-in or an attendance mark changes no shift, and must
+  not invalidate the public response cache either). A change seen that way says nothing about
+  which row: subscribers re-read and drop what did not change.
 
 The bus also keeps, on PostgreSQL, the version of the public catalog for the response cache
 (`cache_version`): an in-memory number counted up by the notifications of public tables,
@@ -35,6 +39,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import connections
 
 from api.infra.freshness import WATCHED_TABLES, catalog_version
 
@@ -45,6 +50,9 @@ CHANNEL = "linli_changes"
 #: shows (seats, waitlist, the viewer's own sign-up).
 BUS_TABLES = (*WATCHED_TABLES, "signup")
 POLL_SECONDS = 0.5
+#: SQLite: the `catalog_version` row that counts changes of `BUS_TABLES` outside
+#: `WATCHED_TABLES` (row 1 is the public catalog's version, which they must not change).
+SQLITE_BUS_ROW = 2
 RECONNECT_FIRST_SECONDS = 0.5
 RECONNECT_MAX_SECONDS = 10.0
 #: How often an idle LISTEN connection is checked (a dead peer sends no termination).
@@ -191,7 +199,7 @@ class ChangeBus:
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
-                version = await catalog_version()
+                version = await _sqlite_bus_version()
             except Exception as exc:  # the database is busy or away: try again later
                 log.warning("change bus: poll failed (%s)", exc)
                 continue
@@ -251,6 +259,14 @@ class ChangeBus:
             log.warning("change bus: LISTEN connection lost; reconnecting")
 
 
+async def _sqlite_bus_version() -> int:
+    """SQLite: a number that changes whenever a row of `BUS_TABLES` changes (both counters of
+    `catalog_version` only count up, so their sum does too)."""
+    connection = connections.get("default")
+    _, rows = await connection.execute_query("SELECT COALESCE(SUM(n), 0) FROM catalog_version")
+    return int(rows[0][0])
+
+
 def _setter(event: asyncio.Event) -> Callable[[object], None]:
     return lambda _connection: event.set()
 
@@ -302,9 +318,27 @@ def _postgres_statements() -> list[str]:
     return statements
 
 
+def _sqlite_statements() -> list[str]:
+    # An upsert: the row is there again even if something emptied the table meanwhile.
+    count = (
+        f"INSERT INTO catalog_version (id, n) VALUES ({SQLITE_BUS_ROW}, 1) "
+        "ON CONFLICT (id) DO UPDATE SET n = n + 1"
+    )
+    statements = [f"INSERT OR IGNORE INTO catalog_version (id, n) VALUES ({SQLITE_BUS_ROW}, 0)"]
+    for table in BUS_TABLES:
+        if table in WATCHED_TABLES:
+            continue  # counted by the catalog version already (`api.infra.freshness`)
+        for action in ("INSERT", "UPDATE", "DELETE"):
+            statements.append(
+                f'CREATE TRIGGER IF NOT EXISTS "change_bus_{table}_{action.lower()}" '
+                f'AFTER {action} ON "{table}" BEGIN {count}; END'
+            )
+    return statements
+
+
 async def install_triggers(connection: BaseDBAsyncClient) -> None:
-    """PostgreSQL: (re)creates the announcing triggers. SQLite polls the freshness counter."""
-    if connection.capabilities.dialect == "sqlite":
-        return
-    for statement in _postgres_statements():
+    """(Re)creates the triggers: PostgreSQL's announcing ones; on SQLite the counting ones of
+    the tables the catalog version does not count (the poll reads both counters)."""
+    sqlite = connection.capabilities.dialect == "sqlite"
+    for statement in _sqlite_statements() if sqlite else _postgres_statements():
         await connection.execute_script(statement)

@@ -5,9 +5,11 @@ from tortoise.models import Model
 
 
 class CatalogVersion(Model):
-    # One row, counted up by database triggers whenever anything the public can read changes
+    # Row 1, counted up by database triggers whenever anything the public can read changes
     # (events, shifts and their seats, teams, memberships, places, series): cached public
-    # answers are valid while the number they were made under is still current.
+    # answers are valid while the number they were made under is still current. SQLite also
+    # keeps a second row (`api.infra.change_bus.SQLITE_BUS_ROW`): changes of sign-ups, which
+    # the public cannot read but live subscriptions show, for the change bus's poll.
     id = fields.IntField(primary_key=True)
     n = fields.BigIntField(default=0)
 

@@ -27,10 +27,7 @@ async def test_a_write_elsewhere_wakes_the_watchers_it_concerns(database: str) -
     mine = bus.watch(lambda c: f"shift:{first.id}" in c.keys)
     await bus.start(database)
     try:
-        if not database.startswith("sqlite"):
-            await asyncio.wait_for(_until(lambda: bus._connection is not None), WAIT)
-        else:
-            await asyncio.sleep(POLL_SECONDS * 2)  # the poll has its first reading
+        await _ready(bus, database)
         await write_elsewhere(database, f"UPDATE shift SET capacity = 4 WHERE id = {first.id}")
         await asyncio.wait_for(mine.wait(), WAIT)
         if not database.startswith("sqlite"):
@@ -42,6 +39,46 @@ async def test_a_write_elsewhere_wakes_the_watchers_it_concerns(database: str) -
             assert not mine.changed.is_set()  # another shift's change: not this watcher's
     finally:
         await bus.stop()
+
+
+async def test_a_check_in_elsewhere_wakes_the_watchers_of_its_shift(database: str) -> None:
+    """Attendance changes only the sign-up (no seat count moves): a subscriber to the shift is
+    woken all the same, on SQLite too — without the public catalog's version (the response
+    cache) counting a change the public cannot see."""
+    from api.infra.freshness import catalog_version
+    from api.models import Signup, SignupStatus
+
+    team = await factories.team("邻里互助队")
+    event = await factories.event(team, capacities=(3,))
+    shift = await event.shifts.all().first()
+    assert shift is not None
+    volunteer = await factories.volunteer("李阿姨")
+    signup = await Signup.create(
+        shift=shift, volunteer=volunteer, status=SignupStatus.CONFIRMED, idempotency_key="k1"
+    )
+    bus = ChangeBus()
+    watcher = bus.watch(lambda c: f"shift:{shift.id}" in c.keys)
+    await bus.start(database)
+    try:
+        await _ready(bus, database)
+        public_version = await catalog_version()
+        await write_elsewhere(
+            database,
+            f"UPDATE signup SET status = 'ATTENDED', checked_in_at = CURRENT_TIMESTAMP "
+            f"WHERE id = {signup.id}",
+        )
+        await asyncio.wait_for(watcher.wait(), WAIT)
+        assert await catalog_version() == public_version  # None on PostgreSQL (no counter)
+    finally:
+        await bus.stop()
+
+
+async def _ready(bus: ChangeBus, database: str) -> None:
+    """Until the bus would see a write: listening (PostgreSQL), or the poll's first reading."""
+    if not database.startswith("sqlite"):
+        await asyncio.wait_for(_until(lambda: bus._connection is not None), WAIT)
+    else:
+        await asyncio.sleep(POLL_SECONDS * 2)
 
 
 async def _until(condition: object) -> None:

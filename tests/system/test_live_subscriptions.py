@@ -20,7 +20,8 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from api.domain import api_tokens
 from api.domain.api_tokens import ApiScope
-from api.http.ids import encode_id
+from api.http.ids import decode_id, encode_id
+from api.infra.change_bus import POLL_SECONDS
 from api.models import EventStatus
 from tests import factories
 from tests.conftest import BACKENDS
@@ -166,6 +167,36 @@ async def test_a_burst_of_sign_ups_ends_in_the_final_count(world: World) -> None
         assert all(x != y for x, y in zip(seen, seen[1:], strict=False))
         for signup, volunteer in zip(signups, world.volunteers[2:5], strict=True):
             await _cancel(world.b, signup["id"], volunteer)
+
+
+async def test_a_subscriber_sees_their_attendance_recorded_elsewhere(world: World) -> None:
+    """A check-in or an attendance mark changes only the sign-up (no seat count moves): the
+    volunteer's live shift shows it all the same, on SQLite as on PostgreSQL."""
+    me = world.volunteers[5]
+    signup = await _sign_up(world.b, world.shift, me, "attended")
+    _, signup_pk = decode_id(signup["id"])
+    try:
+        async with await LiveClient.open(world.a.base_url, headers=cookie_for(me)) as live:
+            await live.subscribe("s", SHIFT, {"id": world.shift})
+            first = (await live.data("s"))["shiftUpdated"]
+            assert first["viewerSignup"] == {"status": "CONFIRMED"}
+            # The sign-up's own wake-up (SQLite: the next poll) has passed: only the mark
+            # below can bring the next message.
+            await asyncio.sleep(3 * POLL_SECONDS)
+            await write_elsewhere(  # the leader's mark, made by another worker
+                world.url,
+                "UPDATE signup SET status = 'ATTENDED', checked_in_at = CURRENT_TIMESTAMP "
+                f"WHERE id = {signup_pk}",
+            )
+            after = (await live.data("s"))["shiftUpdated"]
+            assert after["viewerSignup"] == {"status": "ATTENDED"}
+            assert after["seatsTaken"] == first["seatsTaken"]
+    finally:
+        await write_elsewhere(
+            world.url,
+            f"UPDATE signup SET status = 'CONFIRMED', checked_in_at = NULL WHERE id = {signup_pk}",
+        )
+        await _cancel(world.b, signup["id"], me)
 
 
 async def test_the_session_cookie_and_the_token_in_connection_init_authenticate(
