@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from api.domain.errors import DomainError, ErrorCode
+from api.infra import rows
 from api.infra.i18n import N_
-from api.models import Event, EventStatus, Signup, TeamMembership, TeamRole, Volunteer
+from api.models import Event, EventStatus, TeamRole, Volunteer
 
 
 @dataclass
@@ -46,10 +47,12 @@ class Actor:
             if self.volunteer is None:
                 self._led_team_ids = set()
             else:
-                ids = await TeamMembership.filter(
-                    volunteer_id=self.volunteer.id, role=TeamRole.LEADER
-                ).values_list("team_id", flat=True)
-                self._led_team_ids = {int(str(i)) for i in ids}
+                found = await rows.fetch(
+                    'SELECT "team_id" FROM "team_membership" WHERE "volunteer_id" = ?'
+                    ' AND "role" = ?',
+                    [self.volunteer.id, TeamRole.LEADER.value],
+                )
+                self._led_team_ids = {int(str(row[0])) for row in found}
         return self._led_team_ids
 
     async def leads(self, team_id: int) -> bool:
@@ -82,15 +85,24 @@ class Actor:
         visible = {i for i in unknown if i == self.volunteer.id}
         led = await self.led_team_ids() if unknown - visible else set()
         if led and unknown - visible:
-            members = await TeamMembership.filter(
-                volunteer_id__in=unknown - visible, team_id__in=led
-            ).values_list("volunteer_id", flat=True)
-            visible |= {int(str(i)) for i in members}
+            asked, teams = list(unknown - visible), list(led)
+            members = await rows.fetch(
+                'SELECT "volunteer_id" FROM "team_membership" WHERE "volunteer_id" IN'
+                f' ({rows.marks(len(asked))}) AND "team_id" IN ({rows.marks(len(teams))})',
+                [*asked, *teams],
+            )
+            visible |= {int(str(row[0])) for row in members}
         if led and unknown - visible:
-            signed_up = await Signup.filter(
-                volunteer_id__in=unknown - visible, shift__event__team_id__in=led
-            ).values_list("volunteer_id", flat=True)
-            visible |= {int(str(i)) for i in signed_up}
+            asked, teams = list(unknown - visible), list(led)
+            signed_up = await rows.fetch(
+                'SELECT "signup"."volunteer_id" FROM "signup"'
+                ' JOIN "shift" ON "shift"."id" = "signup"."shift_id"'
+                ' JOIN "event" ON "event"."id" = "shift"."event_id"'
+                f' WHERE "signup"."volunteer_id" IN ({rows.marks(len(asked))})'
+                f' AND "event"."team_id" IN ({rows.marks(len(teams))})',
+                [*asked, *teams],
+            )
+            visible |= {int(str(row[0])) for row in signed_up}
         self._visible_volunteers.update((i, i in visible) for i in unknown)
 
     async def may_see_event(self, event: Event) -> bool:

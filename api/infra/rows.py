@@ -1,0 +1,156 @@
+"""Lean reads for the hot paths: SQL text written once per shape, rows as tuples.
+
+Tortoise builds every query afresh with pypika (copies of terms, quoting, joins) and turns
+each row into a model through `_init_from_db`; on a page with a few statements that is most of
+the database time in Python. The readers here skip both: the statement is a constant string
+(`IN` lists: one text per length, cached), it runs through Tortoise's own client for the
+current context (`connections.get("default")`: its transaction, its SQL log, its
+exception translation, asyncpg's prepared-statement cache on PostgreSQL), and each row is put
+straight into a model object's `__dict__` with the conversions Tortoise itself would apply to
+those columns (its `db_native_fields`/`db_default_fields`/`db_complex_fields` split, per
+backend), so resolvers, domain rules and `is_type_of` see the same objects and the same values.
+
+Statements are written with `?` placeholders and no literal `?` or `$`; on PostgreSQL they are
+rewritten to `$1, $2, …` once per text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+from tortoise import connections
+from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
+
+_NUMBERED: dict[str, str] = {}
+_IN_LISTS: dict[int, str] = {}
+
+
+def marks(count: int) -> str:
+    """`?,?,…` for an `IN` list of `count` values (at least one: `IN ()` is not SQL)."""
+    text = _IN_LISTS.get(count)
+    if text is None:
+        text = _IN_LISTS[count] = ",".join("?" * max(count, 1))
+    return text
+
+
+def _numbered(sql: str) -> str:
+    text = _NUMBERED.get(sql)
+    if text is None:
+        parts = sql.split("?")
+        text = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+        if len(_NUMBERED) < 4096:
+            _NUMBERED[sql] = text
+    return text
+
+
+def client() -> Any:
+    """The connection of the current context (a transaction's, when one is open)."""
+    return connections.get("default")
+
+
+def is_postgres(db: Any) -> bool:
+    return db.capabilities.dialect == "postgres"
+
+
+async def fetch(sql: str, values: Sequence[Any] = ()) -> Sequence[Sequence[Any]]:
+    """The rows of a SELECT (indexable by position), through Tortoise's client."""
+    db = client()
+    if is_postgres(db):
+        sql = _numbered(sql)
+    _, rows = await db.execute_query(sql, list(values))
+    return rows  # type: ignore[no-any-return]
+
+
+_Converter = Callable[[Any], Any] | None
+
+
+class Reader(Generic[M]):
+    """Model objects of `model` from `fields` (default: every column), read from a run of
+    columns of a row (`columns()` writes that run for a table alias). Worked out on first use,
+    once Tortoise has finished the models (foreign-key columns are added then)."""
+
+    __slots__ = ("_fields", "_names", "_plans", "complete", "model")
+
+    def __init__(self, model: type[M], fields: Iterable[str] | None = None) -> None:
+        self.model = model
+        self._fields = None if fields is None else list(fields)
+        self._names: list[str] | None = None
+        self.complete = fields is None
+        self._plans: dict[str, list[tuple[str, _Converter]]] = {}
+
+    @property
+    def names(self) -> list[str]:
+        """The columns read, in order."""
+        if self._names is None:
+            projection = self.model._meta.fields_db_projection  # field → column
+            wanted = list(projection) if self._fields is None else self._fields
+            self.complete = set(wanted) == set(projection)
+            self._names = [projection[f] for f in wanted]
+        return self._names
+
+    def columns(self, alias: str) -> str:
+        return ",".join(f'"{alias}"."{name}"' for name in self.names)
+
+    def _plan(self, dialect: str) -> list[tuple[str, _Converter]]:
+        plan = self._plans.get(dialect)
+        if plan is None:
+            meta = self.model._meta
+            how: dict[str, tuple[str, _Converter]] = {}
+            for column, attribute, _ in meta.db_native_fields:
+                how[column] = (attribute, None)
+            for column, attribute, field in meta.db_default_fields:
+                how[column] = (attribute, _default(field.field_type))
+            for column, attribute, field in meta.db_complex_fields:
+                how[column] = (attribute, field.to_python_value)
+            plan = self._plans[dialect] = [how[name] for name in self.names]
+        return plan
+
+    def converter(self) -> Callable[..., M]:
+        """A function making the model object from `row[start:start + len(fields)]`, for the
+        backend of the current context."""
+        plan = self._plan(client().capabilities.dialect)
+        model = self.model
+        partial = not self.complete
+        custom_pk = model._meta.db_pk_column not in model._meta.generated_db_fields
+        new = object.__new__
+
+        def build(row: Sequence[Any], start: int = 0) -> M:
+            obj = new(model)
+            values = obj.__dict__
+            values["_partial"] = partial
+            values["_saved_in_db"] = True
+            values["_custom_generated_pk"] = custom_pk
+            values["_await_when_save"] = {}
+            index = start
+            for attribute, convert in plan:
+                values[attribute] = row[index] if convert is None else convert(row[index])
+                index += 1
+            return obj
+
+        return build
+
+
+def _default(kind: type) -> Callable[[Any], Any]:
+    """As `_init_from_db` converts a field without its own `to_python_value`."""
+
+    def convert(value: Any) -> Any:
+        return None if value is None else kind(value)
+
+    return convert
+
+
+async def by_ids(reader: Reader[M], table: str, ids: Iterable[int]) -> dict[int, M]:
+    """The rows of `table` with these ids, by id (one statement)."""
+    unique = list(set(ids))
+    if not unique:
+        return {}
+    sql = f'SELECT {reader.columns(table)} FROM "{table}" WHERE "id" IN ({marks(len(unique))})'
+    rows = await fetch(sql, unique)
+    build = reader.converter()
+    found = (build(row) for row in rows)
+    return {obj.pk: obj for obj in found}
+
+
+__all__ = ["Reader", "by_ids", "fetch", "is_postgres", "marks"]
