@@ -219,6 +219,19 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                             result[field.key] = None  # its place in the answer's key order
                             pending.append((value, field, result, slot))
                             continue
+                    # A leaf already of its wire type (most of an answer): `_leaf`, inlined.
+                    completion = field.completion
+                    wire = completion.wire  # type: ignore[union-attr]
+                    if wire is not None:
+                        if value is None:
+                            if completion.nullable:  # type: ignore[union-attr]
+                                result[field.key] = None
+                                continue
+                        elif type(value) is wire and (
+                            wire is not int or -2147483648 <= value <= 2147483647
+                        ):
+                            result[field.key] = value
+                            continue
                     self._complete_field(field, value, result, slot)
             if pending:
                 outcomes = await self._settle([p[0] for p in pending])
