@@ -188,6 +188,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         errors = self.collected_errors
         level = [(root, self.root_value, data, _Slot(None, None, False, None, None))]
         is_awaitable = self.is_awaitable
+        value: Any
         while level:
             self._next = []
             pending: list[tuple[Any, FieldPlan, dict[str, Any], _Slot]] = []
