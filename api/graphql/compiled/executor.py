@@ -229,7 +229,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                                 result[field.key] = None
                                 continue
                         elif type(value) is wire and (
-                            wire is not int or -2147483648 <= value <= 2147483647
+                            wire is not int or -2147483648 <= value <= 2147483647  # type: ignore[operator]
                         ):
                             result[field.key] = value
                             continue
