@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -13,6 +14,7 @@ from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
 from api.http.errors import PublicError
+from api.infra import rows
 from api.settings import get_settings
 
 T = TypeVar("T")
@@ -202,6 +204,60 @@ async def paginate(
     if counted:
         count = _known(int(getattr(rows[0], TOTAL)) if rows else 0)
     return first_page(rows, size, fields, count, wrap=wrap, after=after, has_next=has_next)
+
+
+@dataclass(frozen=True)
+class RowList:
+    """A list read the lean way (`api.infra.rows`), ordered by one unique integer `key`:
+    `SELECT {columns} FROM {source} WHERE {condition}`, each row made into its object by
+    `build` (which also sets `cursor_field`, the key's value, on it)."""
+
+    columns: str
+    source: str
+    condition: str
+    values: Sequence[Any]
+    key: str
+    cursor_field: str
+    build: Callable[[Sequence[Any]], Any]
+
+
+async def paginate_rows(
+    listing: RowList, *, first: int | None, after: str | None, with_total: bool = False
+) -> Connection[Any]:
+    """`paginate` for a `RowList`: the same page, cursors and counts, with one statement
+    written once per shape and no queryset (the first page with `with_total` counts the whole
+    list in the same statement)."""
+    size = page_size(first)
+    condition, values = listing.condition, [*listing.values]
+    if after:
+        condition += f" AND {listing.key} > ?"
+        values += _decode(after, [int])
+    counted = with_total and not after and size > 0
+    found: Sequence[Sequence[Any]] = []
+    if size:
+        found = await rows.fetch(
+            f"SELECT {listing.columns}{', COUNT(*) OVER ()' if counted else ''}"
+            f" FROM {listing.source} WHERE {condition} ORDER BY {listing.key} ASC LIMIT ?",
+            [*values, size + 1],
+        )
+    count: Callable[[], Awaitable[int]]
+    if counted:
+        count = _known(int(found[0][-1]) if found else 0)
+    else:
+
+        async def count() -> int:
+            sql = f"SELECT COUNT(*) FROM {listing.source} WHERE {listing.condition}"
+            return int((await rows.fetch(sql, listing.values))[0][0])
+
+    build = listing.build
+    return first_page(
+        [build(row) for row in found],
+        size,
+        [listing.cursor_field],
+        count,
+        after=after,
+        has_next=len(found) > size,
+    )
 
 
 def first_page(
