@@ -14,7 +14,7 @@ from api.domain.teams import all_teams
 from api.domain.visibility import may_see
 from api.graphql.context import Info
 from api.graphql.mutations.certificates import verify_certificate
-from api.graphql.pagination import After, Connection, First, page_size, paginate
+from api.graphql.pagination import After, Connection, First, page_size, paginate, wants_total
 from api.graphql.types import EventFilter, Node, event_connection
 from api.graphql.types.certificate import CertificateVerification
 from api.graphql.types.change import ChangeConnection, ChangeType, change_type, connection_of
@@ -98,7 +98,9 @@ class Query:
         ] = None,
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
-        return await event_connection(first, after, query, info.context.actor)
+        return await event_connection(
+            first, after, query, info.context.actor, with_total=wants_total(info)
+        )
 
     @strawberry.field(
         description="The change feed (变更记录): every create, update and delete of events, "

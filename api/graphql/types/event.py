@@ -28,6 +28,7 @@ from api.graphql.pagination import (
     known_count,
     page_size,
     paginate,
+    wants_total,
 )
 from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.enums import EventKind, EventStatus, SignupStatus
@@ -130,16 +131,22 @@ async def attach_shifts(connection: Connection[models.Event]) -> Connection[mode
 
 
 async def event_connection(
-    first: int | None, after: str | None, query: EventQuery, actor: Actor | None = None
+    first: int | None,
+    after: str | None,
+    query: EventQuery,
+    actor: Actor | None = None,
+    *,
+    with_total: bool = False,
 ) -> Connection[models.Event]:
     """A page of the published events matching `query` (or of its statuses, as `actor` may
-    see them), soonest first, shifts attached."""
+    see them), soonest first, shifts attached (`with_total`: `totalCount` is asked, counted
+    by the page's own statement)."""
     try:
         queryset = catalog.published_events(query, actor)
     except (DomainError, ValidationErrors) as exc:
         raise PublicError("INVALID_INPUT", str(exc)) from None
     return await attach_shifts(
-        await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+        await paginate(queryset, first=first, after=after, order=EVENT_ORDER, with_total=with_total)
     )
 
 
@@ -179,7 +186,13 @@ class EventSeries(Node):
     ) -> Connection[models.Event]:
         queryset = catalog.series_events(info.context.actor, root.id)
         return await attach_shifts(
-            await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+            await paginate(
+                queryset,
+                first=first,
+                after=after,
+                order=EVENT_ORDER,
+                with_total=wants_total(info),
+            )
         )
 
 
