@@ -208,17 +208,46 @@ async def paginate(
 
 @dataclass(frozen=True)
 class RowList:
-    """A list read the lean way (`api.infra.rows`), ordered by one unique integer `key`:
-    `SELECT {columns} FROM {source} WHERE {condition}`, each row made into its object by
-    `build` (which also sets `cursor_field`, the key's value, on it)."""
+    """A list read the lean way (`api.infra.rows`): `SELECT {columns} FROM {source} WHERE
+    {condition}` in the ascending order of `order` (SQL, the attribute holding it on an
+    object, its type; the last one unique), each row made into its object by `build`."""
 
     columns: str
     source: str
     condition: str
     values: Sequence[Any]
-    key: str
-    cursor_field: str
+    order: Sequence[tuple[str, str, type]]
     build: Callable[[Sequence[Any]], Any]
+
+
+def table_list(
+    reader: rows.Reader[Any],
+    table: str,
+    condition: str,
+    values: Sequence[Any],
+    order: Sequence[tuple[str, str, type]] | None = None,
+) -> RowList:
+    """The rows of one table (as `reader`'s model objects) matching `condition`, by id
+    unless told otherwise."""
+    return RowList(
+        columns=reader.columns(table),
+        source=f'"{table}"',
+        condition=condition,
+        values=values,
+        order=order or [(f'"{table}"."id"', "id", int)],
+        build=reader.converter(),
+    )
+
+
+def _after_sql(
+    order: Sequence[tuple[str, str, type]], values: Sequence[Any]
+) -> tuple[str, list[Any]]:
+    """`_after` in SQL: rows strictly after `values` in the ascending `order`."""
+    condition, bound = f"{order[-1][0]} > ?", [values[-1]]
+    for i in range(len(order) - 2, -1, -1):
+        condition = f"({order[i][0]} > ? OR ({order[i][0]} = ? AND {condition}))"
+        bound = [values[i], values[i], *bound]
+    return condition, bound
 
 
 async def paginate_rows(
@@ -228,16 +257,19 @@ async def paginate_rows(
     written once per shape and no queryset (the first page with `with_total` counts the whole
     list in the same statement)."""
     size = page_size(first)
+    order = listing.order
     condition, values = listing.condition, [*listing.values]
     if after:
-        condition += f" AND {listing.key} > ?"
-        values += _decode(after, [int])
+        later, bound = _after_sql(order, _decode(after, [kind for _, _, kind in order]))
+        condition = f"({condition}) AND {later}"
+        values += bound
     counted = with_total and not after and size > 0
     found: Sequence[Sequence[Any]] = []
     if size:
         found = await rows.fetch(
             f"SELECT {listing.columns}{', COUNT(*) OVER ()' if counted else ''}"
-            f" FROM {listing.source} WHERE {condition} ORDER BY {listing.key} ASC LIMIT ?",
+            f" FROM {listing.source} WHERE {condition}"
+            f" ORDER BY {','.join(f'{sql} ASC' for sql, _, _ in order)} LIMIT ?",
             [*values, size + 1],
         )
     count: Callable[[], Awaitable[int]]
@@ -253,7 +285,7 @@ async def paginate_rows(
     return first_page(
         [build(row) for row in found],
         size,
-        [listing.cursor_field],
+        [attribute for _, attribute, _ in order],
         count,
         after=after,
         has_next=len(found) > size,

@@ -28,6 +28,8 @@ from api.graphql.pagination import (
     known_count,
     page_size,
     paginate,
+    paginate_rows,
+    table_list,
     wants_total,
 )
 from api.graphql.types.change import UPDATED_AT, written_at
@@ -45,8 +47,10 @@ from api.graphql.types.refs import (
 )
 from api.http.errors import PublicError
 from api.http.ids import decode_id_of
+from api.infra import rows
 
-EVENT_ORDER = (("starts_at", datetime), ("id", int))
+EVENT_ROWS = [('"event"."starts_at"', "starts_at", datetime), ('"event"."id"', "id", int)]
+_EVENT = rows.Reader(models.Event)
 APPOINTMENT_ORDER = (("starts_at", datetime), ("id", int))
 ATTACHED_SHIFTS = "_linli_shifts"
 R = TypeVar("R")
@@ -142,11 +146,16 @@ async def event_connection(
     see them), soonest first, shifts attached (`with_total`: `totalCount` is asked, counted
     by the page's own statement)."""
     try:
-        queryset = catalog.published_events(query, actor)
+        where = catalog.published_events(query, actor)
     except (DomainError, ValidationErrors) as exc:
         raise PublicError("INVALID_INPUT", str(exc)) from None
     return await attach_shifts(
-        await paginate(queryset, first=first, after=after, order=EVENT_ORDER, with_total=with_total)
+        await paginate_rows(
+            table_list(_EVENT, "event", where.condition, where.values, EVENT_ROWS),
+            first=first,
+            after=after,
+            with_total=with_total,
+        )
     )
 
 
@@ -184,13 +193,12 @@ class EventSeries(Node):
         first: First = None,
         after: After = None,
     ) -> Connection[models.Event]:
-        queryset = catalog.series_events(info.context.actor, root.id)
+        where = catalog.series_events(info.context.actor, root.id)
         return await attach_shifts(
-            await paginate(
-                queryset,
+            await paginate_rows(
+                table_list(_EVENT, "event", where.condition, where.values, EVENT_ROWS),
                 first=first,
                 after=after,
-                order=EVENT_ORDER,
                 with_total=wants_total(info),
             )
         )

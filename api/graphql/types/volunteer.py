@@ -105,8 +105,7 @@ def _my_shifts(where: tuple[str, list[Any]], hours: bool, places: bool) -> RowLi
         source=_MY_SHIFTS_SOURCE,
         condition=where[0],
         values=where[1],
-        key='"signup"."id"',
-        cursor_field="id",
+        order=[('"signup"."id"', "id", int)],
         build=build,
     )
 
