@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from tortoise import connections
+from tortoise.fields.data import CharEnumFieldInstance, DatetimeField
 from tortoise.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -103,7 +104,7 @@ class Reader(Generic[M]):
             for column, attribute, field in meta.db_default_fields:
                 how[column] = (attribute, _default(field.field_type))
             for column, attribute, field in meta.db_complex_fields:
-                how[column] = (attribute, field.to_python_value)
+                how[column] = (attribute, _complex(field))
             plan = self._plans[dialect] = [how[name] for name in self.names]
         return plan
 
@@ -130,6 +131,42 @@ class Reader(Generic[M]):
             return obj
 
         return build
+
+
+def _complex(field: Any) -> Callable[[Any], Any]:
+    """`field.to_python_value`, with the same results faster for the two kinds every row
+    has: enums looked up by value, and SQLite's timestamps (text) parsed once per distinct
+    text (a datetime is immutable, so one object can serve every row with that text)."""
+    convert: Callable[[Any], Any] = field.to_python_value
+    if isinstance(field, CharEnumFieldInstance):
+        members = {member.value: member for member in field.enum_type}
+
+        def enum(value: Any) -> Any:
+            if value is None:
+                return None
+            member = members.get(value)
+            return member if member is not None else convert(value)
+
+        return enum
+    if isinstance(field, DatetimeField):
+
+        def moment(value: Any) -> Any:
+            if type(value) is not str:
+                return convert(value)
+            parsed = _MOMENTS.get(value)
+            if parsed is None:
+                if len(_MOMENTS) >= MOMENTS_KEPT:
+                    _MOMENTS.clear()
+                parsed = _MOMENTS[value] = convert(value)
+            return parsed
+
+        return moment
+    return convert
+
+
+# Timestamps as SQLite stores them (text) → the datetime Tortoise makes of them.
+_MOMENTS: dict[str, Any] = {}
+MOMENTS_KEPT = 50_000
 
 
 def _default(kind: type) -> Callable[[Any], Any]:
