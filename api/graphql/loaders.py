@@ -38,7 +38,7 @@ M = TypeVar("M", bound=Model)
 
 
 def _by_id(model: type[M]) -> Callable[[Sequence[int]], Awaitable[list[M | None]]]:
-    reader = rows.Reader(model)
+    reader = rows.reader_of(model)
     table = model._meta.db_table
 
     async def load(ids: Sequence[int]) -> list[M | None]:

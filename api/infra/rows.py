@@ -72,14 +72,15 @@ class Reader(Generic[M]):
     columns of a row (`columns()` writes that run for a table alias). Worked out on first use,
     once Tortoise has finished the models (foreign-key columns are added then)."""
 
-    __slots__ = ("_fields", "_names", "_plans", "complete", "model")
+    __slots__ = ("_builds", "_columns", "_fields", "_names", "complete", "model")
 
     def __init__(self, model: type[M], fields: Iterable[str] | None = None) -> None:
         self.model = model
         self._fields = None if fields is None else list(fields)
         self._names: list[str] | None = None
         self.complete = fields is None
-        self._plans: dict[str, list[tuple[str, _Converter]]] = {}
+        self._builds: dict[str, Callable[..., M]] = {}
+        self._columns: dict[str, str] = {}
 
     @property
     def names(self) -> list[str]:
@@ -92,45 +93,59 @@ class Reader(Generic[M]):
         return self._names
 
     def columns(self, alias: str) -> str:
-        return ",".join(f'"{alias}"."{name}"' for name in self.names)
+        """The columns read, qualified by `alias`, for a SELECT list."""
+        text = self._columns.get(alias)
+        if text is None:
+            text = self._columns[alias] = ",".join(f'"{alias}"."{name}"' for name in self.names)
+        return text
 
     def _plan(self, dialect: str) -> list[tuple[str, _Converter]]:
-        plan = self._plans.get(dialect)
-        if plan is None:
-            meta = self.model._meta
-            how: dict[str, tuple[str, _Converter]] = {}
-            for column, attribute, _ in meta.db_native_fields:
-                how[column] = (attribute, None)
-            for column, attribute, field in meta.db_default_fields:
-                how[column] = (attribute, _default(field.field_type))
-            for column, attribute, field in meta.db_complex_fields:
-                how[column] = (attribute, _complex(field))
-            plan = self._plans[dialect] = [how[name] for name in self.names]
-        return plan
+        meta = self.model._meta
+        how: dict[str, tuple[str, _Converter]] = {}
+        for column, attribute, _ in meta.db_native_fields:
+            how[column] = (attribute, None)
+        for column, attribute, field in meta.db_default_fields:
+            how[column] = (attribute, _default(field.field_type))
+        for column, attribute, field in meta.db_complex_fields:
+            how[column] = (attribute, _complex(field))
+        return [how[name] for name in self.names]
 
     def converter(self) -> Callable[..., M]:
         """A function making the model object from `row[start:start + len(fields)]`, for the
-        backend of the current context."""
-        plan = self._plan(client().capabilities.dialect)
-        model = self.model
-        partial = not self.complete
-        custom_pk = model._meta.db_pk_column not in model._meta.generated_db_fields
-        new = object.__new__
-
-        def build(row: Sequence[Any], start: int = 0) -> M:
-            obj = new(model)
-            values = obj.__dict__
-            values["_partial"] = partial
-            values["_saved_in_db"] = True
-            values["_custom_generated_pk"] = custom_pk
-            values["_await_when_save"] = {}
-            index = start
-            for attribute, convert in plan:
-                values[attribute] = row[index] if convert is None else convert(row[index])
-                index += 1
-            return obj
-
+        backend of the current context (what `_init_from_db` sets, as straight-line code
+        written once per reader and backend)."""
+        dialect = client().capabilities.dialect
+        build = self._builds.get(dialect)
+        if build is None:
+            build = self._builds[dialect] = self._compile(self._plan(dialect))
         return build
+
+    def _compile(self, plan: list[tuple[str, _Converter]]) -> Callable[..., M]:
+        model = self.model
+        scope: dict[str, Any] = {
+            "new": object.__new__,
+            "model": model,
+            "partial": not self.complete,
+            "custom_pk": model._meta.db_pk_column not in model._meta.generated_db_fields,
+        }
+        items = []
+        for index, (attribute, convert) in enumerate(plan):
+            value = f"row[start + {index}]"
+            if convert is not None:
+                scope[f"convert{index}"] = convert
+                value = f"convert{index}({value})"
+            items.append(f"{attribute!r}: {value}")
+        source = (
+            "def build(row, start=0):\n"
+            "    obj = new(model)\n"
+            "    obj.__dict__.update({'_partial': partial, '_saved_in_db': True,"
+            " '_custom_generated_pk': custom_pk, '_await_when_save': {}, "
+            + ", ".join(items)
+            + "})\n"
+            "    return obj\n"
+        )
+        exec(compile(source, f"<rows.Reader {model.__name__}>", "exec"), scope)  # noqa: S102
+        return scope["build"]  # type: ignore[no-any-return]
 
 
 def _complex(field: Any) -> Callable[[Any], Any]:
@@ -178,6 +193,18 @@ def _default(kind: type) -> Callable[[Any], Any]:
     return convert
 
 
+_READERS: dict[type[Model], Reader[Any]] = {}
+
+
+def reader_of(model: type[M]) -> Reader[M]:
+    """The reader of every column of `model` (one per model: its statements and code are
+    written once)."""
+    reader = _READERS.get(model)
+    if reader is None:
+        reader = _READERS[model] = Reader(model)
+    return reader
+
+
 async def by_ids(reader: Reader[M], table: str, ids: Iterable[int]) -> dict[int, M]:
     """The rows of `table` with these ids, by id (one statement)."""
     unique = list(set(ids))
@@ -190,4 +217,4 @@ async def by_ids(reader: Reader[M], table: str, ids: Iterable[int]) -> dict[int,
     return {obj.pk: obj for obj in found}
 
 
-__all__ = ["Reader", "by_ids", "fetch", "is_postgres", "marks"]
+__all__ = ["Reader", "by_ids", "fetch", "is_postgres", "marks", "reader_of"]
