@@ -255,7 +255,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         iteration, so the level's DataLoader loads are one batch; `CancelledError` and other
         non-`Exception`s propagate after the others."""
         outcomes: list[Any] = [None] * len(awaitables)
-        waiting: dict[Future[Any], int] = {}
+        # (a DataLoader gives the same future to every load of one key: one entry, many places)
+        waiting: dict[Future[Any], list[int]] = {}
         loop = None
         task: Future[Any]
         for index, awaitable in enumerate(awaitables):
@@ -267,25 +268,37 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                     loop = get_running_loop()
                 task = loop.create_task(awaitable, context=copy_context())
             elif isfuture(awaitable):
+                if awaitable.done():  # a DataLoader's value already known: no waiting
+                    try:
+                        outcomes[index] = awaitable.result()
+                    except BaseException as exc:
+                        outcomes[index] = exc
+                    continue
                 task = awaitable  # not ours to cancel
             else:
                 if loop is None:
                     loop = get_running_loop()
                 task = loop.create_task(_awaited(awaitable))
-            waiting[task] = index
+            places = waiting.get(task)
+            if places is None:
+                waiting[task] = [index]
+            else:
+                places.append(index)
         if waiting:
             try:
                 await wait(waiting)
             except BaseException:
-                for unfinished, index in waiting.items():
-                    if unfinished is not awaitables[index]:  # the tasks made here
+                for unfinished, places in waiting.items():
+                    if unfinished is not awaitables[places[0]]:  # the tasks made here
                         unfinished.cancel()
                 raise
-            for finished, index in waiting.items():
+            for finished, places in waiting.items():
                 try:
-                    outcomes[index] = finished.result()
+                    outcome = finished.result()
                 except BaseException as exc:
-                    outcomes[index] = exc
+                    outcome = exc
+                for index in places:
+                    outcomes[index] = outcome
         return outcomes
 
     def _resolve_info(self, field: FieldPlan, path: Path) -> Any:

@@ -248,23 +248,27 @@ class Event(Node):
         description="The place (community or compound) it serves; null when not tied to one.",
         graphql_type=CommunityRef | None,
     )
-    async def community(self, root: Parent[models.Event], info: Info) -> models.Community | None:
+    def community(
+        self, root: Parent[models.Event], info: Info
+    ) -> Awaitable[models.Community | None] | None:
         if root.community_id is None:
             return None
-        return await info.context.loaders.community.load(root.community_id)
+        return info.context.loaders.community.load(root.community_id)
 
     @strawberry.field(description="The volunteer team that organizes it.", graphql_type=TeamRef)
-    async def team(self, root: Parent[models.Event], info: Info) -> models.Team | None:
-        return await info.context.loaders.team.load(root.team_id)
+    def team(self, root: Parent[models.Event], info: Info) -> Awaitable[models.Team | None]:
+        return info.context.loaders.team.load(root.team_id)
 
     @strawberry.field(
         description="The recurring series it belongs to; null for a one-off event.",
         graphql_type=EventSeriesRef | None,
     )
-    async def series(self, root: Parent[models.Event], info: Info) -> models.EventSeries | None:
+    def series(
+        self, root: Parent[models.Event], info: Info
+    ) -> Awaitable[models.EventSeries | None] | None:
         if root.series_id is None:
             return None
-        return await info.context.loaders.series.load(root.series_id)
+        return info.context.loaders.series.load(root.series_id)
 
     @strawberry.field(
         description="The shifts (roles), earliest first.", graphql_type=list[ShiftRef]
@@ -369,8 +373,8 @@ class Shift(Node):
         return written_at(root)
 
     @strawberry.field(description="The event the shift belongs to.", graphql_type=EventRef)
-    async def event(self, root: Parent[models.Shift], info: Info) -> models.Event | None:
-        return await info.context.loaders.event.load(root.event_id)
+    def event(self, root: Parent[models.Shift], info: Info) -> Awaitable[models.Event | None]:
+        return info.context.loaders.event.load(root.event_id)
 
     @strawberry.field(
         description="The code volunteers enter on site (rotates every 10 minutes). "

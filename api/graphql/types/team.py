@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated
 
@@ -60,14 +61,18 @@ class Team(Node):
         description="The place the team belongs to; null for a team not tied to one.",
         graphql_type=CommunityRef | None,
     )
-    async def community(self, root: Parent[models.Team], info: Info) -> models.Community | None:
+    def community(
+        self, root: Parent[models.Team], info: Info
+    ) -> Awaitable[models.Community | None] | None:
         if root.community_id is None:
             return None
-        return await info.context.loaders.community.load(root.community_id)
+        return info.context.loaders.community.load(root.community_id)
 
-    @strawberry.field(description="Leaders and members (not pending requests); public.")
-    async def member_count(self, root: Parent[models.Team], info: Info) -> int:
-        return await info.context.loaders.member_count.load(root.id)
+    @strawberry.field(
+        description="Leaders and members (not pending requests); public.", graphql_type=int
+    )
+    def member_count(self, root: Parent[models.Team], info: Info) -> Awaitable[int]:
+        return info.context.loaders.member_count.load(root.id)
 
     @strawberry.field(
         description="The team's published events, soonest first.",
