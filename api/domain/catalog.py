@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import F, Q, Subquery
-from tortoise.queryset import QuerySet
+from tortoise.expressions import Q
 
 from api.domain.actors import Actor
 from api.domain.errors import Validator
-from api.infra import clock
+from api.infra import clock, rows
 from api.infra.i18n import N_
-from api.models import Community, Event, EventKind, EventStatus, Shift, TeamMembership, TeamRole
+from api.models import Community, EventKind, EventStatus, TeamRole
 
 SEARCH_MAX = 100
 
@@ -34,10 +33,13 @@ class EventQuery:
     statuses: list[EventStatus] | None = None
 
 
-def published_events(query: EventQuery, actor: Actor | None = None) -> QuerySet[Event]:
+def published_events(query: EventQuery, actor: Actor | None = None) -> Where:
     """Published events matching `query` (or those of `query.statuses`). Without a time bound
     (startsAfter, startsBefore or updatedSince), events that have already ended are left out
-    (the list is "what is coming up")."""
+    (the list is "what is coming up").
+
+    An SQL condition on the table `"event"` and its values: the lists read their pages with a
+    statement written once per shape (`api.infra.rows`)."""
     v = Validator()
     for name, value in (
         ("startsAfter", query.starts_after),
@@ -58,76 +60,128 @@ def published_events(query: EventQuery, actor: Actor | None = None) -> QuerySet[
         or ""
     )
     v.raise_if_any()
-    qs = Event.filter(_with_status(query.statuses, actor))
+    where = _with_status(query.statuses, actor)
     if query.starts_after is None and query.starts_before is None and query.updated_since is None:
-        qs = qs.filter(ends_at__gt=clock.now())
+        where.add('"event"."ends_at" > ?', clock.now())
     if query.updated_since is not None:
         since = clock.utc(query.updated_since)
-        changed_shifts = Shift.filter(updated_at__gte=since).values("event_id")
-        qs = qs.filter(Q(updated_at__gte=since) | Q(id__in=Subquery(changed_shifts)))
-    if query.starts_after is not None:
-        qs = qs.filter(starts_at__gte=clock.utc(query.starts_after))
-    if query.starts_before is not None:
-        qs = qs.filter(starts_at__lt=clock.utc(query.starts_before))
-    if query.kinds:
-        qs = qs.filter(kind__in=list(query.kinds))
-    if query.community_id is not None:
-        qs = qs.filter(community_id__in=Subquery(_subtree_ids(query.community_id)))
-    if query.team_id is not None:
-        qs = qs.filter(team_id=query.team_id)
-    if query.has_open_seats is not None:
-        open_events = Shift.filter(seats_taken__lt=F("capacity")).values("event_id")
-        if query.has_open_seats:
-            qs = qs.filter(id__in=Subquery(open_events))
-        else:
-            qs = qs.exclude(id__in=Subquery(open_events))
-    if search:
-        qs = qs.filter(
-            Q(title__icontains=search)
-            | Q(location_name__icontains=search)
-            | Q(description__icontains=search)
+        where.add(
+            '("event"."updated_at" >= ? OR "event"."id" IN'
+            ' (SELECT "event_id" FROM "shift" WHERE "updated_at" >= ?))',
+            since,
+            since,
         )
-    return qs
-
-
-def _with_status(statuses: list[EventStatus] | None, actor: Actor | None) -> Q:
-    """Events of these statuses the actor may list: drafts only of the teams they lead
-    (admins: all), nothing else private."""
-    wanted = set(statuses) if statuses else {EventStatus.PUBLISHED}
-    public = sorted(wanted - {EventStatus.DRAFT})
-    condition = Q(status__in=public) if public else Q(id__lt=0)
-    if EventStatus.DRAFT in wanted and actor is not None and actor.volunteer is not None:
-        if actor.is_admin:
-            condition |= Q(status=EventStatus.DRAFT)
-        else:
-            led = TeamMembership.filter(volunteer_id=actor.volunteer.id, role=TeamRole.LEADER)
-            condition |= Q(status=EventStatus.DRAFT, team_id__in=Subquery(led.values("team_id")))
-    return condition
-
-
-def series_events(actor: Actor, series_id: int) -> QuerySet[Event]:
-    """The events of a series a caller may list: the published ones for everyone, and the
-    drafts too for the leaders of the series' team and admins."""
-    qs = Event.filter(series_id=series_id)
-    if actor.volunteer is None:
-        return qs.filter(status=EventStatus.PUBLISHED)
-    if actor.is_admin:
-        return qs.filter(status__in=[EventStatus.PUBLISHED, EventStatus.DRAFT])
-    # The teams the actor leads, in the same statement (no query of its own).
-    led = TeamMembership.filter(volunteer_id=actor.volunteer.id, role=TeamRole.LEADER)
-    return qs.filter(
-        Q(status=EventStatus.PUBLISHED)
-        | Q(status=EventStatus.DRAFT, team_id__in=Subquery(led.values("team_id")))
-    )
-
-
-def all_communities() -> QuerySet[Community]:
-    """Every place (district, community, compound): the list of places is public."""
-    return Community.all()
+    if query.starts_after is not None:
+        where.add('"event"."starts_at" >= ?', clock.utc(query.starts_after))
+    if query.starts_before is not None:
+        where.add('"event"."starts_at" < ?', clock.utc(query.starts_before))
+    if query.kinds:
+        kinds = [EventKind(k).value for k in query.kinds]
+        where.add(f'"event"."kind" IN ({rows.marks(len(kinds))})', *kinds)
+    if query.community_id is not None:
+        where.add(f'"event"."community_id" IN ({_SUBTREE})', *(query.community_id,) * 3)
+    if query.team_id is not None:
+        where.add('"event"."team_id" = ?', query.team_id)
+    if query.has_open_seats is not None:
+        where.add(
+            f'"event"."id" {"" if query.has_open_seats else "NOT "}IN'
+            ' (SELECT "event_id" FROM "shift" WHERE "seats_taken" < "capacity")'
+        )
+    if search:
+        # Case-insensitive, the words taken literally (% and _ escaped).
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = " LIKE UPPER(?) ESCAPE '\\'"
+        where.add(
+            "("
+            + " OR ".join(
+                f'UPPER(CAST("event"."{column}" AS VARCHAR)){like}'
+                for column in ("title", "location_name", "description")
+            )
+            + ")",
+            pattern,
+            pattern,
+            pattern,
+        )
+    return where
 
 
 def _subtree_ids(community_id: int) -> Any:
-    """The community and up to two levels below it (district → community → compound)."""
+    """The community and up to two levels below it (district → community → compound); the
+    same rule as `_SUBTREE`, as a subquery for the ORM (`api.domain.stats`)."""
     return Community.filter(
         Q(id=community_id) | Q(parent_id=community_id) | Q(parent__parent_id=community_id)
     ).values("id")
+
+
+# `_subtree_ids` in SQL: its three values are the community's id.
+_SUBTREE = (
+    'SELECT "c"."id" FROM "community" "c"'
+    ' LEFT OUTER JOIN "community" "p" ON "p"."id" = "c"."parent_id"'
+    ' WHERE "c"."id" = ? OR "c"."parent_id" = ? OR "p"."parent_id" = ?'
+)
+
+
+class Where:
+    """An SQL condition (conjuncts joined with AND) and its values, in order."""
+
+    __slots__ = ("parts", "values")
+
+    def __init__(self, condition: str, *values: Any) -> None:
+        self.parts = [condition]
+        self.values: list[Any] = list(values)
+
+    def add(self, condition: str, *values: Any) -> None:
+        self.parts.append(condition)
+        self.values += values
+
+    @property
+    def condition(self) -> str:
+        return " AND ".join(self.parts)
+
+
+def _with_status(statuses: list[EventStatus] | None, actor: Actor | None) -> Where:
+    """Events of these statuses the actor may list: drafts only of the teams they lead
+    (admins: all), nothing else private."""
+    wanted = set(statuses) if statuses else {EventStatus.PUBLISHED}
+    public = [s.value for s in sorted(wanted - {EventStatus.DRAFT})]
+    condition = f'"event"."status" IN ({rows.marks(len(public))})' if public else '"event"."id" < 0'
+    values: list[Any] = list(public)
+    if EventStatus.DRAFT in wanted and actor is not None and actor.volunteer is not None:
+        if actor.is_admin:
+            condition = f'({condition} OR "event"."status" = ?)'
+            values.append(EventStatus.DRAFT.value)
+        else:
+            condition = f'({condition} OR ("event"."status" = ? AND {_LED_TEAMS}))'
+            values += [EventStatus.DRAFT.value, actor.volunteer.id, TeamRole.LEADER.value]
+    return Where(condition, *values)
+
+
+# The teams the actor leads, in the same statement (no query of its own).
+_LED_TEAMS = (
+    '"event"."team_id" IN (SELECT "team_id" FROM "team_membership"'
+    ' WHERE "volunteer_id" = ? AND "role" = ?)'
+)
+
+
+def series_events(actor: Actor, series_id: int) -> Where:
+    """The events of a series a caller may list: the published ones for everyone, and the
+    drafts too for the leaders of the series' team and admins (a condition on `"event"`)."""
+    where = Where('"event"."series_id" = ?', series_id)
+    if actor.volunteer is None:
+        where.add('"event"."status" = ?', EventStatus.PUBLISHED.value)
+    elif actor.is_admin:
+        where.add('"event"."status" IN (?,?)', EventStatus.PUBLISHED.value, EventStatus.DRAFT.value)
+    else:
+        where.add(
+            f'("event"."status" = ? OR ("event"."status" = ? AND {_LED_TEAMS}))',
+            EventStatus.PUBLISHED.value,
+            EventStatus.DRAFT.value,
+            actor.volunteer.id,
+            TeamRole.LEADER.value,
+        )
+    return where
+
+
+def all_communities() -> Where:
+    """Every place (district, community, compound): the list of places is public."""
+    return Where("1 = 1")

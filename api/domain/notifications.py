@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.queryset import QuerySet
 
 from api.domain import webhooks
 from api.domain.actors import Actor
@@ -238,12 +237,15 @@ async def mark_read(actor: Actor, ids: list[int] | None, everything: bool) -> in
     return await query.update(read_at=clock.now())
 
 
-def listing(actor: Actor, volunteer_id: int, unread_only: bool) -> QuerySet[Notification] | None:
-    """A volunteer's notifications, for that volunteer only (None for anyone else)."""
+def listing(actor: Actor, volunteer_id: int, unread_only: bool) -> tuple[str, list[Any]] | None:
+    """A volunteer's notifications, for that volunteer only (None for anyone else): an SQL
+    condition on the table `"notification"` and its values (read with `api.infra.rows`)."""
     if actor.id is None or actor.id != volunteer_id:
         return None
-    queryset = Notification.filter(volunteer_id=volunteer_id)
-    return queryset.filter(read_at__isnull=True) if unread_only else queryset
+    condition = '"notification"."volunteer_id" = ?'
+    if unread_only:
+        condition += ' AND "notification"."read_at" IS NULL'
+    return condition, [volunteer_id]
 
 
 async def unread_count(volunteer_id: int) -> int:

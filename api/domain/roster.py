@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 
 from api.domain.actors import Actor
 from api.domain.events import get_event_for_organizer
+from api.infra import rows
 from api.models import Event, HoursEntry, Signup, SignupStatus
 
 STATUS_ORDER = {
@@ -68,11 +70,17 @@ async def roster(actor: Actor, event_id: int) -> tuple[Event, list[RosterLine]]:
 
 def signups_of_shifts(
     shift_ids: Sequence[int], statuses: Sequence[SignupStatus] | None = None
-) -> QuerySet[Signup]:
+) -> tuple[str, list[Any]]:
     """The sign-ups of several shifts at once (optionally only with the given statuses), for
-    a caller that checked `shift_signups` for each of them."""
-    queryset = Signup.filter(shift_id__in=list(shift_ids))
-    return queryset.filter(status__in=list(statuses)) if statuses else queryset
+    a caller that checked `shift_signups` for each of them: an SQL condition on the table
+    `"signup"` and its values (the roster page reads them with a statement written once per
+    shape, `api.infra.rows`)."""
+    condition = f'"signup"."shift_id" IN ({rows.marks(len(shift_ids))})'
+    values: list[Any] = list(shift_ids)
+    if statuses:
+        condition += f' AND "signup"."status" IN ({rows.marks(len(statuses))})'
+        values += [SignupStatus(s).value for s in statuses]
+    return condition, values
 
 
 async def shift_signups(

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from api.domain.actors import Actor
-from api.infra import clock, keys
-from api.models import UserSession
+from api.infra import clock, keys, rows
+from api.models import UserSession, Volunteer
 from api.settings import get_settings
 
 # Last-seen times are written at most this often per session (a page view is not a write).
@@ -50,11 +50,32 @@ async def open_session(
     return token, row
 
 
+_SESSION = rows.Reader(UserSession)
+_VOLUNTEER = rows.Reader(Volunteer)
+_resume_sql: list[str] = []
+
+
+async def _by_digest(token_digest: str) -> UserSession | None:
+    """The session with this digest (unique), its volunteer attached. Every request with a
+    cookie asks this: its statement is written once."""
+    if not _resume_sql:
+        _resume_sql.append(
+            f'SELECT {_SESSION.columns("s")},{_VOLUNTEER.columns("v")} FROM "user_session" "s"'
+            ' JOIN "volunteer" "v" ON "v"."id" = "s"."volunteer_id" WHERE "s"."token_digest" = ?'
+        )
+    found = await rows.fetch(_resume_sql[0], [token_digest])
+    if not found:
+        return None
+    row = _SESSION.converter()(found[0])
+    row.__dict__["_volunteer"] = _VOLUNTEER.converter()(found[0], len(_SESSION.names))
+    return row
+
+
 async def resume(token: str) -> UserSession | None:
     """The live session for a cookie's token (with its volunteer), its expiry slid ahead."""
     if not token or len(token) > 200:
         return None
-    row = await UserSession.get_or_none(token_digest=digest(token)).select_related("volunteer")
+    row = await _by_digest(digest(token))
     if row is None:
         return None
     now = clock.now()

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
-from tortoise.expressions import RawSQL
 from tortoise.functions import Count, Sum
 from tortoise.models import Model
 
@@ -14,6 +13,7 @@ from api.domain import appointments, roster, signups, waitlist
 from api.domain.actors import Actor
 from api.domain.waitlist import waitlist_positions
 from api.graphql.pagination import TOTAL
+from api.infra import rows
 from api.models import (
     Appointment,
     AppointmentSlot,
@@ -38,17 +38,32 @@ M = TypeVar("M", bound=Model)
 
 
 def _by_id(model: type[M]) -> Callable[[Sequence[int]], Awaitable[list[M | None]]]:
+    reader = rows.reader_of(model)
+    table = model._meta.db_table
+
     async def load(ids: Sequence[int]) -> list[M | None]:
-        rows = {row.pk: row for row in await model.filter(id__in=set(ids))}
-        return [rows.get(i) for i in ids]
+        found = await rows.by_ids(reader, table, ids)
+        return [found.get(i) for i in ids]
 
     return load
+
+
+_SHIFT = rows.Reader(Shift)
 
 
 async def shifts_of_events(event_ids: Iterable[int]) -> dict[int, list[Shift]]:
     """The shifts of each event, earliest first, in one query."""
     grouped: dict[int, list[Shift]] = {i: [] for i in event_ids}
-    for shift in await Shift.filter(event_id__in=list(grouped)).order_by("starts_at", "id"):
+    if not grouped:
+        return grouped
+    found = await rows.fetch(
+        f'SELECT {_SHIFT.columns("shift")} FROM "shift" WHERE "event_id" IN'
+        f' ({rows.marks(len(grouped))}) ORDER BY "starts_at" ASC,"id" ASC',
+        list(grouped),
+    )
+    build = _SHIFT.converter()
+    for row in found:
+        shift = build(row)
         grouped[shift.event_id].append(shift)
     return grouped
 
@@ -127,12 +142,15 @@ async def _volunteer_facts(keys: Sequence[tuple[int, str]]) -> list[int]:
     """(volunteer, fact) → the figure ("hours": centihours in the ledger, "unread": unread
     notifications); one statement for all of them."""
     facts = sorted({fact for _, fact in keys})
-    rows = (
-        await Volunteer.filter(id__in={v for v, _ in keys})
-        .annotate(**{f"fact_{f}": RawSQL(VOLUNTEER_FACTS[f]) for f in facts})
-        .values("id", *(f"fact_{f}" for f in facts))
+    ids = list({v for v, _ in keys})
+    found_rows = await rows.fetch(
+        f'SELECT "volunteer"."id",{",".join(VOLUNTEER_FACTS[f] for f in facts)} FROM "volunteer"'
+        f' WHERE "volunteer"."id" IN ({rows.marks(len(ids))})',
+        ids,
     )
-    found = {(int(row["id"]), f): int(row[f"fact_{f}"] or 0) for row in rows for f in facts}
+    found = {
+        (int(row[0]), f): int(row[i] or 0) for row in found_rows for i, f in enumerate(facts, 1)
+    }
     return [found.get(key, 0) for key in keys]
 
 
@@ -173,6 +191,10 @@ SIGNUP_HOURS_SQL = (
 RosterKey = tuple[int, int, tuple[SignupStatus, ...] | None]
 
 
+_SIGNUP = rows.Reader(Signup)
+_VOLUNTEER = rows.Reader(Volunteer)
+
+
 async def _roster_pages(keys: Sequence[RosterKey]) -> list[list[Signup]]:
     """The first page (plus one, to tell whether there is more) of each shift's sign-ups in
     one statement per (size, statuses), each row with its shift's total (`linli_total`).
@@ -186,23 +208,30 @@ async def _roster_pages(keys: Sequence[RosterKey]) -> list[list[Signup]]:
     for shift_id, size, statuses in keys:
         groups.setdefault((size, statuses), []).append(shift_id)
     for (size, statuses), shift_ids in groups.items():
-        rows = (
-            await roster.signups_of_shifts(shift_ids, statuses)
-            .select_related("volunteer")
-            .annotate(
-                **{
-                    TOTAL: RawSQL('COUNT(*) OVER (PARTITION BY "signup"."shift_id")'),
-                    SIGNUP_HOURS: RawSQL(SIGNUP_HOURS_SQL),
-                    PLACE: RawSQL(waitlist.position_sql('"signup"')),
-                }
-            )
-            .order_by("shift_id", "id")
+        condition, values = roster.signups_of_shifts(shift_ids, statuses)
+        place = waitlist.position_sql('"signup"')
+        found = await rows.fetch(
+            f"SELECT {_SIGNUP.columns('signup')},"
+            ' COUNT(*) OVER (PARTITION BY "signup"."shift_id"),'
+            f" {SIGNUP_HOURS_SQL}, {place},"
+            f' {_VOLUNTEER.columns("signup__volunteer")} FROM "signup"'
+            ' LEFT OUTER JOIN "volunteer" "signup__volunteer"'
+            ' ON "signup__volunteer"."id" = "signup"."volunteer_id"'
+            f' WHERE {condition} ORDER BY "signup"."shift_id" ASC,"signup"."id" ASC',
+            values,
         )
+        signup, volunteer = _SIGNUP.converter(), _VOLUNTEER.converter()
+        extra = len(_SIGNUP.names)
+        joined = extra + 3 + _VOLUNTEER.names.index("id")  # NULL: no volunteer row
         by_shift: dict[int, list[Signup]] = {i: [] for i in shift_ids}
-        for row in rows:
-            page = by_shift[row.shift_id]
+        for row in found:
+            each = signup(row)
+            page = by_shift[each.shift_id]
             if len(page) <= size:
-                page.append(row)
+                attached = each.__dict__
+                attached[TOTAL], attached[SIGNUP_HOURS], attached[PLACE] = row[extra : extra + 3]
+                attached["_volunteer"] = None if row[joined] is None else volunteer(row, extra + 3)
+                page.append(each)
         pages.update(((i, size, statuses), page) for i, page in by_shift.items())
     return [pages[key] for key in keys]
 

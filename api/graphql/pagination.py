@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -13,6 +14,7 @@ from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
 from api.http.errors import PublicError
+from api.infra import rows
 from api.settings import get_settings
 
 T = TypeVar("T")
@@ -202,6 +204,92 @@ async def paginate(
     if counted:
         count = _known(int(getattr(rows[0], TOTAL)) if rows else 0)
     return first_page(rows, size, fields, count, wrap=wrap, after=after, has_next=has_next)
+
+
+@dataclass(frozen=True)
+class RowList:
+    """A list read the lean way (`api.infra.rows`): `SELECT {columns} FROM {source} WHERE
+    {condition}` in the ascending order of `order` (SQL, the attribute holding it on an
+    object, its type; the last one unique), each row made into its object by `build`."""
+
+    columns: str
+    source: str
+    condition: str
+    values: Sequence[Any]
+    order: Sequence[tuple[str, str, type]]
+    build: Callable[[Sequence[Any]], Any]
+
+
+def table_list(
+    reader: rows.Reader[Any],
+    table: str,
+    condition: str,
+    values: Sequence[Any],
+    order: Sequence[tuple[str, str, type]] | None = None,
+) -> RowList:
+    """The rows of one table (as `reader`'s model objects) matching `condition`, by id
+    unless told otherwise."""
+    return RowList(
+        columns=reader.columns(table),
+        source=f'"{table}"',
+        condition=condition,
+        values=values,
+        order=order or [(f'"{table}"."id"', "id", int)],
+        build=reader.converter(),
+    )
+
+
+def _after_sql(
+    order: Sequence[tuple[str, str, type]], values: Sequence[Any]
+) -> tuple[str, list[Any]]:
+    """`_after` in SQL: rows strictly after `values` in the ascending `order`."""
+    condition, bound = f"{order[-1][0]} > ?", [values[-1]]
+    for i in range(len(order) - 2, -1, -1):
+        condition = f"({order[i][0]} > ? OR ({order[i][0]} = ? AND {condition}))"
+        bound = [values[i], values[i], *bound]
+    return condition, bound
+
+
+async def paginate_rows(
+    listing: RowList, *, first: int | None, after: str | None, with_total: bool = False
+) -> Connection[Any]:
+    """`paginate` for a `RowList`: the same page, cursors and counts, with one statement
+    written once per shape and no queryset (the first page with `with_total` counts the whole
+    list in the same statement)."""
+    size = page_size(first)
+    order = listing.order
+    condition, values = listing.condition, [*listing.values]
+    if after:
+        later, bound = _after_sql(order, _decode(after, [kind for _, _, kind in order]))
+        condition = f"({condition}) AND {later}"
+        values += bound
+    counted = with_total and not after and size > 0
+    found: Sequence[Sequence[Any]] = []
+    if size:
+        found = await rows.fetch(
+            f"SELECT {listing.columns}{', COUNT(*) OVER ()' if counted else ''}"
+            f" FROM {listing.source} WHERE {condition}"
+            f" ORDER BY {','.join(f'{sql} ASC' for sql, _, _ in order)} LIMIT ?",
+            [*values, size + 1],
+        )
+    count: Callable[[], Awaitable[int]]
+    if counted:
+        count = _known(int(found[0][-1]) if found else 0)
+    else:
+
+        async def count() -> int:
+            sql = f"SELECT COUNT(*) FROM {listing.source} WHERE {listing.condition}"
+            return int((await rows.fetch(sql, listing.values))[0][0])
+
+    build = listing.build
+    return first_page(
+        [build(row) for row in found],
+        size,
+        [attribute for _, attribute, _ in order],
+        count,
+        after=after,
+        has_next=len(found) > size,
+    )
 
 
 def first_page(

@@ -14,7 +14,16 @@ from api.domain.teams import all_teams
 from api.domain.visibility import may_see
 from api.graphql.context import Info
 from api.graphql.mutations.certificates import verify_certificate
-from api.graphql.pagination import After, Connection, First, page_size, paginate
+from api.graphql.pagination import (
+    After,
+    Connection,
+    First,
+    page_size,
+    paginate,
+    paginate_rows,
+    table_list,
+    wants_total,
+)
 from api.graphql.types import EventFilter, Node, event_connection
 from api.graphql.types.certificate import CertificateVerification
 from api.graphql.types.change import ChangeConnection, ChangeType, change_type, connection_of
@@ -23,8 +32,10 @@ from api.graphql.types.refs import CommunityRef, EventRef, TeamRef, VolunteerRef
 from api.http.errors import PublicError
 from api.http.ids import decode_id
 from api.http.rate_limits import ticket_of
+from api.infra import rows
 
 MAX_NODES = 100
+_COMMUNITY = rows.Reader(models.Community)
 
 
 async def _node(info: Info, global_id: str) -> object | None:
@@ -98,7 +109,9 @@ class Query:
         ] = None,
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
-        return await event_connection(first, after, query, info.context.actor)
+        return await event_connection(
+            first, after, query, info.context.actor, with_total=wants_total(info)
+        )
 
     @strawberry.field(
         description="The change feed (变更记录): every create, update and delete of events, "
@@ -154,7 +167,13 @@ class Query:
     async def communities(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[models.Community]:
-        return await paginate(all_communities(), first=first, after=after)
+        where = all_communities()
+        return await paginate_rows(
+            table_list(_COMMUNITY, "community", where.condition, where.values),
+            first=first,
+            after=after,
+            with_total=wants_total(info),
+        )
 
     @strawberry.field(
         description="The administrators (for administrators; empty for anyone else).",

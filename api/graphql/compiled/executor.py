@@ -188,6 +188,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         errors = self.collected_errors
         level = [(root, self.root_value, data, _Slot(None, None, False, None, None))]
         is_awaitable = self.is_awaitable
+        value: Any
         while level:
             self._next = []
             pending: list[tuple[Any, FieldPlan, dict[str, Any], _Slot]] = []
@@ -219,6 +220,19 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                             result[field.key] = None  # its place in the answer's key order
                             pending.append((value, field, result, slot))
                             continue
+                    # A leaf already of its wire type (most of an answer): `_leaf`, inlined.
+                    completion = field.completion
+                    wire = completion.wire  # type: ignore[union-attr]
+                    if wire is not None:
+                        if value is None:
+                            if completion.nullable:  # type: ignore[union-attr]
+                                result[field.key] = None
+                                continue
+                        elif type(value) is wire and (
+                            wire is not int or -2147483648 <= value <= 2147483647  # type: ignore[operator]
+                        ):
+                            result[field.key] = value
+                            continue
                     self._complete_field(field, value, result, slot)
             if pending:
                 outcomes = await self._settle([p[0] for p in pending])
@@ -241,7 +255,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         iteration, so the level's DataLoader loads are one batch; `CancelledError` and other
         non-`Exception`s propagate after the others."""
         outcomes: list[Any] = [None] * len(awaitables)
-        waiting: dict[Future[Any], int] = {}
+        # (a DataLoader gives the same future to every load of one key: one entry, many places)
+        waiting: dict[Future[Any], list[int]] = {}
         loop = None
         task: Future[Any]
         for index, awaitable in enumerate(awaitables):
@@ -253,25 +268,37 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                     loop = get_running_loop()
                 task = loop.create_task(awaitable, context=copy_context())
             elif isfuture(awaitable):
+                if awaitable.done():  # a DataLoader's value already known: no waiting
+                    try:
+                        outcomes[index] = awaitable.result()
+                    except BaseException as exc:
+                        outcomes[index] = exc
+                    continue
                 task = awaitable  # not ours to cancel
             else:
                 if loop is None:
                     loop = get_running_loop()
                 task = loop.create_task(_awaited(awaitable))
-            waiting[task] = index
+            places = waiting.get(task)
+            if places is None:
+                waiting[task] = [index]
+            else:
+                places.append(index)
         if waiting:
             try:
                 await wait(waiting)
             except BaseException:
-                for unfinished, index in waiting.items():
-                    if unfinished is not awaitables[index]:  # the tasks made here
+                for unfinished, places in waiting.items():
+                    if unfinished is not awaitables[places[0]]:  # the tasks made here
                         unfinished.cancel()
                 raise
-            for finished, index in waiting.items():
+            for finished, places in waiting.items():
                 try:
-                    outcomes[index] = finished.result()
+                    outcome = finished.result()
                 except BaseException as exc:
-                    outcomes[index] = exc
+                    outcome = exc
+                for index in places:
+                    outcomes[index] = outcome
         return outcomes
 
     def _resolve_info(self, field: FieldPlan, path: Path) -> Any:

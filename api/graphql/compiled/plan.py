@@ -81,12 +81,25 @@ class NotCompilable(Exception):
 class Completion:
     """How the value at one position (a field, or an item of a list) is completed."""
 
-    __slots__ = ("abstract", "fast", "item", "kind", "leaf", "nullable", "object", "plans")
+    __slots__ = (
+        "abstract",
+        "fast",
+        "item",
+        "kind",
+        "leaf",
+        "nullable",
+        "object",
+        "plans",
+        "wire",
+    )
 
     def __init__(self, kind: int, nullable: bool) -> None:
         self.kind = kind
         self.nullable = nullable
         self.fast = OTHER
+        # The Python type a leaf's value has when it goes out unchanged (str, int, bool),
+        # None for other completions and scalars.
+        self.wire: type | None = None
         self.leaf: GraphQLLeafType | None = None
         self.item: Completion | None = None
         self.object: ObjectPlan | None = None
@@ -338,6 +351,7 @@ class Compiler:
             }.get(type_.name, OTHER)  # type: ignore[union-attr]
             if completion.fast and self.schema.get_type(type_.name) is not _SPECIFIED[type_.name]:  # type: ignore[union-attr]
                 completion.fast = OTHER  # a schema overriding a built-in scalar
+            completion.wire = {STRING: str, INT: int, BOOLEAN: bool}.get(completion.fast)
             return completion
         if is_object_type(type_):
             completion = Completion(OBJECT, nullable)

@@ -6,6 +6,7 @@ sees the slot and the status."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -48,8 +49,10 @@ class AppointmentSlot(Node):
         return isinstance(obj, models.AppointmentSlot)
 
     @strawberry.field(description="The event the slot belongs to.", graphql_type=EventRef)
-    async def event(self, root: Parent[models.AppointmentSlot], info: Info) -> models.Event | None:
-        return await info.context.loaders.event.load(root.event_id)
+    def event(
+        self, root: Parent[models.AppointmentSlot], info: Info
+    ) -> Awaitable[models.Event | None]:
+        return info.context.loaders.event.load(root.event_id)
 
     @strawberry.field(description="Whether residents may book it now (published, not started).")
     async def accepts_bookings(self, root: Parent[models.AppointmentSlot], info: Info) -> bool:
@@ -83,14 +86,14 @@ class Appointment(Node):
         return isinstance(obj, models.Appointment)
 
     @strawberry.field(description="The slot booked.", graphql_type=AppointmentSlot)
-    async def slot(
+    def slot(
         self, root: Parent[models.Appointment], info: Info
-    ) -> models.AppointmentSlot | None:
-        return await info.context.loaders.appointment_slot.load(root.slot_id)
+    ) -> Awaitable[models.AppointmentSlot | None]:
+        return info.context.loaders.appointment_slot.load(root.slot_id)
 
     @strawberry.field(description="The event of the slot.", graphql_type=EventRef)
-    async def event(self, root: Parent[models.Appointment], info: Info) -> models.Event | None:
-        return await info.context.loaders.event.load(root.event_id)
+    def event(self, root: Parent[models.Appointment], info: Info) -> Awaitable[models.Event | None]:
+        return info.context.loaders.event.load(root.event_id)
 
     @strawberry.field(description="The resident's name (the account's, or as the leader wrote it).")
     async def resident_name(self, root: Parent[models.Appointment], info: Info) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -37,10 +38,12 @@ class Community(Node):
         "null at the top.",
         graphql_type=CommunityRef | None,
     )
-    async def parent(self, root: Parent[models.Community], info: Info) -> models.Community | None:
+    def parent(
+        self, root: Parent[models.Community], info: Info
+    ) -> Awaitable[models.Community | None] | None:
         if root.parent_id is None:
             return None
-        return await info.context.loaders.community.load(root.parent_id)
+        return info.context.loaders.community.load(root.parent_id)
 
     @strawberry.field(
         description="Figures of every team's events in this place and the places below it; "

@@ -28,6 +28,9 @@ from api.graphql.pagination import (
     known_count,
     page_size,
     paginate,
+    paginate_rows,
+    table_list,
+    wants_total,
 )
 from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.enums import EventKind, EventStatus, SignupStatus
@@ -44,8 +47,10 @@ from api.graphql.types.refs import (
 )
 from api.http.errors import PublicError
 from api.http.ids import decode_id_of
+from api.infra import rows
 
-EVENT_ORDER = (("starts_at", datetime), ("id", int))
+EVENT_ROWS = [('"event"."starts_at"', "starts_at", datetime), ('"event"."id"', "id", int)]
+_EVENT = rows.Reader(models.Event)
 APPOINTMENT_ORDER = (("starts_at", datetime), ("id", int))
 ATTACHED_SHIFTS = "_linli_shifts"
 R = TypeVar("R")
@@ -130,16 +135,27 @@ async def attach_shifts(connection: Connection[models.Event]) -> Connection[mode
 
 
 async def event_connection(
-    first: int | None, after: str | None, query: EventQuery, actor: Actor | None = None
+    first: int | None,
+    after: str | None,
+    query: EventQuery,
+    actor: Actor | None = None,
+    *,
+    with_total: bool = False,
 ) -> Connection[models.Event]:
     """A page of the published events matching `query` (or of its statuses, as `actor` may
-    see them), soonest first, shifts attached."""
+    see them), soonest first, shifts attached (`with_total`: `totalCount` is asked, counted
+    by the page's own statement)."""
     try:
-        queryset = catalog.published_events(query, actor)
+        where = catalog.published_events(query, actor)
     except (DomainError, ValidationErrors) as exc:
         raise PublicError("INVALID_INPUT", str(exc)) from None
     return await attach_shifts(
-        await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+        await paginate_rows(
+            table_list(_EVENT, "event", where.condition, where.values, EVENT_ROWS),
+            first=first,
+            after=after,
+            with_total=with_total,
+        )
     )
 
 
@@ -177,9 +193,14 @@ class EventSeries(Node):
         first: First = None,
         after: After = None,
     ) -> Connection[models.Event]:
-        queryset = catalog.series_events(info.context.actor, root.id)
+        where = catalog.series_events(info.context.actor, root.id)
         return await attach_shifts(
-            await paginate(queryset, first=first, after=after, order=EVENT_ORDER)
+            await paginate_rows(
+                table_list(_EVENT, "event", where.condition, where.values, EVENT_ROWS),
+                first=first,
+                after=after,
+                with_total=wants_total(info),
+            )
         )
 
 
@@ -227,23 +248,27 @@ class Event(Node):
         description="The place (community or compound) it serves; null when not tied to one.",
         graphql_type=CommunityRef | None,
     )
-    async def community(self, root: Parent[models.Event], info: Info) -> models.Community | None:
+    def community(
+        self, root: Parent[models.Event], info: Info
+    ) -> Awaitable[models.Community | None] | None:
         if root.community_id is None:
             return None
-        return await info.context.loaders.community.load(root.community_id)
+        return info.context.loaders.community.load(root.community_id)
 
     @strawberry.field(description="The volunteer team that organizes it.", graphql_type=TeamRef)
-    async def team(self, root: Parent[models.Event], info: Info) -> models.Team | None:
-        return await info.context.loaders.team.load(root.team_id)
+    def team(self, root: Parent[models.Event], info: Info) -> Awaitable[models.Team | None]:
+        return info.context.loaders.team.load(root.team_id)
 
     @strawberry.field(
         description="The recurring series it belongs to; null for a one-off event.",
         graphql_type=EventSeriesRef | None,
     )
-    async def series(self, root: Parent[models.Event], info: Info) -> models.EventSeries | None:
+    def series(
+        self, root: Parent[models.Event], info: Info
+    ) -> Awaitable[models.EventSeries | None] | None:
         if root.series_id is None:
             return None
-        return await info.context.loaders.series.load(root.series_id)
+        return info.context.loaders.series.load(root.series_id)
 
     @strawberry.field(
         description="The shifts (roles), earliest first.", graphql_type=list[ShiftRef]
@@ -348,8 +373,8 @@ class Shift(Node):
         return written_at(root)
 
     @strawberry.field(description="The event the shift belongs to.", graphql_type=EventRef)
-    async def event(self, root: Parent[models.Shift], info: Info) -> models.Event | None:
-        return await info.context.loaders.event.load(root.event_id)
+    def event(self, root: Parent[models.Shift], info: Info) -> Awaitable[models.Event | None]:
+        return info.context.loaders.event.load(root.event_id)
 
     @strawberry.field(
         description="The code volunteers enter on site (rotates every 10 minutes). "

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import Parent
-from tortoise.expressions import RawSQL
 
 from api import models
 from api.domain import notifications
 from api.graphql.context import Info
-from api.graphql.pagination import Connection, empty_connection, paginate, wants_total
+from api.graphql.pagination import (
+    Connection,
+    RowList,
+    empty_connection,
+    paginate_rows,
+    wants_total,
+)
 from api.graphql.types.enums import NotificationKind
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import EventRef
+from api.infra import rows
 from api.infra.i18n import render_stored
 
 
@@ -56,19 +64,41 @@ async def notifications_of(
     info: Info, volunteer_id: int, first: int | None, after: str | None, unread_only: bool
 ) -> Connection[models.Notification]:
     """A page of the volunteer's own notifications, newest first; empty for anyone else."""
-    queryset = notifications.listing(info.context.actor, volunteer_id, unread_only)
-    if queryset is None:
+    where = notifications.listing(info.context.actor, volunteer_id, unread_only)
+    if where is None:
         return empty_connection()
-    queryset = queryset.annotate(newest=RawSQL('-"notification"."id"'))
-    # The event each one is about comes in the same statement.
-    page: Connection[models.Notification] = await paginate(
-        queryset.select_related("event"),
+    # The event each one is about comes in the same statement; newest first (`newest`: the
+    # cursor's key, minus the id).
+    notification, event = _NOTIFICATION.converter(), _EVENT.converter()
+    joined = len(_NOTIFICATION.names)
+    event_id = joined + _EVENT.names.index("id")
+
+    def build(row: Sequence[Any]) -> models.Notification:
+        made = notification(row)
+        made.__dict__["newest"] = -made.id
+        made.__dict__["_event"] = None if row[event_id] is None else event(row, joined)
+        return made
+
+    page: Connection[models.Notification] = await paginate_rows(
+        RowList(
+            columns=f"{_NOTIFICATION.columns('notification')},"
+            f"{_EVENT.columns('notification__event')}",
+            source='"notification" LEFT OUTER JOIN "event" "notification__event"'
+            ' ON "notification__event"."id" = "notification"."event_id"',
+            condition=where[0],
+            values=where[1],
+            order=[('-"notification"."id"', "newest", int)],
+            build=build,
+        ),
         first=first,
         after=after,
-        order=(("newest", int),),
         with_total=wants_total(info),
     )
     for edge in page.edges:
         if edge.node.event_id is not None:
             info.context.loaders.event.prime(edge.node.event_id, edge.node.event)
     return page
+
+
+_NOTIFICATION = rows.Reader(models.Notification)
+_EVENT = rows.Reader(models.Event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -33,12 +34,14 @@ class Signup(Node):
         return isinstance(obj, models.Signup)
 
     @strawberry.field(description="The shift signed up for.", graphql_type=ShiftRef)
-    async def shift(self, root: Parent[models.Signup], info: Info) -> models.Shift | None:
-        return await info.context.loaders.shift.load(root.shift_id)
+    def shift(self, root: Parent[models.Signup], info: Info) -> Awaitable[models.Shift | None]:
+        return info.context.loaders.shift.load(root.shift_id)
 
     @strawberry.field(description="Who signed up.", graphql_type=VolunteerRef)
-    async def volunteer(self, root: Parent[models.Signup], info: Info) -> models.Volunteer | None:
-        return await info.context.loaders.volunteer.load(root.volunteer_id)
+    def volunteer(
+        self, root: Parent[models.Signup], info: Info
+    ) -> Awaitable[models.Volunteer | None]:
+        return info.context.loaders.volunteer.load(root.volunteer_id)
 
     @strawberry.field(
         description="Whether the volunteer can check in now (confirmed, window open)."
@@ -47,12 +50,19 @@ class Signup(Node):
         shift = await info.context.loaders.shift.load(root.shift_id)
         return shift is not None and checkin.can_check_in(root, shift)
 
-    @strawberry.field(description="1-based place in the waitlist while WAITLISTED, else null.")
-    async def waitlist_position(self, root: Parent[models.Signup], info: Info) -> int | None:
+    @strawberry.field(
+        description="1-based place in the waitlist while WAITLISTED, else null.",
+        graphql_type=int | None,
+    )
+    def waitlist_position(
+        self, root: Parent[models.Signup], info: Info
+    ) -> Awaitable[int | None] | None:
         if not waitlist.has_position(root):
             return None
-        return await info.context.loaders.waitlist_position.load(root.id)
+        return info.context.loaders.waitlist_position.load(root.id)
 
-    @strawberry.field(description="Service hours credited (from the hours ledger).")
-    async def hours(self, root: Parent[models.Signup], info: Info) -> float | None:
-        return await info.context.loaders.signup_hours.load(root.id)
+    @strawberry.field(
+        description="Service hours credited (from the hours ledger).", graphql_type=float | None
+    )
+    def hours(self, root: Parent[models.Signup], info: Info) -> Awaitable[float | None]:
+        return info.context.loaders.signup_hours.load(root.id)

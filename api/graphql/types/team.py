@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from api import models
 from api.domain import members
 from api.domain.catalog import EventQuery
 from api.graphql.context import Info
-from api.graphql.pagination import After, Connection, First
+from api.graphql.pagination import After, Connection, First, wants_total
 from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.event import EventFilter, event_connection
 from api.graphql.types.node import Node, global_id
@@ -60,14 +61,18 @@ class Team(Node):
         description="The place the team belongs to; null for a team not tied to one.",
         graphql_type=CommunityRef | None,
     )
-    async def community(self, root: Parent[models.Team], info: Info) -> models.Community | None:
+    def community(
+        self, root: Parent[models.Team], info: Info
+    ) -> Awaitable[models.Community | None] | None:
         if root.community_id is None:
             return None
-        return await info.context.loaders.community.load(root.community_id)
+        return info.context.loaders.community.load(root.community_id)
 
-    @strawberry.field(description="Leaders and members (not pending requests); public.")
-    async def member_count(self, root: Parent[models.Team], info: Info) -> int:
-        return await info.context.loaders.member_count.load(root.id)
+    @strawberry.field(
+        description="Leaders and members (not pending requests); public.", graphql_type=int
+    )
+    def member_count(self, root: Parent[models.Team], info: Info) -> Awaitable[int]:
+        return info.context.loaders.member_count.load(root.id)
 
     @strawberry.field(
         description="The team's published events, soonest first.",
@@ -86,7 +91,9 @@ class Team(Node):
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
         query.team_id = root.id
-        return await event_connection(first, after, query, info.context.actor)
+        return await event_connection(
+            first, after, query, info.context.actor, with_total=wants_total(info)
+        )
 
     @strawberry.field(description="Whether joining needs a leader's approval.")
     def join_approval(self, root: Parent[models.Team]) -> bool:
