@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from api.domain import hours, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, InvalidInput, Validator
+from api.domain.signups import SEAT_HOLDING, lock_shift
 from api.infra import clock
 from api.infra.i18n import N_
 from api.infra.keys import check_in_code_key
@@ -100,6 +101,16 @@ async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
         )
     await attempt.succeeded()
     async with in_transaction():
+        # The shift's row first (as every sign-up change): a removal of the shift or a
+        # cancellation of this sign-up meanwhile has committed, and one that comes later sees
+        # the attendance (a shift with attendance is not removed).
+        current = await _current(signup)
+        if current is None or current.status == SignupStatus.CANCELLED:
+            raise DomainError(
+                ErrorCode.NOT_SIGNED_UP,
+                N_("You have no confirmed sign-up for this shift."),
+                ["shiftId"],
+            )
         updated = await Signup.filter(id=signup.id, status=SignupStatus.CONFIRMED).update(
             status=SignupStatus.ATTENDED, checked_in_at=now
         )
@@ -107,7 +118,15 @@ async def check_in(actor: Actor, shift_id: int, code: str) -> Signup:
             await hours.credit(
                 signup, hours.shift_centihours(shift), HoursMethod.SELF_CHECK_IN, volunteer.id
             )
-    return await Signup.get(id=signup.id)
+        return await Signup.get(id=signup.id)
+
+
+async def _current(signup: Signup) -> Signup | None:
+    """Inside a transaction: the sign-up as it is now, read under its shift's lock; None when
+    the shift (and its sign-ups with it) was removed meanwhile."""
+    if await lock_shift(signup.shift_id) is None:
+        return None
+    return await Signup.get_or_none(id=signup.id)
 
 
 async def mark_attendance(
@@ -162,10 +181,8 @@ async def mark_attendance(
         "note",
     )
     v.raise_if_any()
-    if signup.status not in (SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.NO_SHOW):
-        raise DomainError(
-            ErrorCode.INVALID_STATE, N_("Only a confirmed sign-up can be marked."), ["signupId"]
-        )
+    if signup.status not in SEAT_HOLDING:
+        raise _not_confirmed()
     if status == SignupStatus.NO_SHOW:
         target = 0
     elif hours_served is None:
@@ -186,6 +203,19 @@ async def mark_attendance(
         if not note:
             raise InvalidInput(N_("A correction beyond the shift's length needs a note."), ["note"])
     async with in_transaction():
+        # Checked again under the shift's lock: a sign-up cancelled meanwhile (its seat given
+        # to the waitlist) or gone with its shift is not marked.
+        current = await _current(signup)
+        if current is None:
+            raise DomainError(ErrorCode.NOT_FOUND, N_("No such sign-up."), ["signupId"])
+        if current.status not in SEAT_HOLDING:
+            raise _not_confirmed()
         await Signup.filter(id=signup.id).update(status=status)
         await hours.credit(signup, target, HoursMethod.LEADER, leader.id, note)
-    return await Signup.get(id=signup.id)
+        return await Signup.get(id=signup.id)
+
+
+def _not_confirmed() -> DomainError:
+    return DomainError(
+        ErrorCode.INVALID_STATE, N_("Only a confirmed sign-up can be marked."), ["signupId"]
+    )

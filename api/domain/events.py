@@ -173,6 +173,15 @@ async def insert_event(draft: EventDraft, *, series_id: int | None = None) -> Ev
     return event
 
 
+async def lock_event(event_id: int) -> bool:
+    """Inside a transaction: locks the event's row until commit (PostgreSQL; SQLite's write
+    transactions are serial already), before any of its shifts (the one order everywhere);
+    False when there is no such event. The lock is the one an update of the event's status
+    takes (FOR NO KEY UPDATE): rows that merely refer to the event are written meanwhile."""
+    row = await Event.filter(id=event_id).select_for_update(no_key=True).only("id").first()
+    return row is not None
+
+
 async def get_event_for_organizer(actor: Actor, event_id: int) -> Event:
     actor.require_volunteer()
     event = await Event.get_or_none(id=event_id)

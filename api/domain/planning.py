@@ -70,11 +70,23 @@ async def publish_series(actor: Actor, event_id: int, scope: PublishScope) -> li
 
 async def _editable_event(actor: Actor, event_id: int, field: str) -> Event:
     event = await events.get_event_for_organizer(actor, event_id)
+    _ensure_editable(event, field)
+    return event
+
+
+async def _lock_editable(event: Event, field: str) -> None:
+    """Inside a transaction: locks the event's row and reads it again; one cancelled or
+    completed meanwhile is not edited."""
+    await events.lock_event(event.id)
+    await event.refresh_from_db()
+    _ensure_editable(event, field)
+
+
+def _ensure_editable(event: Event, field: str) -> None:
     if event.status not in EDITABLE or event.cancel_reason is not None:
         raise DomainError(
             ErrorCode.INVALID_STATE, N_("A cancelled or completed event cannot be edited."), [field]
         )
-    return event
 
 
 async def add_shift(
@@ -93,6 +105,9 @@ async def add_shift(
         )
     v.raise_if_any()
     async with in_transaction():
+        # The event's row first: shifts added or removed at once are counted one after the
+        # other, and an edit moving the event's shifts moves this one too.
+        await _lock_editable(event, "eventId")
         if await Shift.filter(event_id=event.id).count() >= events.MAX_SHIFTS:
             raise DomainError(
                 ErrorCode.INVALID_INPUT,
@@ -119,7 +134,9 @@ async def remove_shift(actor: Actor, shift_id: int) -> Event:
         raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
     event = await _editable_event(actor, shift.event_id, "shiftId")
     async with in_transaction():
-        # The shift row first (the order sign-ups take their locks in).
+        # The event's row, then the shift's (the order sign-ups take theirs in): two shifts
+        # removed at once cannot each count the other as remaining.
+        await _lock_editable(event, "shiftId")
         locked = await Shift.filter(id=shift.id).select_for_update().first()
         if locked is None:
             raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])

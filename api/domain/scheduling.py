@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from api.domain import events, outbox, signups
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.domain.events import EventDraft, ShiftDraft
+from api.domain.events import EventDraft, ShiftDraft, lock_event
 from api.domain.recurrence import local_wall_clock, moved_draft, shift_wall_clock
 from api.infra.i18n import N_
 from api.models import (
@@ -56,8 +56,14 @@ class EventChanges:
 
 
 async def _draft_of(event: Event) -> EventDraft:
+    draft, _ = await _draft_and_shifts(event)
+    return draft
+
+
+async def _draft_and_shifts(event: Event) -> tuple[EventDraft, list[Shift]]:
+    """The event as a draft, and its shifts in the draft's order (one read: the same shifts)."""
     shifts = await Shift.filter(event_id=event.id).order_by("starts_at", "id")
-    return EventDraft(
+    draft = EventDraft(
         team_id=event.team_id,
         title=event.title,
         kind=event.kind,
@@ -69,6 +75,7 @@ async def _draft_of(event: Event) -> EventDraft:
         community_id=event.community_id,
         shifts=[ShiftDraft(s.role, s.starts_at, s.ends_at, s.capacity) for s in shifts],
     )
+    return draft, list(shifts)
 
 
 async def duplicate_event(
@@ -173,16 +180,19 @@ async def update_event(
     if changes.community_id is not None and not await Community.exists(id=changes.community_id):
         raise DomainError(ErrorCode.NOT_FOUND, N_("No such community."), ["communityId"])
     targets = await _events_in_scope(event, scope)
-    plans: list[tuple[Event, EventDraft, list[Shift]]] = []
-    for target in targets:
-        draft = await _draft_of(target)
-        shifts = await Shift.filter(event_id=target.id).order_by("starts_at", "id")
-        explicit = changes if target.id == event.id else _without_end(changes)
-        new = _apply(draft, explicit, offset)
-        new.shifts = _fit_shifts(new, shift_wall_clock(draft.ends_at, offset))
-        events.validate_draft(new)
-        plans.append((target, new, shifts))
     async with in_transaction():
+        # Each event's row before its shifts (the order `planning` adds and removes shifts
+        # in): the shifts read here are the ones moved, none added or removed in between.
+        plans: list[tuple[Event, EventDraft, list[Shift]]] = []
+        for target in targets:
+            if not await lock_event(target.id):
+                continue
+            draft, shifts = await _draft_and_shifts(target)
+            explicit = changes if target.id == event.id else _without_end(changes)
+            new = _apply(draft, explicit, offset)
+            new.shifts = _fit_shifts(new, shift_wall_clock(draft.ends_at, offset))
+            events.validate_draft(new)
+            plans.append((target, new, shifts))
         for target, new, shifts in plans:
             changed = _what_changed(target, new)
             # Only if nobody cancelled it meanwhile (the status read above is checked again).
@@ -286,6 +296,8 @@ async def update_shift(
     new_start, new_end = new_start.astimezone(UTC), new_end.astimezone(UTC)
     moved = (new_start, new_end) != (shift.starts_at, shift.ends_at)
     async with in_transaction():
+        if await signups.lock_shift(shift_id) is None:  # removed meanwhile
+            raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
         updates: dict[str, object] = {}
         if new_role is not None:
             updates["role"] = new_role
@@ -301,7 +313,7 @@ async def update_shift(
                 await outbox.record(
                     "EVENT_CHANGED", event_id=event.id, changed=["shifts"], volunteer_ids=[]
                 )
-    return await Shift.get(id=shift_id)
+        return await Shift.get(id=shift_id)
 
 
 async def cancel_following(actor: Actor, event_id: int, reason: str) -> list[Event]:

@@ -118,6 +118,15 @@ async def clashing_shift_ids(volunteer_id: int | None, shifts: Sequence[Shift]) 
     }
 
 
+async def lock_shift(shift_id: int) -> Shift | None:
+    """Inside a transaction: the shift's row, locked until commit (PostgreSQL; SQLite's write
+    transactions are serial already), or None when it was removed. Taken first, before the
+    sign-up rows and the volunteer's (the one order everywhere: no deadlock); whatever
+    removed or changed the shift meanwhile has committed once it returns, so a sign-up read
+    after it is current."""
+    return await Shift.filter(id=shift_id).select_for_update().first()
+
+
 async def _lock_volunteer(volunteer_id: int) -> None:
     """Serialises one volunteer's seat-taking (PostgreSQL row lock; SQLite's write
     transactions are serial already). Always taken after the shift row."""
@@ -263,8 +272,10 @@ async def cancel_signup(actor: Actor, signup_id: int) -> Signup:
         own and signup.status == SignupStatus.CONFIRMED and is_late_cancellation(signup.shift, now)
     )
     async with in_transaction():
-        shift = await Shift.filter(id=signup.shift_id).select_for_update().get()
-        current = await Signup.get(id=signup.id)
+        shift = await lock_shift(signup.shift_id)
+        current = await Signup.get_or_none(id=signup.id) if shift is not None else None
+        if shift is None or current is None:  # its shift was removed meanwhile, with it
+            raise DomainError(ErrorCode.NOT_FOUND, N_("No such sign-up."), ["signupId"])
         if current.status not in ACTIVE:
             return current
         await Signup.filter(id=signup.id).update(
@@ -285,7 +296,8 @@ async def cancel_signup(actor: Actor, signup_id: int) -> Signup:
             volunteer_id=signup.volunteer_id,
             by_volunteer_id=actor.id,
         )
-    return await Signup.get(id=signup.id)
+        # Read under the shift's lock: a removal right after the commit cannot take it away.
+        return await Signup.get(id=signup.id)
 
 
 async def promote_waitlist(shift_id: int, limit: int | None = None) -> list[int]:
@@ -342,7 +354,10 @@ async def change_capacity(actor: Actor, shift_id: int, capacity: int) -> Shift:
         raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
     await actor.require_leader(shift.event.team_id)
     async with in_transaction():
-        shift = await Shift.filter(id=shift_id).select_for_update().get()
+        locked = await lock_shift(shift_id)
+        if locked is None:  # removed meanwhile
+            raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
+        shift = locked
         changed = await Shift.filter(id=shift_id, seats_taken__lte=capacity).update(
             capacity=capacity
         )
@@ -358,7 +373,7 @@ async def change_capacity(actor: Actor, shift_id: int, capacity: int) -> Shift:
             )
         await promote_waitlist(shift_id)
         await outbox.record("SHIFT_CAPACITY_CHANGED", shift_id=shift_id)
-    return await Shift.get(id=shift_id)
+        return await Shift.get(id=shift_id)
 
 
 async def signups_of(

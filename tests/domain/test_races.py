@@ -1,0 +1,188 @@
+"""Changes that land between a request's checks and its writes (another worker's request):
+each answers a userError with a stable code and leaves the counts right, never a 500.
+
+Each test runs the competing change at the exact moment a parallel request would land (see
+`meanwhile`), so the race is reproduced on every run, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from api.domain import checkin, events, planning, scheduling, signups, throttle
+from api.domain.actors import Actor
+from api.domain.errors import DomainError, ErrorCode
+from api.domain.scheduling import EventChanges
+from api.infra import clock
+from api.models import DomainEvent, HoursEntry, Shift, Signup, SignupStatus
+from tests import factories
+
+
+def meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+    owner: object,
+    names: str | tuple[str, ...],
+    change: Callable[[], Awaitable[object]],
+) -> None:
+    """Runs `change` once, right after the first of `owner.names` (a read the request makes
+    before it writes) has answered: where a parallel request's commit would land."""
+    pending = [change]
+
+    def wrapped(checked: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def racing(*args: Any, **kwargs: Any) -> Any:
+            answer = await checked(*args, **kwargs)
+            if pending:
+                await pending.pop()()
+            return answer
+
+        return racing
+
+    for name in (names,) if isinstance(names, str) else names:
+        if hasattr(owner, name):
+            monkeypatch.setattr(owner, name, wrapped(getattr(owner, name)))
+
+
+async def _two_shifts(capacity: int = 1):
+    leader = await factories.volunteer("队长")
+    team = await factories.team(leaders=(leader,))
+    event = await factories.event(team, capacities=(capacity, capacity))
+    shift, other = await Shift.filter(event_id=event.id).order_by("id")
+    return Actor(volunteer=leader), event, shift, other
+
+
+async def _signed_up(shift: Shift, name: str = "志愿者") -> tuple[Actor, Signup]:
+    volunteer = await factories.volunteer(name)
+    actor = Actor(volunteer=volunteer)
+    return actor, await signups.sign_up(actor, shift.id, f"k-{name}")
+
+
+async def _refused(call: Awaitable[object]) -> ErrorCode:
+    with pytest.raises(DomainError) as refused:
+        await call
+    return refused.value.code
+
+
+async def test_cancelling_a_sign_up_whose_shift_was_removed_meanwhile(database, monkeypatch):
+    """Was a 500 (the shift's row read with `.get()` in the transaction)."""
+    leader, _, shift, _ = await _two_shifts()
+    me, signup = await _signed_up(shift)
+    meanwhile(
+        monkeypatch, signups, "_signup_for_manager", lambda: planning.remove_shift(leader, shift.id)
+    )
+    assert await _refused(signups.cancel_signup(me, signup.id)) == ErrorCode.NOT_FOUND
+    assert await Signup.filter(id=signup.id).count() == 0
+    assert await DomainEvent.filter(kind="SIGNUP_CANCELLED").count() == 0
+
+
+async def test_changing_the_capacity_of_a_shift_removed_meanwhile(database, monkeypatch):
+    """Was a 500 (`updateShiftCapacity`, and `updateShift` with a capacity)."""
+    leader, _, shift, _ = await _two_shifts()
+    meanwhile(monkeypatch, Actor, "require_leader", lambda: planning.remove_shift(leader, shift.id))
+    assert await _refused(signups.change_capacity(leader, shift.id, 3)) == ErrorCode.NOT_FOUND
+    assert await DomainEvent.filter(kind="SHIFT_CAPACITY_CHANGED").count() == 0
+
+
+async def test_renaming_a_shift_removed_meanwhile(database, monkeypatch):
+    """Was a 500 (the renamed shift read with `.get()` after it was gone)."""
+    leader, event, shift, other = await _two_shifts()
+    meanwhile(
+        monkeypatch,
+        events,
+        "get_event_for_organizer",
+        lambda: planning.remove_shift(leader, shift.id),
+    )
+    renaming = scheduling.update_shift(leader, shift.id, role="新岗位")
+    assert await _refused(renaming) == ErrorCode.NOT_FOUND
+    assert [s.id for s in await Shift.filter(event_id=event.id)] == [other.id]
+
+
+async def _on_site(shift: Shift) -> None:
+    clock.set_clock(lambda: shift.starts_at + timedelta(minutes=5))
+
+
+@pytest.mark.parametrize("change", ["shift removed", "sign-up cancelled"])
+async def test_checking_in_while_the_sign_up_goes(database, monkeypatch, change):
+    """The shift removed meanwhile (with its sign-ups) was a 500: the sign-up read after it
+    was gone. A check-in that crossed a cancellation (the seat already given to the waitlist)
+    answered as if it had worked, with the cancelled sign-up. Both are refused now; no hours
+    are credited."""
+    leader, _, shift, _ = await _two_shifts()
+    me, signup = await _signed_up(shift)
+    await _on_site(shift)
+    if change == "shift removed":
+        meanwhile(monkeypatch, throttle, "attempt", lambda: planning.remove_shift(leader, shift.id))
+    else:
+        meanwhile(
+            monkeypatch, throttle, "attempt", lambda: signups.cancel_signup(leader, signup.id)
+        )
+    checking_in = checkin.check_in(me, shift.id, checkin.current_code(shift.id))
+    assert await _refused(checking_in) == ErrorCode.NOT_SIGNED_UP
+    statuses = await Signup.filter(id=signup.id).values_list("status", flat=True)
+    assert statuses == ([] if change == "shift removed" else [SignupStatus.CANCELLED])
+    assert await HoursEntry.all().count() == 0
+
+
+async def test_marking_attendance_on_a_shift_removed_meanwhile(database, monkeypatch):
+    """Was a 500 (an hours entry written for a sign-up that was gone: a foreign-key error)."""
+    leader, _, shift, _ = await _two_shifts()
+    _, signup = await _signed_up(shift)
+    await _on_site(shift)
+    meanwhile(monkeypatch, Actor, "require_leader", lambda: planning.remove_shift(leader, shift.id))
+    marking = checkin.mark_attendance(leader, signup.id, SignupStatus.ATTENDED, None)
+    assert await _refused(marking) == ErrorCode.NOT_FOUND
+    assert await HoursEntry.all().count() == 0
+
+
+async def test_marking_attendance_of_a_sign_up_cancelled_meanwhile(database, monkeypatch):
+    """Marking a sign-up cancelled meanwhile made it ATTENDED without a seat: the shift
+    counted one seat fewer than the sign-ups holding one (and the waitlist head promoted into
+    that seat made it overbooked). Now refused; the seat counts stay right."""
+    leader, _, shift, _ = await _two_shifts(capacity=1)
+    _, signup = await _signed_up(shift, "先到")
+    _, waiting = await _signed_up(shift, "后到")
+    assert waiting.status == SignupStatus.WAITLISTED
+
+    async def cancel_before_the_start() -> None:  # the waitlist head takes the seat
+        clock.set_clock(lambda: shift.starts_at - timedelta(hours=2))
+        await signups.cancel_signup(leader, signup.id)
+        await _on_site(shift)
+
+    await _on_site(shift)
+    meanwhile(monkeypatch, Actor, "require_leader", cancel_before_the_start)
+    marking = checkin.mark_attendance(leader, signup.id, SignupStatus.ATTENDED, None)
+    assert await _refused(marking) == ErrorCode.INVALID_STATE
+    assert (await Signup.get(id=signup.id)).status == SignupStatus.CANCELLED
+    assert (await Signup.get(id=waiting.id)).status == SignupStatus.CONFIRMED
+    await shift.refresh_from_db()
+    holding = await Signup.filter(shift_id=shift.id, status__in=signups.SEAT_HOLDING).count()
+    assert shift.seats_taken == holding == 1
+    assert await HoursEntry.all().count() == 0
+
+
+async def test_moving_an_event_while_a_shift_is_added(database, monkeypatch):
+    """Was a 500: the event's shifts were read twice (once for the new times, once to write
+    them), and a shift added in between made the two lists differ."""
+    leader, event, shift, other = await _two_shifts()
+    added: list[Shift] = []
+
+    async def add() -> None:
+        added.append(
+            await Shift.create(
+                event_id=event.id,
+                role="加派",
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                capacity=1,
+            )
+        )
+
+    # Right after the event's shifts were read for the new times.
+    meanwhile(monkeypatch, scheduling, ("_draft_of", "_draft_and_shifts"), add)
+    later = event.starts_at + timedelta(days=1)
+    moved = await scheduling.update_event(leader, event.id, EventChanges(starts_at=later))
+    assert moved.starts_at == later
+    starts = {s.id: s.starts_at for s in await Shift.filter(event_id=event.id)}
+    assert starts[shift.id] == starts[other.id] == later
