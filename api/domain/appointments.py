@@ -35,7 +35,7 @@ from tortoise.transactions import in_transaction
 from api.domain import notifications, signups
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.domain.events import check_times, get_event_for_organizer
+from api.domain.events import check_times, get_event_for_organizer, lock_event
 from api.infra import clock
 from api.infra.i18n import N_
 from api.models import (
@@ -127,8 +127,10 @@ async def set_slots(actor: Actor, event_id: int, plan: SlotPlan) -> Event:
     )
     v.raise_if_any()
     async with in_transaction():
-        # The event's row first: two leaders replacing slots at once queue here.
-        await Event.filter(id=event.id).select_for_update().only("id").first()
+        # The event's row first: two leaders replacing slots at once queue here. Not a full
+        # FOR UPDATE: a booking holding a slot's row writes its appointment (which refers to
+        # the event) meanwhile, instead of waiting for us while we wait for its slot.
+        await lock_event(event.id)
         existing = await AppointmentSlot.filter(event_id=event.id).select_for_update()
         kept = [s for s in existing if s.places_taken > 0]
         await AppointmentSlot.filter(
@@ -235,6 +237,9 @@ async def _take_place(
             previous = await _replay(booker_id, slot.id, key)
             if previous is not None:
                 raise _Replayed(previous)
+            # The slot's row is ours: a cancellation of the event (which locks its slots
+            # first) or a replacement of its slots has committed, and is seen here.
+            await _ensure_still_open(slot.id)
             resident_id = fields.get("resident_id")
             if isinstance(resident_id, int):
                 await _check_resident_free(resident_id, slot)
@@ -258,6 +263,14 @@ async def _take_place(
         if previous is not None:
             return previous
         raise
+
+
+async def _ensure_still_open(slot_id: int) -> None:
+    current = await AppointmentSlot.get_or_none(id=slot_id).select_related("event")
+    if current is None:
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such slot."), ["slotId"])
+    if current.event.status != EventStatus.PUBLISHED:
+        raise DomainError(ErrorCode.EVENT_NOT_OPEN, N_("This slot is not open for booking."))
 
 
 def _validate_note(v: Validator, note: str | None) -> str:
@@ -376,7 +389,9 @@ async def cancel(actor: Actor, appointment_id: int) -> Appointment:
             await AppointmentSlot.filter(id=appointment.slot_id).update(
                 places_taken=F("places_taken") - 1
             )
-    return await Appointment.get(id=appointment.id)
+        # Read under the slot's lock (once it is free, a replacement of the event's slots may
+        # remove it, its cancelled appointments with it).
+        return await Appointment.get(id=appointment.id)
 
 
 async def mark_served(actor: Actor, appointment_id: int) -> Appointment:

@@ -275,6 +275,11 @@ async def cancel_in_transaction(event: Event, reason: str) -> None:
 async def cancel_appointments_in_transaction(event_id: int, now: datetime) -> set[int]:
     """Cancels the event's booked appointments, freeing their places; answers the residents
     (with accounts) to tell."""
+    # The slots' rows before the appointments' (the order a resident's cancellation and a
+    # booking take them in; the other way round deadlocked with a cancellation on
+    # PostgreSQL), in one order: a booking that took its place meanwhile has committed and
+    # is cancelled with the rest, and one still to come sees the event cancelled.
+    await AppointmentSlot.filter(event_id=event_id).order_by("id").select_for_update().only("id")
     booked = Appointment.filter(event_id=event_id, status=AppointmentStatus.BOOKED)
     rows = await booked.values_list("slot_id", "resident_id")
     if not rows:

@@ -6,18 +6,32 @@ Each test runs the competing change at the exact moment a parallel request would
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.connection import connections
 
-from api.domain import checkin, events, planning, scheduling, signups, throttle
+from api.domain import appointments, checkin, events, planning, scheduling, signups, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode
 from api.domain.scheduling import EventChanges
 from api.infra import clock
-from api.models import DomainEvent, HoursEntry, Shift, Signup, SignupStatus
+from api.models import (
+    Appointment,
+    AppointmentSlot,
+    AppointmentStatus,
+    DomainEvent,
+    Event,
+    EventKind,
+    HoursEntry,
+    Shift,
+    Signup,
+    SignupStatus,
+)
 from tests import factories
 
 
@@ -186,3 +200,147 @@ async def test_moving_an_event_while_a_shift_is_added(database, monkeypatch):
     assert moved.starts_at == later
     starts = {s.id: s.starts_at for s in await Shift.filter(event_id=event.id)}
     assert starts[shift.id] == starts[other.id] == later
+
+
+# --- Lock order on PostgreSQL: the second transaction waits, neither deadlocks ---------------
+
+
+async def _interleaved(
+    monkeypatch: pytest.MonkeyPatch,
+    first: Callable[[], Awaitable[object]],
+    after: Callable[[str], bool],
+    second: Callable[[], Awaitable[object]],
+) -> list[object]:
+    """Runs `first` until it has sent the statement `after` matches (its locks so far held),
+    then `second` until it waits for a lock (or ends), then lets `first` go on. Answers both
+    outcomes (exceptions included): a lock-order inversion shows as PostgreSQL's deadlock
+    error in one of them."""
+    first_holds, go_on = asyncio.Event(), asyncio.Event()
+    sent = AsyncpgDBClient.execute_query
+
+    async def pausing(client: Any, query: str, values: list[Any] | None = None) -> Any:
+        answer = await sent(client, query, values)
+        if asyncio.current_task() is first_task and after(query) and not first_holds.is_set():
+            first_holds.set()
+            await go_on.wait()
+        return answer
+
+    async def second_once_first_holds() -> object:
+        await first_holds.wait()
+        return await second()
+
+    monkeypatch.setattr(AsyncpgDBClient, "execute_query", pausing)
+    first_task = asyncio.create_task(first())
+    second_task = asyncio.create_task(second_once_first_holds())
+    await first_holds.wait()
+    while not second_task.done() and not await _someone_waits_for_a_lock():
+        await asyncio.wait({second_task}, timeout=0.01)
+    go_on.set()
+    return list(await asyncio.gather(first_task, second_task, return_exceptions=True))
+
+
+async def _someone_waits_for_a_lock() -> bool:
+    _, rows = await connections.get("default").execute_query(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    return bool(rows[0][0])
+
+
+def _postgres_only(database: str) -> None:
+    if database.startswith("sqlite"):
+        pytest.skip("SQLite's writers take turns: no lock order to get wrong")
+
+
+def _locks(table: str) -> Callable[[str], bool]:
+    return lambda query: f'FROM "{table}"' in query and "FOR " in query
+
+
+def _no_failure(outcomes: list[object]) -> None:
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+
+
+async def _haircut_with_slots() -> tuple[Actor, Event, list[AppointmentSlot]]:
+    volunteer = await factories.volunteer("组长")
+    leader = Actor(volunteer=volunteer)
+    event = await factories.event(
+        await factories.team(leaders=(volunteer,)), kind=EventKind.HAIRCUT
+    )
+    plan = appointments.SlotPlan(event.starts_at, event.ends_at, 30, 2)
+    await appointments.set_slots(leader, event.id, plan)
+    return leader, event, await AppointmentSlot.filter(event_id=event.id).order_by("starts_at")
+
+
+async def test_cancelling_an_event_while_a_resident_cancels(database, monkeypatch):
+    """Deadlocked on PostgreSQL (a 500, now a 503): the event's cancellation locked the
+    appointments before their slots, a resident's cancellation the slot before the
+    appointment."""
+    _postgres_only(database)
+    leader, event, slots = await _haircut_with_slots()
+    resident = Actor(volunteer=await factories.volunteer("居民"))
+    booking = await appointments.book(resident, slots[0].id, "k")
+    outcomes = await _interleaved(
+        monkeypatch,
+        lambda: appointments.cancel(resident, booking.id),
+        _locks("appointment_slot"),
+        lambda: events.cancel_event(leader, event.id, "台风预警"),
+    )
+    _no_failure(outcomes)
+    assert (await Appointment.get(id=booking.id)).status == AppointmentStatus.CANCELLED
+    assert [s.places_taken for s in await AppointmentSlot.filter(event_id=event.id)] == [0] * len(
+        slots
+    )
+
+
+async def test_replacing_slots_while_a_resident_books(database, monkeypatch):
+    """Deadlocked on PostgreSQL: replacing the slots held the event's row FOR UPDATE and
+    waited for the booked slot, while the booking, holding that slot, waited to write its
+    appointment (which refers to the event)."""
+    _postgres_only(database)
+    leader, event, slots = await _haircut_with_slots()
+    resident = Actor(volunteer=await factories.volunteer("居民"))
+    plan = appointments.SlotPlan(event.starts_at, event.ends_at, 60, 3)
+    outcomes = await _interleaved(
+        monkeypatch,
+        lambda: appointments.book(resident, slots[0].id, "k"),
+        lambda query: query.lstrip().startswith('UPDATE "appointment_slot"'),
+        lambda: appointments.set_slots(leader, event.id, plan),
+    )
+    _no_failure(outcomes)
+    booked = await Appointment.get(booked_by_id=resident.id)
+    assert booked.status == AppointmentStatus.BOOKED
+    assert await AppointmentSlot.filter(id=slots[0].id, places_taken=1).exists()
+
+
+async def test_booking_while_the_event_is_cancelled(database, monkeypatch):
+    """A booking that held its slot while the event was cancelled stayed BOOKED on the
+    cancelled event (its place counted, its resident never told)."""
+    _postgres_only(database)
+    leader, event, slots = await _haircut_with_slots()
+    resident = Actor(volunteer=await factories.volunteer("居民"))
+    outcomes = await _interleaved(
+        monkeypatch,
+        lambda: appointments.book(resident, slots[0].id, "k"),
+        lambda query: query.lstrip().startswith('UPDATE "appointment_slot"'),
+        lambda: events.cancel_event(leader, event.id, "台风预警"),
+    )
+    assert not isinstance(outcomes[1], BaseException), outcomes[1]
+    assert not await Appointment.filter(event_id=event.id, status=AppointmentStatus.BOOKED).exists()
+    assert [s.places_taken for s in await AppointmentSlot.filter(event_id=event.id)] == [0] * len(
+        slots
+    )
+
+
+async def test_two_shifts_removed_at_once_leave_one(database, monkeypatch):
+    """Each removal counted the other shift as remaining: the event was left with none."""
+    _postgres_only(database)
+    leader, event, shift, other = await _two_shifts()
+    outcomes = await _interleaved(
+        monkeypatch,
+        lambda: planning.remove_shift(leader, shift.id),
+        lambda query: "COUNT(" in query and '"shift"' in query,
+        lambda: planning.remove_shift(leader, other.id),
+    )
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert [getattr(o, "code", o) for o in refused] == [ErrorCode.INVALID_STATE]
+    assert await Shift.filter(event_id=event.id).count() == 1
