@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from asyncio import Future, get_running_loop, isfuture
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -14,6 +17,7 @@ from api.http.errors import PublicError
 from api.infra.i18n import SOURCE_LANGUAGE, Text
 
 log = logging.getLogger("linli.graphql")
+T = TypeVar("T")
 
 
 #: The description of every payload's `userErrors`.
@@ -45,6 +49,47 @@ class UserError:
     )
     def message(self, info: Info) -> str:
         return self.text.render(info.context.language or SOURCE_LANGUAGE)
+
+
+def removed_meanwhile(row: T | None, what: str) -> T:
+    """A row a non-null field refers to, loaded after its parent: another request may have
+    deleted it in between (a shift removed right after a sign-up committed, with the sign-up).
+    Then the field answers a NOT_FOUND error (null spreads to the nearest nullable place, as
+    for any field error) instead of a masked "Unexpected error."."""
+    if row is None:
+        raise PublicError("NOT_FOUND", f"The {what} was removed meanwhile.")
+    return row
+
+
+def present(loaded: Awaitable[T | None], what: str) -> Awaitable[T]:
+    """`removed_meanwhile` on a DataLoader's value, still as a future (no coroutine, no task:
+    a value already known is used at once)."""
+    if not isfuture(loaded):
+        return _present_later(loaded, what)
+    if loaded.done() and not loaded.cancelled() and loaded.exception() is None:
+        if loaded.result() is not None:
+            return loaded
+    checked: Future[T] = get_running_loop().create_future()
+
+    def settle(source: Future[T | None]) -> None:
+        if checked.done():
+            return
+        if source.cancelled():
+            checked.cancel()
+        elif (error := source.exception()) is not None:
+            checked.set_exception(error)
+        else:
+            try:
+                checked.set_result(removed_meanwhile(source.result(), what))
+            except PublicError as gone:
+                checked.set_exception(gone)
+
+    loaded.add_done_callback(settle)
+    return checked
+
+
+async def _present_later(loaded: Awaitable[T | None], what: str) -> T:
+    return removed_meanwhile(await loaded, what)
 
 
 def user_errors_from(exc: DomainError | ValidationErrors) -> list[UserError]:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.connection import connections
@@ -19,6 +20,7 @@ from api.domain import appointments, checkin, events, planning, scheduling, sign
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode
 from api.domain.scheduling import EventChanges
+from api.http.ids import encode_id
 from api.infra import clock
 from api.models import (
     Appointment,
@@ -31,6 +33,7 @@ from api.models import (
     Shift,
     Signup,
     SignupStatus,
+    Volunteer,
 )
 from tests import factories
 
@@ -344,3 +347,49 @@ async def test_two_shifts_removed_at_once_leave_one(database, monkeypatch):
     refused = [o for o in outcomes if isinstance(o, BaseException)]
     assert [getattr(o, "code", o) for o in refused] == [ErrorCode.INVALID_STATE]
     assert await Shift.filter(event_id=event.id).count() == 1
+
+
+# --- A row removed between a mutation's commit and the answer's fields ---------------------
+
+
+async def _answer(client: httpx.AsyncClient, who: Volunteer, query: str, **variables: Any):
+    factories.log_in_as(client, who)
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _removed_meanwhile(body: dict[str, Any], path: list[str]) -> None:
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(path, "NOT_FOUND")]
+    assert "Unexpected" not in body["errors"][0]["message"]
+
+
+async def test_a_sign_up_whose_shift_is_removed_before_the_answer(client, database, monkeypatch):
+    """Was "Unexpected error." (a 500 in the log): the sign-up committed, the shift was removed
+    (its sign-ups with it), then the answer's `shift` found nothing for a non-null field."""
+    _, _, shift, _ = await _two_shifts()
+    meanwhile(monkeypatch, signups, "sign_up", lambda: Shift.filter(id=shift.id).delete())
+    query = """mutation($shift: ID!) { signUp(input: {shiftId: $shift, idempotencyKey: "k"}) {
+      signup { status shift { seatsTaken } } userErrors { code } } }"""
+    me = await factories.volunteer()
+    body = await _answer(client, me, query, shift=encode_id("Shift", shift.id))
+    _removed_meanwhile(body, ["signUp", "signup", "shift"])
+    assert body["data"]["signUp"] == {"signup": None, "userErrors": []}
+
+
+async def test_an_appointment_whose_slot_is_replaced_before_the_answer(
+    client, database, monkeypatch
+):
+    """The same for a cancelled appointment whose slot, free again, was replaced at once."""
+    leader, event, slots = await _haircut_with_slots()
+    resident = await factories.volunteer("居民")
+    booking = await appointments.book(Actor(volunteer=resident), slots[0].id, "k")
+    plan = appointments.SlotPlan(event.starts_at, event.ends_at, 60, 3)
+    meanwhile(
+        monkeypatch, appointments, "cancel", lambda: appointments.set_slots(leader, event.id, plan)
+    )
+    query = """mutation($id: ID!) { cancelAppointment(input: {appointmentId: $id}) {
+      appointment { status slot { startsAt } } userErrors { code } } }"""
+    body = await _answer(client, resident, query, id=encode_id("Appointment", booking.id))
+    _removed_meanwhile(body, ["cancelAppointment", "appointment", "slot"])
+    assert not await AppointmentSlot.filter(id=slots[0].id).exists()

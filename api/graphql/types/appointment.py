@@ -15,6 +15,7 @@ from strawberry import Parent
 from api import models
 from api.domain import appointments
 from api.graphql.context import Info
+from api.graphql.errors import present
 from api.graphql.types.enums import describe_values
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import CommunityRef, EventRef
@@ -88,8 +89,8 @@ class Appointment(Node):
     @strawberry.field(description="The slot booked.", graphql_type=AppointmentSlot)
     def slot(
         self, root: Parent[models.Appointment], info: Info
-    ) -> Awaitable[models.AppointmentSlot | None]:
-        return info.context.loaders.appointment_slot.load(root.slot_id)
+    ) -> Awaitable[models.AppointmentSlot]:
+        return present(info.context.loaders.appointment_slot.load(root.slot_id), "slot")
 
     @strawberry.field(description="The event of the slot.", graphql_type=EventRef)
     def event(self, root: Parent[models.Appointment], info: Info) -> Awaitable[models.Event | None]:

@@ -11,6 +11,7 @@ from strawberry import Parent
 from api import models
 from api.domain import checkin, waitlist
 from api.graphql.context import Info
+from api.graphql.errors import present
 from api.graphql.types.enums import SignupStatus
 from api.graphql.types.node import Node, global_id
 from api.graphql.types.refs import ShiftRef, VolunteerRef
@@ -34,8 +35,8 @@ class Signup(Node):
         return isinstance(obj, models.Signup)
 
     @strawberry.field(description="The shift signed up for.", graphql_type=ShiftRef)
-    def shift(self, root: Parent[models.Signup], info: Info) -> Awaitable[models.Shift | None]:
-        return info.context.loaders.shift.load(root.shift_id)
+    def shift(self, root: Parent[models.Signup], info: Info) -> Awaitable[models.Shift]:
+        return present(info.context.loaders.shift.load(root.shift_id), "shift")
 
     @strawberry.field(description="Who signed up.", graphql_type=VolunteerRef)
     def volunteer(
