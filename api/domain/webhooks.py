@@ -221,8 +221,12 @@ async def _own_webhook(actor: Actor, webhook_id: int) -> Webhook:
     volunteer = _require_webhook_caller(actor)
     row = await Webhook.get_or_none(id=webhook_id)
     if row is None or row.volunteer_id != volunteer.id:
-        raise DomainError(ErrorCode.NOT_FOUND, N_("No such webhook."), ["id"])
+        raise _no_such_webhook()
     return row
+
+
+def _no_such_webhook() -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, N_("No such webhook."), ["id"])
 
 
 async def update_webhook(
@@ -257,6 +261,8 @@ async def update_webhook(
         updates["url"] = await checked_url(url)
     now = clock.now()
     async with in_transaction():
+        if await Webhook.filter(id=row.id).select_for_update().only("id").first() is None:
+            raise _no_such_webhook()  # deleted meanwhile (the owner's other tab)
         if enabled is True and not row.enabled:
             updates.update(
                 enabled=True,
@@ -273,7 +279,7 @@ async def update_webhook(
             updates.update(enabled=False, disabled_reason=DisabledReason.OWNER, disabled_at=now)
         if updates:
             await Webhook.filter(id=row.id).update(**updates)
-    return await Webhook.get(id=row.id)
+        return await Webhook.get(id=row.id)
 
 
 async def delete_webhook(actor: Actor, webhook_id: int) -> int:
@@ -310,7 +316,7 @@ async def redeliver(actor: Actor, delivery_id: int) -> WebhookDelivery:
     volunteer = _require_webhook_caller(actor)
     delivery = await WebhookDelivery.get_or_none(id=delivery_id).select_related("webhook")
     if delivery is None or delivery.webhook.volunteer_id != volunteer.id:
-        raise DomainError(ErrorCode.NOT_FOUND, N_("No such delivery."), ["deliveryId"])
+        raise _no_such_delivery()
     if not delivery.webhook.enabled:
         raise DomainError(
             ErrorCode.INVALID_STATE,
@@ -323,11 +329,18 @@ async def redeliver(actor: Actor, delivery_id: int) -> WebhookDelivery:
         timedelta(hours=1),
         N_("Too many redeliveries asked for in the last hour. Please try again later."),
     )
-    await WebhookDelivery.filter(id=delivery.id).update(
+    again = await WebhookDelivery.filter(id=delivery.id).update(
         delivered_at=None, delivery_attempts=0, next_delivery_at=None
     )
+    current = await WebhookDelivery.get_or_none(id=delivery.id) if again else None
+    if current is None:  # deleted meanwhile, with its webhook
+        raise _no_such_delivery()
     wakeups.after_commit(wakeups.webhooks_made.notify)
-    return await WebhookDelivery.get(id=delivery.id)
+    return current
+
+
+def _no_such_delivery() -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, N_("No such delivery."), ["deliveryId"])
 
 
 # --- Messages ---------------------------------------------------------------------------------

@@ -16,7 +16,16 @@ import pytest
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.connection import connections
 
-from api.domain import appointments, checkin, events, planning, scheduling, signups, throttle
+from api.domain import (
+    appointments,
+    checkin,
+    events,
+    planning,
+    scheduling,
+    signups,
+    throttle,
+    webhooks,
+)
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode
 from api.domain.scheduling import EventChanges
@@ -34,6 +43,8 @@ from api.models import (
     Signup,
     SignupStatus,
     Volunteer,
+    Webhook,
+    WebhookDelivery,
 )
 from tests import factories
 
@@ -393,3 +404,39 @@ async def test_an_appointment_whose_slot_is_replaced_before_the_answer(
     body = await _answer(client, resident, query, id=encode_id("Appointment", booking.id))
     _removed_meanwhile(body, ["cancelAppointment", "appointment", "slot"])
     assert not await AppointmentSlot.filter(id=slots[0].id).exists()
+
+
+# --- Webhooks deleted by their owner's other tab ------------------------------------------
+
+
+async def _webhook_with_a_delivery() -> tuple[Actor, Webhook, WebhookDelivery]:
+    owner = await factories.volunteer("开发者")
+    hook = await Webhook.create(
+        volunteer=owner, url="https://203.0.113.7/hook", events="SIGNUP_CREATED", secret="s"
+    )
+    delivery = await WebhookDelivery.create(
+        webhook=hook,
+        event_type="signup.created",
+        message_id="msg_1",
+        payload="{}",
+        delivered_at=clock.now(),
+        delivery_attempts=1,
+    )
+    return Actor(volunteer=owner), hook, delivery
+
+
+async def test_changing_a_webhook_deleted_meanwhile(database, monkeypatch):
+    """Was a 500 (the changed webhook read with `.get()` after it was gone)."""
+    owner, hook, _ = await _webhook_with_a_delivery()
+    meanwhile(
+        monkeypatch, webhooks, "_own_webhook", lambda: webhooks.delete_webhook(owner, hook.id)
+    )
+    changing = webhooks.update_webhook(owner, hook.id, description="新的说明")
+    assert await _refused(changing) == ErrorCode.NOT_FOUND
+
+
+async def test_redelivering_a_message_deleted_meanwhile(database, monkeypatch):
+    """Was a 500 (the delivery read with `.get()` after its webhook was deleted, with it)."""
+    owner, hook, delivery = await _webhook_with_a_delivery()
+    meanwhile(monkeypatch, throttle, "quota", lambda: webhooks.delete_webhook(owner, hook.id))
+    assert await _refused(webhooks.redeliver(owner, delivery.id)) == ErrorCode.NOT_FOUND
