@@ -133,6 +133,12 @@ async def _lock_volunteer(volunteer_id: int) -> None:
     await Volunteer.filter(id=volunteer_id).select_for_update().only("id").first()
 
 
+async def _lock_volunteers(volunteer_ids: list[int]) -> None:
+    """`_lock_volunteer` for several, in one order (their ids): after the shift row."""
+    if volunteer_ids:
+        await Volunteer.filter(id__in=volunteer_ids).order_by("id").select_for_update().only("id")
+
+
 def _schedule_conflict() -> DomainError:
     return DomainError(
         ErrorCode.SCHEDULE_CONFLICT, N_("You already have a confirmed shift at this time.")
@@ -311,17 +317,22 @@ async def promote_waitlist(shift_id: int, limit: int | None = None) -> list[int]
     shift = await Shift.get(id=shift_id)
     if shift.starts_at <= now:
         return promoted
+    if shift.seats_taken >= shift.capacity:
+        return promoted
     waiting = (
         await Signup.filter(shift_id=shift_id, status=SignupStatus.WAITLISTED)
         .order_by("waitlist_ticket")
         .values_list("id", "volunteer_id")
     )
+    # The waiting volunteers' rows, all at once in id order (not one by one in ticket order:
+    # two promotions on two shifts whose waitlists rank the same people differently locked
+    # them in opposite orders and deadlocked on PostgreSQL).
+    await _lock_volunteers([volunteer_id for _, volunteer_id in waiting])
     for signup_id, volunteer_id in waiting:
         if limit is not None and len(promoted) >= limit:
             break
         if shift.seats_taken + len(promoted) >= shift.capacity:
             break
-        await _lock_volunteer(volunteer_id)
         if await holds_overlapping_seat(volunteer_id, shift):
             continue
         seated = await Shift.filter(id=shift_id, seats_taken__lt=F("capacity")).update(

@@ -440,3 +440,30 @@ async def test_redelivering_a_message_deleted_meanwhile(database, monkeypatch):
     owner, hook, delivery = await _webhook_with_a_delivery()
     meanwhile(monkeypatch, throttle, "quota", lambda: webhooks.delete_webhook(owner, hook.id))
     assert await _refused(webhooks.redeliver(owner, delivery.id)) == ErrorCode.NOT_FOUND
+
+
+async def test_two_waitlists_promoted_at_once(database, monkeypatch):
+    """Deadlocked on PostgreSQL: raising two shifts' capacities at once promoted the same two
+    volunteers, ranked the other way round on each waitlist, locking them in opposite
+    orders."""
+    _postgres_only(database)
+    leader = await factories.volunteer("队长")
+    team = await factories.team(leaders=(leader,))
+    shifts = []
+    for days in (3, 4):  # apart in time: each may be confirmed on both
+        event = await factories.event(team, starts_at=factories.soon(days=days), capacities=(1,))
+        shifts.append(await Shift.get(event_id=event.id))
+    first, second = await factories.volunteer("甲"), await factories.volunteer("乙")
+    for shift, order in zip(shifts, ((first, second), (second, first)), strict=True):
+        await signups.sign_up(Actor(volunteer=await factories.volunteer()), shift.id, "seat")
+        for volunteer in order:
+            await signups.sign_up(Actor(volunteer=volunteer), shift.id, f"wait-{shift.id}")
+    organizer = Actor(volunteer=leader)
+    outcomes = await _interleaved(
+        monkeypatch,
+        lambda: signups.change_capacity(organizer, shifts[0].id, 3),
+        _locks("volunteer"),
+        lambda: signups.change_capacity(organizer, shifts[1].id, 3),
+    )
+    _no_failure(outcomes)
+    assert await Signup.filter(status=SignupStatus.CONFIRMED).count() == 6
