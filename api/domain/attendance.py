@@ -15,6 +15,7 @@ from api.domain import checkin, outbox, throttle
 from api.domain.accounts import checked_phone
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
+from api.domain.signups import lock_shift
 from api.infra import clock
 from api.infra.i18n import N_
 from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Volunteer
@@ -44,8 +45,7 @@ async def add_walk_in(actor: Actor, shift_id: int, phone: str, name: str) -> Sig
     phone = checked_phone(v, phone)
     clean_name = v.text(name, "name", max_length=50, label=N_("The name"))
     v.raise_if_any()
-    if shift.event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
-        raise DomainError(ErrorCode.EVENT_NOT_OPEN, N_("This event is not open."), ["shiftId"])
+    _ensure_open(shift.event)
     await throttle.quota(
         f"walk-in:{leader.id}",
         WALK_INS_PER_HOUR,
@@ -72,9 +72,21 @@ async def add_walk_in(actor: Actor, shift_id: int, phone: str, name: str) -> Sig
         return await Signup.get(shift_id=shift.id, volunteer_id=person.id)
 
 
+def _ensure_open(event: Event) -> None:
+    if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
+        raise DomainError(ErrorCode.EVENT_NOT_OPEN, N_("This event is not open."), ["shiftId"])
+
+
 async def _seat(shift_id: int, volunteer_id: int, existing: Signup | None) -> Signup:
     now = clock.now()
     async with in_transaction():
+        # The shift's row first: whatever removed the shift or closed its event since the
+        # checks above has committed, and is seen here.
+        locked = await lock_shift(shift_id)
+        if locked is None:
+            raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
+        event = await Event.get(id=locked.event_id)
+        _ensure_open(event)
         seated = await Shift.filter(id=shift_id, seats_taken__lt=F("capacity")).update(
             seats_taken=F("seats_taken") + 1
         )

@@ -18,6 +18,7 @@ from tortoise.connection import connections
 
 from api.domain import (
     appointments,
+    attendance,
     checkin,
     events,
     planning,
@@ -467,3 +468,24 @@ async def test_two_waitlists_promoted_at_once(database, monkeypatch):
     )
     _no_failure(outcomes)
     assert await Signup.filter(status=SignupStatus.CONFIRMED).count() == 6
+
+
+@pytest.mark.parametrize("change", ["event cancelled", "shift removed"])
+async def test_a_walk_in_added_while_the_shift_goes(database, monkeypatch, change):
+    """A walk-in added while the event was cancelled was seated on the cancelled event (a
+    confirmed sign-up nobody would tell, a seat counted); on a shift removed meanwhile it
+    answered SHIFT_FULL. Now EVENT_NOT_OPEN and NOT_FOUND, and nothing is written."""
+    leader, event, shift, _ = await _two_shifts(capacity=3)
+    await _on_site(shift)
+    if change == "event cancelled":
+        expected = ErrorCode.EVENT_NOT_OPEN
+        meanwhile(
+            monkeypatch, throttle, "quota", lambda: events.cancel_event(leader, event.id, "暴雨")
+        )
+    else:
+        expected = ErrorCode.NOT_FOUND
+        meanwhile(monkeypatch, throttle, "quota", lambda: planning.remove_shift(leader, shift.id))
+    adding = attendance.add_walk_in(leader, shift.id, "13900001111", "王阿姨")
+    assert await _refused(adding) == expected
+    assert await Signup.all().count() == 0
+    assert set(await Shift.filter(event_id=event.id).values_list("seats_taken", flat=True)) == {0}
