@@ -381,7 +381,7 @@ async def cancel(actor: Actor, appointment_id: int) -> Appointment:
             N_("This slot has started; please tell the organizer."),
         )
     async with in_transaction():
-        await AppointmentSlot.filter(id=appointment.slot_id).select_for_update().only("id").first()
+        await _lock_slot(appointment.slot_id)
         changed = await Appointment.filter(
             id=appointment.id, status=AppointmentStatus.BOOKED
         ).update(status=AppointmentStatus.CANCELLED, cancelled_at=clock.now())
@@ -399,14 +399,27 @@ async def mark_served(actor: Actor, appointment_id: int) -> Appointment:
     appointment, leads = await _appointment_for(actor, appointment_id)
     if not leads:
         raise DomainError(ErrorCode.FORBIDDEN, N_("Only this event's organizers may do this."))
-    if appointment.status == AppointmentStatus.SERVED:
-        return appointment
-    if appointment.status != AppointmentStatus.BOOKED:
+    if appointment.status != AppointmentStatus.SERVED:
+        async with in_transaction():
+            # The slot's row first (as cancellations take it): an appointment cancelled
+            # meanwhile, alone or with its event, is not marked (its place was given back).
+            await _lock_slot(appointment.slot_id)
+            await Appointment.filter(id=appointment.id, status=AppointmentStatus.BOOKED).update(
+                status=AppointmentStatus.SERVED, served_at=clock.now()
+            )
+            current = await Appointment.get_or_none(id=appointment.id)
+            if current is None:  # cancelled, and its slot replaced since
+                raise DomainError(
+                    ErrorCode.NOT_FOUND, N_("No such appointment."), ["appointmentId"]
+                )
+            appointment = current
+    if appointment.status != AppointmentStatus.SERVED:
         raise DomainError(ErrorCode.INVALID_STATE, N_("This appointment was cancelled."))
-    await Appointment.filter(id=appointment.id, status=AppointmentStatus.BOOKED).update(
-        status=AppointmentStatus.SERVED, served_at=clock.now()
-    )
-    return await Appointment.get(id=appointment.id)
+    return appointment
+
+
+async def _lock_slot(slot_id: int) -> None:
+    await AppointmentSlot.filter(id=slot_id).select_for_update().only("id").first()
 
 
 # Who sees what -------------------------------------------------------------------------

@@ -489,3 +489,39 @@ async def test_a_walk_in_added_while_the_shift_goes(database, monkeypatch, chang
     assert await _refused(adding) == expected
     assert await Signup.all().count() == 0
     assert set(await Shift.filter(event_id=event.id).values_list("seats_taken", flat=True)) == {0}
+
+
+async def test_serving_an_appointment_while_the_event_is_cancelled(database, monkeypatch):
+    """Marking served while the event was being cancelled: the cancellation had counted the
+    appointment as one to free, the marking won, and the slot counted one place fewer than its
+    held appointments. Now the marking waits for the cancellation and is refused."""
+    _postgres_only(database)
+    leader, event, slots = await _haircut_with_slots()
+    resident = Actor(volunteer=await factories.volunteer("居民"))
+    booking = await appointments.book(resident, slots[0].id, "k")
+    outcomes = await _interleaved(
+        monkeypatch,
+        lambda: events.cancel_event(leader, event.id, "台风预警"),
+        lambda query: query.lstrip().startswith("SELECT") and 'FROM "appointment"' in query,
+        lambda: appointments.mark_served(leader, booking.id),
+    )
+    assert not isinstance(outcomes[0], BaseException), outcomes[0]
+    assert getattr(outcomes[1], "code", outcomes[1]) == ErrorCode.INVALID_STATE
+    assert (await Appointment.get(id=booking.id)).status == AppointmentStatus.CANCELLED
+    assert (await AppointmentSlot.get(id=slots[0].id)).places_taken == 0
+
+
+async def test_serving_an_appointment_cancelled_meanwhile(database, monkeypatch):
+    """It answered as if served, with the cancelled appointment."""
+    leader, _, slots = await _haircut_with_slots()
+    resident = Actor(volunteer=await factories.volunteer("居民"))
+    booking = await appointments.book(resident, slots[0].id, "k")
+    meanwhile(
+        monkeypatch,
+        appointments,
+        "_appointment_for",
+        lambda: appointments.cancel(resident, booking.id),
+    )
+    serving = appointments.mark_served(leader, booking.id)
+    assert await _refused(serving) == ErrorCode.INVALID_STATE
+    assert (await Appointment.get(id=booking.id)).status == AppointmentStatus.CANCELLED
