@@ -286,14 +286,19 @@ async def _haircut_with_slots() -> tuple[Actor, Event, list[AppointmentSlot]]:
     return leader, event, await AppointmentSlot.filter(event_id=event.id).order_by("starts_at")
 
 
+async def _booked() -> tuple[Actor, Event, list[AppointmentSlot], Actor, Appointment]:
+    """A haircut event with its slots, and a resident's booking of the first."""
+    leader, event, slots = await _haircut_with_slots()
+    resident = Actor(volunteer=await factories.volunteer("居民"))
+    return leader, event, slots, resident, await appointments.book(resident, slots[0].id, "k")
+
+
 async def test_cancelling_an_event_while_a_resident_cancels(database, monkeypatch):
     """Deadlocked on PostgreSQL (a 500, now a 503): the event's cancellation locked the
     appointments before their slots, a resident's cancellation the slot before the
     appointment."""
     _postgres_only(database)
-    leader, event, slots = await _haircut_with_slots()
-    resident = Actor(volunteer=await factories.volunteer("居民"))
-    booking = await appointments.book(resident, slots[0].id, "k")
+    leader, event, slots, resident, booking = await _booked()
     outcomes = await _interleaved(
         monkeypatch,
         lambda: appointments.cancel(resident, booking.id),
@@ -496,9 +501,7 @@ async def test_serving_an_appointment_while_the_event_is_cancelled(database, mon
     appointment as one to free, the marking won, and the slot counted one place fewer than its
     held appointments. Now the marking waits for the cancellation and is refused."""
     _postgres_only(database)
-    leader, event, slots = await _haircut_with_slots()
-    resident = Actor(volunteer=await factories.volunteer("居民"))
-    booking = await appointments.book(resident, slots[0].id, "k")
+    leader, event, slots, resident, booking = await _booked()
     outcomes = await _interleaved(
         monkeypatch,
         lambda: events.cancel_event(leader, event.id, "台风预警"),
@@ -513,9 +516,7 @@ async def test_serving_an_appointment_while_the_event_is_cancelled(database, mon
 
 async def test_serving_an_appointment_cancelled_meanwhile(database, monkeypatch):
     """It answered as if served, with the cancelled appointment."""
-    leader, _, slots = await _haircut_with_slots()
-    resident = Actor(volunteer=await factories.volunteer("居民"))
-    booking = await appointments.book(resident, slots[0].id, "k")
+    leader, _, slots, resident, booking = await _booked()
     meanwhile(
         monkeypatch,
         appointments,
