@@ -51,13 +51,17 @@ class UserError:
         return self.text.render(info.context.language or SOURCE_LANGUAGE)
 
 
+class RemovedMeanwhile(PublicError):
+    """A row the answer refers to was removed by another request while this one ran."""
+
+
 def removed_meanwhile(row: T | None, what: str) -> T:
     """A row a non-null field refers to, loaded after its parent: another request may have
     deleted it in between (a shift removed right after a sign-up committed, with the sign-up).
     Then the field answers a NOT_FOUND error (null spreads to the nearest nullable place, as
     for any field error) instead of a masked "Unexpected error."."""
     if row is None:
-        raise PublicError("NOT_FOUND", f"The {what} was removed meanwhile.")
+        raise RemovedMeanwhile("NOT_FOUND", f"The {what} was removed meanwhile.")
     return row
 
 
@@ -124,3 +128,7 @@ def log_errors(errors: list[GraphQLError]) -> None:
         else:
             code = (error.extensions or {}).get("code") or "GRAPHQL_ERROR"
             log.info("%s: %s", code, error.message)
+
+
+def is_removed_meanwhile(error: GraphQLError) -> bool:
+    return isinstance(error.original_error, RemovedMeanwhile)

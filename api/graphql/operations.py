@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from api.domain.actors import Actor
 from api.graphql.context import Context
+from api.graphql.errors import is_removed_meanwhile
 from api.graphql.schema import schema
 from api.graphql.unavailable import is_unavailable_error
 from api.infra.faults import ServiceUnavailable
@@ -38,7 +39,11 @@ async def execute_operation(
     response: Response | None = None,
     language: str | None = None,
 ) -> dict[str, Any]:
-    """The operation's `data`, executed with the caller's identity (texts in `language`)."""
+    """The operation's `data`, executed with the caller's identity (texts in `language`).
+
+    A mutation whose answer names a row another request removed right after the change
+    (`RemovedMeanwhile`): the change was made, and the answer, with that row nulled, still
+    carries its userErrors."""
     result = await schema.execute(
         operation(name),
         variable_values=variables or {},
@@ -48,5 +53,7 @@ async def execute_operation(
     if result.errors:
         if any(is_unavailable_error(e) for e in result.errors):
             raise ServiceUnavailable("database")  # the page answers 503 "稍后再试"
-        raise OperationFailed(f"{name}: {result.errors[0].message}")
+        removed = all(is_removed_meanwhile(e) for e in result.errors)
+        if not (removed and operation(name).lstrip().startswith("mutation")):
+            raise OperationFailed(f"{name}: {result.errors[0].message}")
     return result.data or {}

@@ -526,3 +526,24 @@ async def test_serving_an_appointment_cancelled_meanwhile(database, monkeypatch)
     serving = appointments.mark_served(leader, booking.id)
     assert await _refused(serving) == ErrorCode.INVALID_STATE
     assert (await Appointment.get(id=booking.id)).status == AppointmentStatus.CANCELLED
+
+
+# --- Pages: their own operations meet the same races ----------------------------------------
+
+
+async def test_a_page_sign_up_whose_shift_is_removed_before_the_answer(
+    client, database, monkeypatch
+):
+    """The sign-up form without scripts answered a 500: the page's SignUp operation found the
+    shift gone when it read the answer (the change itself was made)."""
+    _, event, shift, _ = await _two_shifts()
+    meanwhile(monkeypatch, signups, "sign_up", lambda: Shift.filter(id=shift.id).delete())
+    factories.log_in_as(client, await factories.volunteer())
+    page = f"http://testserver/events/{encode_id('Event', event.id)}"
+    posted = await client.post(
+        "/me",
+        data={"shiftId": encode_id("Shift", shift.id)},
+        headers={"Origin": "http://testserver", "Referer": page},
+    )
+    assert posted.status_code == 303
+    assert posted.headers["location"] == page.removeprefix("http://testserver")
