@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from api.domain import outbox
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode
-from api.domain.events import get_event_for_organizer
+from api.domain.events import get_event_for_organizer, reread
 from api.infra import clock
 from api.infra.i18n import N_
 from api.models import Event, EventStatus, Shift, Signup, SignupStatus
@@ -37,8 +37,7 @@ async def complete_event(actor: Actor, event_id: int) -> Event:
             ErrorCode.INVALID_STATE, N_("The event has not started yet."), ["eventId"]
         )
     await _close(event.id)
-    await event.refresh_from_db()
-    return event
+    return await reread(event.id)
 
 
 async def close_finished_events(now: datetime | None = None, batch: int = 50) -> int:

@@ -182,6 +182,15 @@ async def lock_event(event_id: int) -> bool:
     return row is not None
 
 
+async def reread(event_id: int) -> Event:
+    """The event as it is after a change; NOT_FOUND when it was deleted meanwhile (the
+    operator's cleanup of a draft, say), with its shifts."""
+    event = await Event.get_or_none(id=event_id)
+    if event is None:
+        raise DomainError(ErrorCode.NOT_FOUND, N_("No such event."), ["eventId"])
+    return event
+
+
 async def get_event_for_organizer(actor: Actor, event_id: int) -> Event:
     actor.require_volunteer()
     event = await Event.get_or_none(id=event_id)
@@ -212,8 +221,7 @@ async def publish_event(actor: Actor, event_id: int) -> Event:
             status=EventStatus.PUBLISHED
         ):
             await outbox.record("EVENT_PUBLISHED", event_id=event.id)
-    await event.refresh_from_db()
-    return event
+    return await reread(event.id)
 
 
 def validate_reason(reason: str) -> str:
@@ -230,8 +238,7 @@ async def cancel_event(actor: Actor, event_id: int, reason: str) -> Event:
         raise DomainError(ErrorCode.INVALID_STATE, N_("A completed event cannot be cancelled."))
     async with in_transaction():
         await cancel_in_transaction(event, reason)
-    await event.refresh_from_db()
-    return event
+    return await reread(event.id)
 
 
 async def cancel_in_transaction(event: Event, reason: str) -> None:

@@ -74,12 +74,13 @@ async def _editable_event(actor: Actor, event_id: int, field: str) -> Event:
     return event
 
 
-async def _lock_editable(event: Event, field: str) -> None:
+async def _lock_editable(event: Event, field: str) -> Event:
     """Inside a transaction: locks the event's row and reads it again; one cancelled or
     completed meanwhile is not edited."""
     await events.lock_event(event.id)
-    await event.refresh_from_db()
-    _ensure_editable(event, field)
+    current = await events.reread(event.id)
+    _ensure_editable(current, field)
+    return current
 
 
 def _ensure_editable(event: Event, field: str) -> None:
@@ -107,7 +108,7 @@ async def add_shift(
     async with in_transaction():
         # The event's row first: shifts added or removed at once are counted one after the
         # other, and an edit moving the event's shifts moves this one too.
-        await _lock_editable(event, "eventId")
+        event = await _lock_editable(event, "eventId")
         if await Shift.filter(event_id=event.id).count() >= events.MAX_SHIFTS:
             raise DomainError(
                 ErrorCode.INVALID_INPUT,
@@ -136,7 +137,7 @@ async def remove_shift(actor: Actor, shift_id: int) -> Event:
     async with in_transaction():
         # The event's row, then the shift's (the order sign-ups take theirs in): two shifts
         # removed at once cannot each count the other as remaining.
-        await _lock_editable(event, "shiftId")
+        event = await _lock_editable(event, "shiftId")
         locked = await Shift.filter(id=shift.id).select_for_update().first()
         if locked is None:
             raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
@@ -171,5 +172,4 @@ async def remove_shift(actor: Actor, shift_id: int) -> Event:
                 volunteer_ids=recipients,
             )
         await Shift.filter(id=shift.id).delete()  # its (cancelled) sign-ups go with it
-    await event.refresh_from_db()
-    return event
+    return await events.reread(event.id)

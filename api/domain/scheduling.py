@@ -224,8 +224,7 @@ async def update_event(
                     await outbox.record(
                         "EVENT_CHANGED", event_id=target.id, changed=details, volunteer_ids=[]
                     )
-    await event.refresh_from_db()
-    return event
+    return await events.reread(event.id)
 
 
 def _without_end(changes: EventChanges) -> EventChanges:
@@ -327,7 +326,7 @@ async def cancel_following(actor: Actor, event_id: int, reason: str) -> list[Eve
     async with in_transaction():
         for target in targets:
             await events.cancel_in_transaction(target, reason)
-    return [await Event.get(id=target.id) for target in targets]
+    return [await events.reread(target.id) for target in targets]
 
 
 __all__ = [

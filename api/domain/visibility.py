@@ -21,24 +21,25 @@ from api.models import (
 
 
 async def may_see(actor: Actor, obj: Any) -> bool:
+    """Whether the actor may see `obj`, a row just read. The event or shift it belongs to
+    may have been removed since (with it, by another request): then nobody sees it."""
     if isinstance(obj, Event):
         return await actor.may_see_event(obj)
-    if isinstance(obj, Shift):
-        event = await Event.get(id=obj.event_id)
-        return await actor.may_see_event(event)
+    if isinstance(obj, Shift | AppointmentSlot):
+        event = await Event.get_or_none(id=obj.event_id)
+        return event is not None and await actor.may_see_event(event)
     if isinstance(obj, Signup):
         if await actor.may_see_personal_data_of(obj.volunteer_id):
             return True
-        shift = await Shift.get(id=obj.shift_id).select_related("event")
-        return await actor.leads(shift.event.team_id)
+        shift = await Shift.get_or_none(id=obj.shift_id).select_related("event")
+        return shift is not None and await actor.leads(shift.event.team_id)
     if isinstance(obj, Volunteer):
         return await actor.may_see_personal_data_of(obj.id)
-    if isinstance(obj, AppointmentSlot):
-        return await actor.may_see_event(await Event.get(id=obj.event_id))
     if isinstance(obj, Appointment):
-        team_id = (await Event.get(id=obj.event_id)).team_id
-        return actor.volunteer is not None and (
-            obj.resident_id == actor.id or await actor.leads(team_id)
+        team_id = await Event.filter(id=obj.event_id).values_list("team_id", flat=True)
+        return bool(team_id) and (
+            actor.volunteer is not None
+            and (obj.resident_id == actor.id or await actor.leads(int(str(team_id[0]))))
         )  # its personal fields ask appointments.may_see_details (scopes included)
     if isinstance(obj, Notification):
         return actor.id is not None and actor.id == obj.volunteer_id

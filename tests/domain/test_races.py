@@ -30,6 +30,7 @@ from api.domain import (
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode
 from api.domain.scheduling import EventChanges
+from api.graphql import query
 from api.http.ids import encode_id
 from api.infra import clock
 from api.models import (
@@ -39,6 +40,7 @@ from api.models import (
     DomainEvent,
     Event,
     EventKind,
+    EventStatus,
     HoursEntry,
     Shift,
     Signup,
@@ -55,13 +57,18 @@ def meanwhile(
     owner: object,
     names: str | tuple[str, ...],
     change: Callable[[], Awaitable[object]],
+    *,
+    before: bool = False,
 ) -> None:
     """Runs `change` once, right after the first of `owner.names` (a read the request makes
-    before it writes) has answered: where a parallel request's commit would land."""
+    before it writes) has answered (or, `before`, right before it runs): where a parallel
+    request's commit would land."""
     pending = [change]
 
     def wrapped(checked: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def racing(*args: Any, **kwargs: Any) -> Any:
+            if before and pending:
+                await pending.pop()()
             answer = await checked(*args, **kwargs)
             if pending:
                 await pending.pop()()
@@ -547,3 +554,64 @@ async def test_a_page_sign_up_whose_shift_is_removed_before_the_answer(
     )
     assert posted.status_code == 303
     assert posted.headers["location"] == page.removeprefix("http://testserver")
+
+
+# --- Events deleted by an operator (straight in the database) while a request runs ----------
+
+
+async def test_publishing_an_event_deleted_meanwhile(database, monkeypatch):
+    """Was a 500 (the event read again after the change, gone)."""
+    leader = await factories.volunteer("队长")
+    team = await factories.team(leaders=(leader,))
+    draft = await factories.event(team, status=EventStatus.DRAFT)
+    meanwhile(
+        monkeypatch,
+        events,
+        "get_event_for_organizer",
+        lambda: Event.filter(id=draft.id).delete(),
+    )
+    publishing = events.publish_event(Actor(volunteer=leader), draft.id)
+    assert await _refused(publishing) == ErrorCode.NOT_FOUND
+    assert await DomainEvent.filter(kind="EVENT_PUBLISHED").count() == 0
+
+
+async def test_adding_a_shift_to_an_event_deleted_meanwhile(database, monkeypatch):
+    """Was a 500 (a shift written for an event that was gone: a foreign-key error)."""
+    leader, event, _, _ = await _two_shifts()
+    meanwhile(
+        monkeypatch, events, "get_event_for_organizer", lambda: Event.filter(id=event.id).delete()
+    )
+    adding = planning.add_shift(leader, event.id, "加派", event.starts_at, event.ends_at, 2)
+    assert await _refused(adding) == ErrorCode.NOT_FOUND
+    assert await Shift.all().count() == 0
+
+
+async def test_a_shift_node_whose_event_is_deleted_meanwhile(client, database, monkeypatch):
+    """`nodes(ids:)` answered a 500 when the event went between reading the shift and asking
+    who may see it; a sync client asks for the shifts the change feed names. Now null."""
+    _, event, shift, other = await _two_shifts()
+    meanwhile(
+        monkeypatch, query, "may_see", lambda: Event.filter(id=event.id).delete(), before=True
+    )
+    ids = [encode_id("Shift", s.id) for s in (shift, other)]
+    body = await _answer(
+        client,
+        await factories.volunteer(),
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Shift { role event { title } } } }",
+        ids=ids,
+    )
+    assert body == {"data": {"nodes": [None, None]}, "extensions": body.get("extensions")}
+
+
+async def test_a_shift_whose_event_is_deleted_before_the_answer(client, database, monkeypatch):
+    """Was "Unexpected error.": the answer's `event` found nothing for a non-null field."""
+    leader, event, shift, _ = await _two_shifts()
+    meanwhile(monkeypatch, signups, "change_capacity", lambda: Event.filter(id=event.id).delete())
+    body = await _answer(
+        client,
+        leader.volunteer,
+        """mutation($id: ID!) { updateShiftCapacity(input: {shiftId: $id, capacity: 4}) {
+          shift { capacity event { title } } userErrors { code } } }""",
+        id=encode_id("Shift", shift.id),
+    )
+    _removed_meanwhile(body, ["updateShiftCapacity", "shift", "event"])

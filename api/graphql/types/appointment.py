@@ -50,10 +50,8 @@ class AppointmentSlot(Node):
         return isinstance(obj, models.AppointmentSlot)
 
     @strawberry.field(description="The event the slot belongs to.", graphql_type=EventRef)
-    def event(
-        self, root: Parent[models.AppointmentSlot], info: Info
-    ) -> Awaitable[models.Event | None]:
-        return info.context.loaders.event.load(root.event_id)
+    def event(self, root: Parent[models.AppointmentSlot], info: Info) -> Awaitable[models.Event]:
+        return present(info.context.loaders.event.load(root.event_id), "event")
 
     @strawberry.field(description="Whether residents may book it now (published, not started).")
     async def accepts_bookings(self, root: Parent[models.AppointmentSlot], info: Info) -> bool:
@@ -93,8 +91,8 @@ class Appointment(Node):
         return present(info.context.loaders.appointment_slot.load(root.slot_id), "slot")
 
     @strawberry.field(description="The event of the slot.", graphql_type=EventRef)
-    def event(self, root: Parent[models.Appointment], info: Info) -> Awaitable[models.Event | None]:
-        return info.context.loaders.event.load(root.event_id)
+    def event(self, root: Parent[models.Appointment], info: Info) -> Awaitable[models.Event]:
+        return present(info.context.loaders.event.load(root.event_id), "event")
 
     @strawberry.field(description="The resident's name (the account's, or as the leader wrote it).")
     async def resident_name(self, root: Parent[models.Appointment], info: Info) -> str | None:

@@ -18,6 +18,7 @@ from api.domain.actors import Actor
 from api.domain.catalog import EventQuery
 from api.domain.errors import DomainError, ValidationErrors
 from api.graphql.context import Info
+from api.graphql.errors import present
 from api.graphql.loaders import shifts_of_events
 from api.graphql.pagination import (
     TOTAL,
@@ -373,8 +374,8 @@ class Shift(Node):
         return written_at(root)
 
     @strawberry.field(description="The event the shift belongs to.", graphql_type=EventRef)
-    def event(self, root: Parent[models.Shift], info: Info) -> Awaitable[models.Event | None]:
-        return info.context.loaders.event.load(root.event_id)
+    def event(self, root: Parent[models.Shift], info: Info) -> Awaitable[models.Event]:
+        return present(info.context.loaders.event.load(root.event_id), "event")
 
     @strawberry.field(
         description="The code volunteers enter on site (rotates every 10 minutes). "
