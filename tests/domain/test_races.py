@@ -254,7 +254,9 @@ async def _interleaved(
     monkeypatch.setattr(AsyncpgDBClient, "execute_query", pausing)
     first_task = asyncio.create_task(first())
     second_task = asyncio.create_task(second_once_first_holds())
-    await first_holds.wait()
+    holding = asyncio.create_task(first_holds.wait())
+    await asyncio.wait({first_task, holding}, return_when=asyncio.FIRST_COMPLETED)
+    first_holds.set()  # (a first that ended before the statement: the second runs alone)
     while not second_task.done() and not await _someone_waits_for_a_lock():
         await asyncio.wait({second_task}, timeout=0.01)
     go_on.set()
