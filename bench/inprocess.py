@@ -7,7 +7,9 @@ way to profile a request:
     .venv/bin/python bench/inprocess.py mine --requests 500 --database /tmp/demo.sqlite3
     .venv/bin/python bench/inprocess.py organize --profile /tmp/organize.prof
 
-Callers: `events` (UpcomingEvents.graphql, anonymous, executed afresh), `mine` (MyShifts.graphql
+Callers: `events` (UpcomingEvents.graphql, anonymous, executed afresh), `cached` (the same
+request without `Cache-Control: no-cache`: after the first, every one is a response-cache hit),
+`mine` (MyShifts.graphql
 as the volunteer with the most sign-ups), `organize` (OrganizeEvent.graphql: the event with
 the most sign-ups whose team has a leader, as that leader). Without `--database`, a demo
 database is made (`linli demo --volunteers 2000 --events 300`). CPU time (process time: the
@@ -21,6 +23,7 @@ import cProfile
 import json
 import os
 import platform
+import pstats
 import sqlite3
 import sys
 import tempfile
@@ -79,8 +82,10 @@ async def call(app: Any, payload: bytes, headers: dict[str, str]) -> tuple[int, 
 def request_for(caller: str, database: Path) -> tuple[bytes, dict[str, str], int | None]:
     """The caller's body, headers and the volunteer to open a session for."""
     headers = {"content-type": "application/json", "cache-control": "no-cache"}
+    if caller == "cached":
+        del headers["cache-control"]
     with sqlite3.connect(database) as db:
-        if caller == "events":
+        if caller in ("events", "cached"):
             return body("UpcomingEvents", {"first": 20}), headers, None
         if caller == "mine":
             (volunteer,) = db.execute(
@@ -132,8 +137,11 @@ async def measure(args: argparse.Namespace, database: Path) -> dict[str, Any]:
             await call(app, payload, headers)
         if profile:
             profile.disable()
-            profile.dump_stats(args.profile)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        calls = None
+        if profile:
+            profile.dump_stats(args.profile)
+            calls = round(pstats.Stats(profile).total_calls / args.requests)  # type: ignore[attr-defined]
     return {
         "caller": args.caller,
         "python": platform.python_version(),
@@ -141,13 +149,14 @@ async def measure(args: argparse.Namespace, database: Path) -> dict[str, Any]:
         "cpu_ms_per_request": round(cpu / args.requests * 1000, 2),
         "wall_ms_per_request": round(wall / args.requests * 1000, 2),
         "statements_per_request": len(statements),
+        "function_calls_per_request": calls,
         "answer_bytes": len(answer),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("caller", choices=["events", "mine", "organize"])
+    parser.add_argument("caller", choices=["events", "cached", "mine", "organize"])
     parser.add_argument("--database", type=Path, help="a SQLite file with the demo data")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import re
 from typing import Any
 
 import orjson
@@ -59,14 +60,26 @@ def _escape_non_ascii(error: UnicodeError) -> tuple[str, int]:
 
 codecs.register_error("linli-json-ascii", _escape_non_ascii)
 
+#: The UTF-8 lead bytes of U+0080–U+00FF (0xC2, 0xC3) and of characters beyond the BMP
+#: (0xF0–0xF4): the only characters Python's `backslashreplace` spells otherwise than JSON
+#: (`\xe9`, `\U0001f600` for `\u00e9`, `\ud83d\ude00`).
+_NOT_LIKE_JSON = re.compile(b"[\xc2\xc3\xf0-\xf4]")
+
 
 def canonical(body: bytes) -> bytes:
     """Compact JSON bytes in the canonical ASCII-only form (see the module's docstring).
 
     Non-ASCII bytes occur in compact JSON only inside strings, so escaping every non-ASCII
-    character (and DEL, which `json.dumps` escapes too) is exact."""
+    character (and DEL, which `json.dumps` escapes too) is exact. Characters from U+0100 to
+    U+FFFF (Chinese text) are escaped by the C codec (`backslashreplace` writes them as JSON
+    does, `\u90bb`); only a body with others takes the exact handler, character by character.
+    """
     if not body.isascii():
-        body = body.decode("utf-8").encode("ascii", "linli-json-ascii")
+        text = body.decode("utf-8")
+        if _NOT_LIKE_JSON.search(body) is None:
+            body = text.encode("ascii", "backslashreplace")
+        else:
+            body = text.encode("ascii", "linli-json-ascii")
     if b"\x7f" in body:
         body = body.replace(b"\x7f", b"\\u007f")
     return body
