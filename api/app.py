@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
+from api.http.compression import Compression
 from api.http.graphql_endpoint import GraphQLEndpoint
 from api.http.observability import RequestObservability
 from api.http.security_headers import SecurityHeaders
@@ -77,7 +77,7 @@ def create_app(database_url: str | None = None) -> Starlette:
                 served_elsewhere={"/graphql"},
             ),
             Middleware(BodyTimeout),
-            Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
+            Middleware(Compression, minimum_size=512),  # pages, assets and answers, gzipped
         ],
     )
     app.state.rate_counters = counters
