@@ -7,15 +7,13 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql.view import make_graphql_app
-from api.http.graphql_over_http import GraphQLOverHTTP
+from api.http.compression import Compression
+from api.http.graphql_endpoint import GraphQLEndpoint
 from api.http.observability import RequestObservability
-from api.http.rate_limits import RateLimits
-from api.http.response_cache import ResponseCache
 from api.http.security_headers import SecurityHeaders
 from api.http.serving import BodyTimeout
 from api.http.unavailable import ServiceUnavailableMiddleware
@@ -51,7 +49,8 @@ def create_app(database_url: str | None = None) -> Starlette:
     routes = [
         Route(
             "/graphql",
-            RateLimits(GraphQLOverHTTP(ResponseCache(graphql_app)), counters),
+            # rate limits, GraphQL over HTTP, the response cache, 503s: one pass
+            GraphQLEndpoint(graphql_app, counters, deadline=settings.request_deadline_seconds),
             methods=["GET", "POST"],
         ),
         WebSocketRoute("/graphql", graphql_app),
@@ -70,14 +69,15 @@ def create_app(database_url: str | None = None) -> Starlette:
             # outermost: request id, access log, metrics by route and status
             Middleware(RequestObservability, routes=routes, access=settings.access_log),
             Middleware(SecurityHeaders),  # on every answer, the 503 page's too
-            # database faults and overrun deadlines answer 503 + Retry-After
+            # database faults and overrun deadlines answer 503 + Retry-After (/graphql: its own)
             Middleware(
                 ServiceUnavailableMiddleware,
                 page=unavailable_page,
                 deadline=settings.request_deadline_seconds,
+                served_elsewhere={"/graphql"},
             ),
             Middleware(BodyTimeout),
-            Middleware(GZipMiddleware, minimum_size=512),  # pages and assets, gzipped
+            Middleware(Compression, minimum_size=512),  # pages, assets and answers, gzipped
         ],
     )
     app.state.rate_counters = counters

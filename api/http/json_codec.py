@@ -18,9 +18,10 @@ request means does not change."""
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
+import re
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -41,32 +42,36 @@ def loads(data: str | bytes | bytearray | memoryview) -> Any:
         return json.loads(data)  # what orjson refuses: big integers, NaN; or really not JSON
 
 
-def _escape_non_ascii(error: UnicodeError) -> tuple[str, int]:
-    """The codec error handler: each character of the run as `\\uXXXX` (surrogate pairs
-    beyond the BMP), as `json.dumps(ensure_ascii=True)` writes it."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    parts = []
-    for char in error.object[error.start : error.end]:
-        code = ord(char)
-        if code > 0xFFFF:
-            code -= 0x10000
-            parts.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
-        else:
-            parts.append(f"\\u{code:04x}")
-    return "".join(parts), error.end
+@lru_cache(maxsize=4096)
+def _escaped(char: str) -> str:
+    """One character as `json.dumps(ensure_ascii=True)` writes it: `\\uXXXX` (a surrogate
+    pair beyond the BMP)."""
+    code = ord(char)
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
-codecs.register_error("linli-json-ascii", _escape_non_ascii)
+def _escape(match: re.Match[str]) -> str:
+    return _escaped(match.group())
+
+
+#: The characters Python's `backslashreplace` writes otherwise than JSON: U+0080–U+00FF
+#: (`\\xb7` for `\\u00b7`) and those beyond the BMP (`\\U0001f600` for `\\ud83d\\ude00`).
+_NOT_LIKE_JSON = re.compile("[\x80-\xff\U00010000-\U0010ffff]")
 
 
 def canonical(body: bytes) -> bytes:
     """Compact JSON bytes in the canonical ASCII-only form (see the module's docstring).
 
     Non-ASCII bytes occur in compact JSON only inside strings, so escaping every non-ASCII
-    character (and DEL, which `json.dumps` escapes too) is exact."""
+    character (and DEL, which `json.dumps` escapes too) is exact. The C codec escapes
+    U+0100–U+FFFF (Chinese text) as JSON does (`backslashreplace`: `\\u90bb`); the few others
+    (`·`, emoji) are escaped first, one by one."""
     if not body.isascii():
-        body = body.decode("utf-8").encode("ascii", "linli-json-ascii")
+        text = _NOT_LIKE_JSON.sub(_escape, body.decode("utf-8"))
+        body = text.encode("ascii", "backslashreplace")
     if b"\x7f" in body:
         body = body.replace(b"\x7f", b"\\u007f")
     return body

@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -27,6 +28,7 @@ class RequestObservability:
         self.app = app
         self.access = access
         self.route_of: dict[int, str] = {}
+        self._counted: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         for route in routes:
             if isinstance(route, Route | WebSocketRoute | Mount):
                 endpoint = getattr(route, "endpoint", None) or getattr(route, "app", None)
@@ -59,8 +61,14 @@ class RequestObservability:
             seconds = time.perf_counter() - started
             route = self.route_of.get(id(scope.get("endpoint")), "unmatched")
             method = scope["method"]
-            metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
-            metrics.HTTP_LATENCY.labels(route, method).observe(seconds)
+            counted = self._counted.get((route, method, status))
+            if counted is None:  # (the labelled series, looked up once)
+                counted = self._counted[(route, method, status)] = (
+                    metrics.HTTP_REQUESTS.labels(route, method, str(status)),
+                    metrics.HTTP_LATENCY.labels(route, method),
+                )
+            counted[0].inc()
+            counted[1].observe(seconds)
             if self.access:
                 access_log.info(
                     "%s %s %s",

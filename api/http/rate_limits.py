@@ -3,14 +3,15 @@
 a caller over its budget gets `429`, `Retry-After` and a GraphQL error with
 `extensions.code = "RATE_LIMITED"`, and nothing is executed.
 
-`RateLimits` wraps everything `/graphql` answers over HTTP (GraphQL over HTTP, the response
-cache, the GraphQL app), so every answer, a refused persisted query or a 415 included, carries
-the headers. It works out whose budget pays (`api.domain.rate_limits`) and puts a `Ticket` in
-the request's scope. What the request costs is known only once its document is validated: the query-cost
-extension charges the ticket before execution (and stops it when refused), the response
-cache charges it for an answer it serves itself (`charge_cached`, with the cost stored with
-the answer). A request that never reached execution is charged one point. When the ticket
-was refused, this middleware replaces the answer by the 429.
+The `/graphql` endpoint (`api.http.graphql_endpoint`) applies them to everything it answers
+over HTTP (GraphQL over HTTP, the response cache, the GraphQL app), so every answer, a refused
+persisted query or a 415 included, carries the headers. `ticket_for` works out whose budget
+pays (`api.domain.rate_limits`); the endpoint puts the `Ticket` in the request's scope. What
+the request costs is known only once its document is validated: the query-cost extension
+charges the ticket before execution (and stops it when refused), the response cache charges
+it for an answer it serves itself (`charge_cached`, with the cost stored with the answer). A
+request that never reached execution is charged one point (`Ticket.settle`). When the ticket
+was refused, the endpoint answers the 429 (`refusal`) instead.
 
 Counting is per worker in memory, added to the database in batches
 (`api.infra.rate_counter`, which states the bound on overshoot across workers).
@@ -20,10 +21,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 
-from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 from api.domain import rate_limits
 from api.domain.actors import Actor
@@ -35,7 +36,6 @@ from api.infra.i18n import N_, render
 from api.infra.rate_counter import SharedCounters, Usage
 
 RATE_LIMITED = "RATE_LIMITED"
-GRAPHQL_RESPONSE = "application/graphql-response+json"  # (as `graphql_over_http` answers)
 TICKET = "linli.rate_limit"
 DRAIN_LIMIT = 1024 * 1024
 
@@ -43,17 +43,30 @@ DRAIN_LIMIT = 1024 * 1024
 class Ticket:
     """One request's charge against its caller's budget."""
 
-    __slots__ = ("budget", "counters", "language", "points", "refused", "usage")
+    __slots__ = ("_language", "_scope", "budget", "counters", "points", "refused", "usage")
 
     def __init__(
-        self, budget: rate_limits.Budget, counters: SharedCounters, language: str | None = None
+        self,
+        budget: rate_limits.Budget,
+        counters: SharedCounters,
+        language: str | None = None,
+        *,
+        scope: Scope | None = None,
     ) -> None:
         self.budget = budget
         self.counters = counters
-        self.language = language  # of the refusal's message (the API's: Accept-Language)
+        self._language = language
+        self._scope = scope  # (the language is read from its Accept-Language when needed)
         self.points: int | None = None  # what this request was charged (or asked for)
         self.refused = False
         self.usage: Usage | None = None  # the figures right after the charge
+
+    @property
+    def language(self) -> str | None:
+        """The refusal's language (the API's: Accept-Language)."""
+        if self._language is None and self._scope is not None:
+            self._language = api_language(HTTPConnection(self._scope))
+        return self._language
 
     @property
     def charged(self) -> bool:
@@ -63,12 +76,21 @@ class Ticket:
         """Charges the request (once); False when its caller's budget does not allow it."""
         if self.points is not None:
             return not self.refused
-        allowed, self.usage = await self.counters.charge(
-            self.budget.caller, self.budget.limit, points
-        )
+        done = self.counters.charge_now(self.budget.caller, self.budget.limit, points)
+        if done is None:
+            done = await self.counters.charge(self.budget.caller, self.budget.limit, points)
+        allowed, self.usage = done
         self.points = points
         self.refused = not allowed
         return allowed
+
+    async def settle(self) -> bool:
+        """Before the answer goes out: a request that never reached execution (refused before
+        it, or not GraphQL) costs one point, charged only if it is left. False: refused."""
+        if self.points is None:
+            await self.charge(1)
+            self.refused = False
+        return not self.refused
 
     def reset_seconds(self) -> int:
         assert self.usage is not None
@@ -128,66 +150,41 @@ async def charge_cached(scope: Scope, points: int) -> None:
         await ticket.charge(points)
 
 
-class RateLimits:
-    """ASGI wrapper around the GraphQL app (HTTP only); see the module's docstring."""
-
-    def __init__(self, app: ASGIApp, counters: SharedCounters) -> None:
-        self.app = app
-        self.counters = counters
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not rate_limits.limits_enabled():
-            return await self.app(scope, receive, send)
-        budget = await self._budget(scope)
-        if budget is None:
-            return await self.app(scope, receive, send)
-        media = "application/json"
-        if GRAPHQL_RESPONSE in Headers(scope=scope).get("accept", ""):
-            media = GRAPHQL_RESPONSE
-        ticket = Ticket(budget, self.counters, api_language(HTTPConnection(scope)))
-        ticket.usage = await self.counters.usage(budget.caller, budget.limit)
-        if ticket.usage.remaining <= 0:  # spent: not even parsed
-            ticket.refused = True
-            await _drain(receive)  # (so that the client reads the 429, not a reset)
-            return await _send_refusal(ticket, send, media)
-        scope[TICKET] = ticket
-        replaced = False
-
-        async def limited_send(message: Message) -> None:
-            nonlocal replaced
-            if replaced:
-                return None  # the app's own answer, replaced by the 429
-            if message["type"] != "http.response.start":
-                return await send(message)
-            if not ticket.charged:  # refused before execution, or not GraphQL: one point
-                await ticket.charge(1)
-                ticket.refused = False  # (that one point is charged only if it is left)
-            if ticket.refused:
-                replaced = True
-                return await _send_refusal(ticket, send, media)
-            headers = [
-                (k, v)
-                for k, v in message.get("headers", [])
-                if not k.lower().startswith(b"ratelimit-")
-            ]
-            await send({**message, "headers": headers + ticket.headers()})
-
-        await self.app(scope, receive, limited_send)
-
-    async def _budget(self, scope: Scope) -> rate_limits.Budget | None:
-        headers = Headers(scope=scope)
-        actor = Actor()
-        if "authorization" in headers or SESSION_COOKIE in headers.get("cookie", ""):
-            try:
-                actor = await actor_for(Request(scope), unsafe_method=scope["method"] == "POST")
-            except InvalidBearerToken:
-                return None  # the GraphQL app answers 401
-        client = scope.get("client")
-        address = client[0] if client else "local"
-        return rate_limits.budget_for(actor, address)
+async def ticket_for(
+    scope: Scope, headers: Mapping[bytes, bytes], counters: SharedCounters
+) -> Ticket | None:
+    """The request's ticket (its caller's usage read), or None when it is not limited."""
+    if not rate_limits.limits_enabled():
+        return None
+    budget = await _budget(scope, headers)
+    if budget is None:
+        return None
+    ticket = Ticket(budget, counters, scope=scope)
+    ticket.usage = await counters.usage(budget.caller, budget.limit)
+    if ticket.usage.remaining <= 0:  # spent: not even parsed
+        ticket.refused = True
+    return ticket
 
 
-async def _drain(receive: Receive, limit: int = DRAIN_LIMIT) -> None:
+async def _budget(scope: Scope, headers: Mapping[bytes, bytes]) -> rate_limits.Budget | None:
+    actor = Actor()
+    if b"authorization" in headers or SESSION_COOKIE.encode() in headers.get(b"cookie", b""):
+        try:
+            actor = await actor_for(Request(scope), unsafe_method=scope["method"] == "POST")
+        except InvalidBearerToken:
+            return None  # the GraphQL app answers 401
+    client = scope.get("client")
+    address = client[0] if client else "local"
+    return rate_limits.budget_for(actor, address)
+
+
+def with_headers(ticket: Ticket, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with the ticket's figures (in place of any the app set)."""
+    kept = [(k, v) for k, v in headers if not k.lower().startswith(b"ratelimit-")]
+    return kept + ticket.headers()
+
+
+async def drain(receive: Receive, limit: int = DRAIN_LIMIT) -> None:
     """Reads the request's body (up to `limit` bytes) without keeping it."""
     received = 0
     while received <= limit:
@@ -197,7 +194,8 @@ async def _drain(receive: Receive, limit: int = DRAIN_LIMIT) -> None:
         received += len(message.get("body", b""))
 
 
-async def _send_refusal(ticket: Ticket, send: Send, media: str) -> None:
+def refusal(ticket: Ticket, media: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The 429 (status, headers, body), in the media type asked for."""
     body = json.dumps({"errors": [ticket.error()]}).encode()
     headers = [
         (b"content-type", media.encode()),
@@ -205,5 +203,4 @@ async def _send_refusal(ticket: Ticket, send: Send, media: str) -> None:
         (b"cache-control", b"no-store"),
         *ticket.headers(),
     ]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    return 429, headers, body

@@ -13,29 +13,31 @@ Identical requests that miss at the same moment share one execution.
 Anything with a session cookie or an `Authorization` header, any mutation, any answer with
 errors, and anything that is not a plain 200 passes straight through. An answer served from
 the cache is charged to the caller's rate-limit budget what it cost when it was computed
-(`extensions.cost`, kept with it)."""
+(`extensions.cost`, kept with it).
+
+The `/graphql` endpoint (`api.http.graphql_endpoint`) asks this cache; an entry keeps the
+answer's bytes and its ETag, so serving it does no JSON work."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import json
+import re
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import parse_qs
+from typing import Any
 
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope
 
 from api.domain.rate_limits import points_for
 from api.http import json_codec
-from api.http.rate_limits import charge_cached
 from api.http.sessions import SESSION_COOKIE
-from api.infra.change_bus import bus
 from api.settings import get_settings
 
 MAX_ENTRIES = 512
@@ -54,6 +56,14 @@ class Entry:
     #: the rate-limit points of the query that computed it
     points: int = 1
 
+    # (the header values, made once)
+    etag_bytes: bytes = field(init=False, repr=False)
+    length: bytes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag_bytes", self.etag.encode())
+        object.__setattr__(self, "length", str(len(self.body)).encode())
+
 
 @lru_cache(maxsize=512)
 def _only_queries(document: str) -> bool:
@@ -70,28 +80,39 @@ def _only_queries(document: str) -> bool:
     ) and any(isinstance(d, OperationDefinitionNode) for d in parsed.definitions)
 
 
-def _request_key(scope: Scope, body: bytes) -> str | None:
-    """A key for a cacheable request, or None."""
-    if scope["method"] == "GET":
-        params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        query = (params.get("query") or [None])[0]
-        variables = (params.get("variables") or [""])[0]
-        operation = (params.get("operationName") or [""])[0]
-    else:
-        try:
-            payload = json_codec.loads(body)
-        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
-            return None
-        if not isinstance(payload, dict):
-            return None
-        query = payload.get("query")
-        variables = _sorted_json(payload.get("variables") or {})
-        operation = payload.get("operationName") or ""
+def cacheable_caller(headers: Mapping[bytes, bytes]) -> bool:
+    """Anonymous, and not a browser asking for a page (GraphiQL)."""
+    return (
+        b"authorization" not in headers
+        and SESSION_COOKIE.encode() not in headers.get(b"cookie", b"")
+        and b"text/html" not in headers.get(b"accept", b"")
+    )
+
+
+def request_key(query: object, variables: str, operation: object) -> str | None:
+    """A key for a cacheable request (`variables` as text: sorted JSON, or GET's own), or None."""
     if not isinstance(query, str) or len(query) > MAX_CACHED_QUERY or not _only_queries(query):
         return None
     if "rateLimit" in query:  # the caller's own budget: never shared
         return None
-    return hashlib.sha256(f"{query}\0{variables}\0{operation}".encode()).hexdigest()
+    return hashlib.sha256(f"{query}\0{variables}\0{operation or ''}".encode()).hexdigest()
+
+
+def post_key(payload: dict[str, Any]) -> str | None:
+    """`request_key` of a POST's (decoded) body."""
+    query = payload.get("query")
+    if not isinstance(query, str):
+        return None
+    return request_key(
+        query, _sorted_json(payload.get("variables") or {}), payload.get("operationName")
+    )
+
+
+def get_key(params: Mapping[str, str]) -> str | None:
+    """`request_key` of a GET's parameters."""
+    return request_key(
+        params.get("query"), params.get("variables", ""), params.get("operationName")
+    )
 
 
 def _sorted_json(value: object) -> str:
@@ -103,32 +124,20 @@ def _sorted_json(value: object) -> str:
 
 
 class ResponseCache:
-    """ASGI wrapper around the GraphQL app (HTTP GET and POST only)."""
+    """The entries of one worker, and the answers being computed."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
         self.entries: OrderedDict[str, Entry] = OrderedDict()
         # Answers being computed: identical requests arriving meanwhile wait for that one
         # instead of all executing the same query when an entry expires.
         self.computing: dict[str, asyncio.Future[Entry | None]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
-            return await self.app(scope, receive, send)
-        headers = Headers(scope=scope)
-        anonymous = "authorization" not in headers and SESSION_COOKIE not in headers.get(
-            "cookie", ""
-        )
-        if not anonymous or "text/html" in headers.get("accept", ""):
-            return await self.app(scope, receive, send)
-        body = await read_body(receive) if scope["method"] == "POST" else b""
-        replay = replaying(body)
-        key = _request_key(scope, body)
-        # Read BEFORE executing: an answer is never stored under a newer version than its data.
-        version = await bus.cache_version() if key else None
-        if key is None or version is None:
-            return await self.app(scope, replay, send)
-        fresh = "no-cache" in headers.get("cache-control", "")
+    async def answer(
+        self, key: str, version: int, fresh: bool, execute: Callable[[], Awaitable[Captured]]
+    ) -> Entry | Captured:
+        """The entry for `key` at `version` (stored, shared with an identical request, or
+        computed by `execute` and stored), or what `execute` answered when it is not
+        cacheable. `fresh`: executed afresh whatever is stored."""
         entry = None if fresh else self.entries.get(key)
         if (
             entry
@@ -136,16 +145,16 @@ class ResponseCache:
             and time.monotonic() - entry.made_at < MAX_AGE_SECONDS
         ):
             self.entries.move_to_end(key)
-            return await _answer(entry, scope, headers, send)
+            return entry
         pending = None if fresh else self.computing.get(key)
         if pending is not None:
             shared = await asyncio.shield(pending)
             if shared is not None and shared.version == version:
-                return await _answer(shared, scope, headers, send)
+                return shared
         computing: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
         self.computing[key] = computing
         try:
-            captured = await _capture(self.app, scope, replay)
+            captured = await execute()
             entry = self._keep(key, version, captured)
             computing.set_result(entry)
         finally:
@@ -153,9 +162,7 @@ class ResponseCache:
                 computing.set_result(None)  # failed: those waiting execute it themselves
             if self.computing.get(key) is computing:
                 del self.computing[key]
-        if entry is not None:
-            return await _answer(entry, scope, headers, send)
-        await _replay_response(captured, send)
+        return captured if entry is None else entry
 
     def _keep(self, key: str, version: int, captured: Captured) -> Entry | None:
         """Stores a cacheable answer (a plain 200 without errors) and returns its entry."""
@@ -200,10 +207,11 @@ def replaying(body: bytes) -> Receive:
     return receive
 
 
+#: An answer as the app sent it: status, headers, body.
 Captured = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
-async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:
+async def capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:
     status = 500
     response_headers: list[tuple[bytes, bytes]] = []
     chunks: list[bytes] = []
@@ -220,14 +228,16 @@ async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:
     return status, response_headers, b"".join(chunks)
 
 
-async def _replay_response(captured: Captured, send: Send) -> None:
-    status, headers, body = captured
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+#: `,"extensions":{"cost":N}}` closing an answer: the top level's (a key inside a string would
+#: have its quotes escaped, and the object closes right after it).
+_COST_AT_THE_END = re.compile(rb',"extensions":\{"cost":(\d+)\}\}\Z')
 
 
 def _points(body: bytes) -> int:
     """The rate-limit points of the query that computed `body` (from `extensions.cost`)."""
+    found = _COST_AT_THE_END.search(body, max(0, len(body) - 64))
+    if found is not None:
+        return points_for(int(found.group(1)))
     try:
         cost = json_codec.loads(body).get("extensions", {}).get("cost", 0)
     except (ValueError, RecursionError, AttributeError):
@@ -235,21 +245,16 @@ def _points(body: bytes) -> int:
     return points_for(cost if isinstance(cost, int) else 0)
 
 
-async def _answer(entry: Entry, scope: Scope, request_headers: Headers, send: Send) -> None:
-    await charge_cached(scope, entry.points)
-    common: list[tuple[bytes, bytes]] = [
-        (b"etag", entry.etag.encode()),
+def entry_headers(
+    entry: Entry, media: bytes, if_none_match: bytes | None
+) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """The status and headers of an answer from the cache: 304 when the client has it."""
+    headers: list[tuple[bytes, bytes]] = [
+        (b"etag", entry.etag_bytes),
         (b"cache-control", b"no-cache"),
         (b"vary", b"Cookie, Authorization"),
     ]
-    if request_headers.get("if-none-match") == entry.etag:
-        await send({"type": "http.response.start", "status": 304, "headers": common})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(entry.body)).encode()),
-        *common,
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": entry.body})
+    if if_none_match == entry.etag_bytes:
+        return 304, headers
+    headers[0:0] = [(b"content-type", media), (b"content-length", entry.length)]
+    return 200, headers

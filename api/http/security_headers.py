@@ -11,7 +11,6 @@ import base64
 import hashlib
 import re
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.settings import get_settings
@@ -77,29 +76,36 @@ def graphiql_policy(html: str) -> str:
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware (no body buffering): adds the headers to every HTTP response."""
+    """Pure ASGI middleware (no body buffering): adds the headers to every HTTP response (the
+    list made once; a header the response sets itself is kept)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.hsts = get_settings().public_url.startswith("https://")
         self.policy = page_policy(get_settings().public_url)
+        added = [
+            ("content-security-policy", self.policy),
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "strict-origin-when-cross-origin"),
+            ("permissions-policy", PERMISSIONS_POLICY),
+            ("cross-origin-opener-policy", "same-origin"),
+        ]
+        if self.hsts:
+            added.append(("strict-transport-security", HSTS))
+        self.added = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in added]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        added = self.added
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("content-security-policy", self.policy)
-                headers.setdefault("x-content-type-options", "nosniff")
-                headers.setdefault("x-frame-options", "DENY")
-                headers.setdefault("referrer-policy", "strict-origin-when-cross-origin")
-                headers.setdefault("permissions-policy", PERMISSIONS_POLICY)
-                headers.setdefault("cross-origin-opener-policy", "same-origin")
-                if self.hsts:
-                    headers.setdefault("strict-transport-security", HSTS)
+                headers = list(message.get("headers", ()))
+                names = {k.lower() for k, _ in headers}
+                headers.extend(h for h in added if h[0] not in names)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -10,6 +10,9 @@ and no answer has started yet, the client gets:
 
 The request body is read to its end first (unless it is large), so the client sees the answer
 and not a reset connection. Anything else (a bug) passes through to Starlette's 500 handler.
+`/graphql` over HTTP keeps its deadline and gives its 503 itself (`api.http.graphql_endpoint`,
+with `log_fault`, `drain` and `graphql_answer` from here): the middleware leaves the paths
+in `served_elsewhere` alone.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -70,14 +73,20 @@ class ServiceUnavailableMiddleware:
     """See the module's docstring. `deadline` is in seconds (None: no deadline)."""
 
     def __init__(
-        self, app: ASGIApp, *, page: PageRenderer | None = None, deadline: float | None = None
+        self,
+        app: ASGIApp,
+        *,
+        page: PageRenderer | None = None,
+        deadline: float | None = None,
+        served_elsewhere: Collection[str] = (),
     ) -> None:
         self.app = app
         self.page = page
         self.deadline = deadline
+        self.served_elsewhere = frozenset(served_elsewhere)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.served_elsewhere:
             return await self.app(scope, receive, send)
         started = False
         body_done = False
@@ -107,18 +116,9 @@ class ServiceUnavailableMiddleware:
         except Exception as exc:
             if started or not is_unavailable(exc):
                 raise
-            log.warning(
-                "503 %s %s: %s (%s)",
-                scope.get("method"),
-                scope.get("path"),
-                reason_of(exc),
-                type(exc).__name__,
-                extra={"fault": reason_of(exc)},
-            )
-            if not isinstance(exc, ServiceUnavailable):  # (those were counted where raised)
-                metrics.DATABASE_ERRORS.labels(reason_of(exc)).inc()
+            log_fault(scope, exc)
             if not body_done:
-                body_done = await _drain(receive, received)
+                body_done = await drain(receive, received)
             response = self._response(scope)
             if not body_done:
                 response.headers["Connection"] = "close"
@@ -147,7 +147,34 @@ class ServiceUnavailableMiddleware:
         )
 
 
-async def _drain(receive: Receive, received: int) -> bool:
+def log_fault(scope: Scope, exc: Exception) -> None:
+    """The warning and the metric of an infrastructure fault answered with 503."""
+    log.warning(
+        "503 %s %s: %s (%s)",
+        scope.get("method"),
+        scope.get("path"),
+        reason_of(exc),
+        type(exc).__name__,
+        extra={"fault": reason_of(exc)},
+    )
+    if not isinstance(exc, ServiceUnavailable):  # (those were counted where raised)
+        metrics.DATABASE_ERRORS.labels(reason_of(exc)).inc()
+
+
+def graphql_answer(*, close: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """`/graphql`'s 503 (status, headers, body); `close`: the request body was not all read."""
+    body = graphql_unavailable_body()
+    headers = [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"),
+        *((k.lower().encode(), v.encode()) for k, v in unavailable_headers().items()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    return 503, headers, body
+
+
+async def drain(receive: Receive, received: int) -> bool:
     """Reads the rest of the request body (so the client is not reset); True when done."""
     try:
         async with asyncio.timeout(DRAIN_SECONDS):

@@ -112,11 +112,30 @@ class SharedCounters:
 
     async def usage(self, caller: str, limit: int) -> Usage:
         """The caller's figures now, without charging anything."""
-        counter = await self._loaded(caller)
+        counter = self._counters.get((caller, hour_of(clock.now())))
+        if counter is None or counter.known is None:
+            counter = await self._loaded(caller)
         return counter.usage(limit)
+
+    def charge_now(self, caller: str, limit: int, points: int) -> tuple[bool, Usage] | None:
+        """`charge` when it needs no database (the caller is known this hour and the points
+        fit in this worker's share, or are over the budget); None when it does."""
+        counter = self._counters.get((caller, hour_of(clock.now())))
+        if counter is None or counter.known is None:
+            return None
+        if counter.used + points > limit:
+            return False, counter.usage(limit)
+        if points > local_share(limit) or counter.pending + points > local_share(limit):
+            return None
+        counter.pending += points
+        self._start_flusher()
+        return True, counter.usage(limit)
 
     async def charge(self, caller: str, limit: int, points: int) -> tuple[bool, Usage]:
         """Charges `points` if the caller's budget allows them: (allowed, figures after)."""
+        done = self.charge_now(caller, limit, points)
+        if done is not None:
+            return done
         counter = await self._loaded(caller)
         share = local_share(limit)
         while True:
