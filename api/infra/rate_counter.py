@@ -7,8 +7,9 @@ the only time the worker reads it (plus once when it first meets a caller in an 
 Per caller and hour a worker keeps `known` (the shared total it last read), `in_flight` (a
 batch being added) and `pending` (points it allowed since). A request of `p` points is allowed
 when `known + in_flight + pending + p <= limit`, and then only into `pending` while `pending`
-stays within the worker's *share* (`limit // SHARE_DIVISOR`, at least 1). When the share is
-used, the request first adds `pending` to the database (and so learns the others' points);
+stays within the worker's *share* (`limit // SHARE_DIVISOR`, at least 1) and no batch is in
+flight. When the share is used (or a batch is being added), the request first adds `pending`
+to the database (or waits for the batch's answer) (and so learns the others' points);
 a request worth more than a share is added on its own, with a conditional statement that
 never takes the shared total over the limit. Whatever is pending is added every
 `FLUSH_SECONDS` as well.
@@ -125,7 +126,7 @@ class SharedCounters:
             return None
         if counter.used + points > limit:
             return False, counter.usage(limit)
-        if points > local_share(limit) or counter.pending + points > local_share(limit):
+        if not _fits_in_share(counter, points, local_share(limit)):
             return None
         counter.pending += points
         self._start_flusher()
@@ -143,11 +144,11 @@ class SharedCounters:
                 return False, counter.usage(limit)
             if points > share:
                 return await self._charge_alone(counter, limit, points)
-            if counter.pending + points <= share:
+            if _fits_in_share(counter, points, share):
                 counter.pending += points
                 self._start_flusher()
                 return True, counter.usage(limit)
-            async with counter.lock:  # this worker's share is used: add it first
+            async with counter.lock:  # the share is used (or being added): add it first
                 if counter.pending + points > share:
                     await _flush(counter)
 
@@ -213,6 +214,14 @@ class SharedCounters:
             await asyncio.sleep(self.flush_seconds)
             if not await self.flush():
                 return
+
+
+def _fits_in_share(counter: _Counter, points: int, share: int) -> bool:
+    """Whether `points` may be allowed into `pending` without asking the database: they fit
+    in the share, and no batch is being added (points allowed while one is would be checked
+    against a total the batch's answer is about to change: a worker would then hold two
+    shares the others cannot see, and the bound below would not hold)."""
+    return not counter.in_flight and counter.pending + points <= share
 
 
 async def _flush(counter: _Counter) -> None:

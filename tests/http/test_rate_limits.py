@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from api.domain import api_tokens
 from api.domain.rate_limits import points_for
 from api.http.graphql_over_http import GRAPHQL_RESPONSE
 from api.http.ids import encode_id
+from api.infra import rate_counter
 from api.infra.rate_counter import SHARE_DIVISOR, SharedCounters, hour_of, local_share
 from api.models import RateLimitUsage, Shift, Signup
 from api.settings import get_settings
@@ -316,3 +318,59 @@ async def test_answers_outside_graphql_execution_carry_the_headers_too(app):
             "/graphql", content=b"{}", headers={"Content-Type": "text/plain"}
         )
         assert not_json.status_code == 415 and _figures(not_json)[:2] == (5, 3)
+
+
+async def test_points_allowed_while_a_batch_is_being_added_stay_within_the_bound(monkeypatch):
+    """Found by a real two-worker burst (205 allowed of a bound of 204): while a worker's batch
+    was on its way to the database, the same worker kept allowing points against the total it
+    had before — a second share the other worker could not see. Here the database answers
+    each addition only when the test says so: two workers near the end of the budget, each
+    with a batch on its way while more requests keep arriving; the bound holds."""
+    limit, total = 200, 188
+    bound = limit + local_share(limit)  # two workers
+    gates: list[asyncio.Future[None]] = []
+
+    async def add(caller: str, hour: int, points: int, *, within: int | None = None) -> Any:
+        nonlocal total
+        gate = asyncio.get_running_loop().create_future()
+        gates.append(gate)
+        await gate
+        if within is not None and total + points > within:
+            return None
+        total += points
+        return total
+
+    async def read(caller: str, hour: int) -> int:
+        return total
+
+    monkeypatch.setattr(rate_counter, "_add", add)
+    monkeypatch.setattr(rate_counter, "_read", read)
+    workers = [SharedCounters(flush_seconds=3600) for _ in range(2)]
+    asked: list[asyncio.Future[tuple[bool, Any]]] = []
+
+    async def settle() -> None:
+        for _ in range(50):
+            await asyncio.sleep(0)
+
+    async def ask(times: int) -> None:
+        for worker in workers:
+            asked.extend(
+                asyncio.ensure_future(worker.charge("token:9", limit, 1)) for _ in range(times)
+            )
+        await settle()
+
+    await ask(4)  # each worker's share, counted in memory
+    await ask(5)  # the fifth sends a batch; four more arrive while it is on its way
+    for _ in range(10):  # the batches are answered one by one, requests keep arriving
+        if gates:
+            gates.pop(0).set_result(None)
+        await ask(1)
+    closing = asyncio.gather(*(worker.close() for worker in workers))
+    while not closing.done():
+        if gates:
+            gates.pop(0).set_result(None)
+        await settle()
+    allowed = sum(answer.result()[0] for answer in asked if answer.done())
+    assert all(answer.done() for answer in asked)
+    assert total - 188 == allowed  # what was allowed is what was counted
+    assert limit - 188 <= allowed <= bound - 188
