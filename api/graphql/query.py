@@ -109,9 +109,7 @@ class Query:
         ] = None,
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
-        return await event_connection(
-            first, after, query, info.context.actor, with_total=wants_total(info)
-        )
+        return await event_connection(first, after, query, info.context.actor)
 
     @strawberry.field(
         description="The change feed (变更记录): every create, update and delete of events, "

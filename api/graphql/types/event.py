@@ -140,12 +140,11 @@ async def event_connection(
     after: str | None,
     query: EventQuery,
     actor: Actor | None = None,
-    *,
-    with_total: bool = False,
 ) -> Connection[models.Event]:
     """A page of the published events matching `query` (or of its statuses, as `actor` may
-    see them), soonest first, shifts attached (`with_total`: `totalCount` is asked, counted
-    by the page's own statement)."""
+    see them), soonest first, shifts attached. `totalCount`, when asked, is its own statement:
+    counted in the page's (`COUNT(*) OVER ()`), the whole catalogue would be read and sorted
+    before the LIMIT — with 11 000 events the list's p99 went from 0.3 s to 0.85 s."""
     try:
         where = catalog.published_events(query, actor)
     except (DomainError, ValidationErrors) as exc:
@@ -155,7 +154,6 @@ async def event_connection(
             table_list(_EVENT, "event", where.condition, where.values, EVENT_ROWS),
             first=first,
             after=after,
-            with_total=with_total,
         )
     )
 

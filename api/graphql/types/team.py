@@ -13,7 +13,7 @@ from api import models
 from api.domain import members
 from api.domain.catalog import EventQuery
 from api.graphql.context import Info
-from api.graphql.pagination import After, Connection, First, wants_total
+from api.graphql.pagination import After, Connection, First
 from api.graphql.types.change import UPDATED_AT, written_at
 from api.graphql.types.event import EventFilter, event_connection
 from api.graphql.types.node import Node, global_id
@@ -91,9 +91,7 @@ class Team(Node):
     ) -> Connection[models.Event]:
         query = filter.to_query() if filter else EventQuery()
         query.team_id = root.id
-        return await event_connection(
-            first, after, query, info.context.actor, with_total=wants_total(info)
-        )
+        return await event_connection(first, after, query, info.context.actor)
 
     @strawberry.field(description="Whether joining needs a leader's approval.")
     def join_approval(self, root: Parent[models.Team]) -> bool:
