@@ -35,7 +35,8 @@ from tortoise.transactions import in_transaction
 from api.domain import notifications, signups
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.domain.events import check_times, get_event_for_organizer, lock_event
+from api.domain.events import check_times, get_event_for_organizer
+from api.domain.locks import lock_event, lock_slot, lock_volunteer
 from api.infra import clock
 from api.infra.i18n import N_
 from api.models import (
@@ -49,7 +50,6 @@ from api.models import (
     EventStatus,
     Notification,
     NotificationKind,
-    Volunteer,
 )
 from api.settings import get_settings
 
@@ -204,11 +204,6 @@ async def _open_slot(slot_id: int, *, by_leader: bool) -> tuple[AppointmentSlot,
     return slot, slot.event
 
 
-async def _lock_volunteer(volunteer_id: int) -> None:
-    """PostgreSQL row lock on the booker, always taken after the slot's row."""
-    await Volunteer.filter(id=volunteer_id).select_for_update().only("id").first()
-
-
 async def _check_resident_free(resident_id: int, slot: AppointmentSlot) -> None:
     held = Appointment.filter(resident_id=resident_id, status=AppointmentStatus.BOOKED)
     if await held.filter(event_id=slot.event_id).exists():
@@ -233,7 +228,7 @@ async def _take_place(
             )
             # The booker's lock after the slot's (one order everywhere: no deadlock); a replay
             # that raced its original, or a second booking sent at once, is decided here.
-            await _lock_volunteer(booker_id)
+            await lock_volunteer(booker_id)
             previous = await _replay(booker_id, slot.id, key)
             if previous is not None:
                 raise _Replayed(previous)
@@ -381,7 +376,7 @@ async def cancel(actor: Actor, appointment_id: int) -> Appointment:
             N_("This slot has started; please tell the organizer."),
         )
     async with in_transaction():
-        await _lock_slot(appointment.slot_id)
+        await lock_slot(appointment.slot_id)
         changed = await Appointment.filter(
             id=appointment.id, status=AppointmentStatus.BOOKED
         ).update(status=AppointmentStatus.CANCELLED, cancelled_at=clock.now())
@@ -403,7 +398,7 @@ async def mark_served(actor: Actor, appointment_id: int) -> Appointment:
         async with in_transaction():
             # The slot's row first (as cancellations take it): an appointment cancelled
             # meanwhile, alone or with its event, is not marked (its place was given back).
-            await _lock_slot(appointment.slot_id)
+            await lock_slot(appointment.slot_id)
             await Appointment.filter(id=appointment.id, status=AppointmentStatus.BOOKED).update(
                 status=AppointmentStatus.SERVED, served_at=clock.now()
             )
@@ -416,10 +411,6 @@ async def mark_served(actor: Actor, appointment_id: int) -> Appointment:
     if appointment.status != AppointmentStatus.SERVED:
         raise DomainError(ErrorCode.INVALID_STATE, N_("This appointment was cancelled."))
     return appointment
-
-
-async def _lock_slot(slot_id: int) -> None:
-    await AppointmentSlot.filter(id=slot_id).select_for_update().only("id").first()
 
 
 # Who sees what -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from api.domain import checkin, outbox, throttle
 from api.domain.accounts import checked_phone
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.domain.signups import lock_shift
+from api.domain.locks import lock_shift
 from api.infra import clock
 from api.infra.i18n import N_
 from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Volunteer

@@ -11,7 +11,8 @@ from tortoise.transactions import in_transaction
 from api.domain import hours, throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, InvalidInput, Validator
-from api.domain.signups import SEAT_HOLDING, lock_shift
+from api.domain.locks import lock_shift
+from api.domain.signups import SEAT_HOLDING
 from api.infra import clock
 from api.infra.i18n import N_
 from api.infra.keys import check_in_code_key

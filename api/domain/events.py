@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from api.domain import outbox
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
+from api.domain.locks import lock_slots_of_event
 from api.infra import clock
 from api.infra.i18n import N_
 from api.models import (
@@ -173,15 +174,6 @@ async def insert_event(draft: EventDraft, *, series_id: int | None = None) -> Ev
     return event
 
 
-async def lock_event(event_id: int) -> bool:
-    """Inside a transaction: locks the event's row until commit (PostgreSQL; SQLite's write
-    transactions are serial already), before any of its shifts (the one order everywhere);
-    False when there is no such event. The lock is the one an update of the event's status
-    takes (FOR NO KEY UPDATE): rows that merely refer to the event are written meanwhile."""
-    row = await Event.filter(id=event_id).select_for_update(no_key=True).only("id").first()
-    return row is not None
-
-
 async def reread(event_id: int) -> Event:
     """The event as it is after a change; NOT_FOUND when it was deleted meanwhile (the
     operator's cleanup of a draft, say), with its shifts."""
@@ -286,7 +278,7 @@ async def cancel_appointments_in_transaction(event_id: int, now: datetime) -> se
     # booking take them in; the other way round deadlocked with a cancellation on
     # PostgreSQL), in one order: a booking that took its place meanwhile has committed and
     # is cancelled with the rest, and one still to come sees the event cancelled.
-    await AppointmentSlot.filter(event_id=event_id).order_by("id").select_for_update().only("id")
+    await lock_slots_of_event(event_id)
     booked = Appointment.filter(event_id=event_id, status=AppointmentStatus.BOOKED)
     rows = await booked.values_list("slot_id", "resident_id")
     if not rows:

@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 from api.domain import events, outbox
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
+from api.domain.locks import lock_event, lock_shift
 from api.infra import clock
 from api.infra.i18n import N_
 from api.models import Event, EventStatus, HoursEntry, Shift, Signup, SignupStatus
@@ -77,7 +78,7 @@ async def _editable_event(actor: Actor, event_id: int, field: str) -> Event:
 async def _lock_editable(event: Event, field: str) -> Event:
     """Inside a transaction: locks the event's row and reads it again; one cancelled or
     completed meanwhile is not edited."""
-    await events.lock_event(event.id)
+    await lock_event(event.id)
     current = await events.reread(event.id)
     _ensure_editable(current, field)
     return current
@@ -138,7 +139,7 @@ async def remove_shift(actor: Actor, shift_id: int) -> Event:
         # The event's row, then the shift's (the order sign-ups take theirs in): two shifts
         # removed at once cannot each count the other as remaining.
         event = await _lock_editable(event, "shiftId")
-        locked = await Shift.filter(id=shift.id).select_for_update().first()
+        locked = await lock_shift(shift.id)
         if locked is None:
             raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
         if await Shift.filter(event_id=event.id).count() <= 1:

@@ -18,7 +18,8 @@ from tortoise.transactions import in_transaction
 from api.domain import events, outbox, signups
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
-from api.domain.events import EventDraft, ShiftDraft, lock_event
+from api.domain.events import EventDraft, ShiftDraft
+from api.domain.locks import lock_event, lock_shift
 from api.domain.recurrence import local_wall_clock, moved_draft, shift_wall_clock
 from api.infra.i18n import N_
 from api.models import (
@@ -295,7 +296,7 @@ async def update_shift(
     new_start, new_end = new_start.astimezone(UTC), new_end.astimezone(UTC)
     moved = (new_start, new_end) != (shift.starts_at, shift.ends_at)
     async with in_transaction():
-        if await signups.lock_shift(shift_id) is None:  # removed meanwhile
+        if await lock_shift(shift_id) is None:  # removed meanwhile
             raise DomainError(ErrorCode.NOT_FOUND, N_("No such shift."), ["shiftId"])
         updates: dict[str, object] = {}
         if new_role is not None:

@@ -28,6 +28,7 @@ from api.domain import outbox
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
 from api.domain.events import check_capacity
+from api.domain.locks import lock_shift, lock_volunteer, lock_volunteers
 from api.infra import clock, rows
 from api.infra.i18n import N_
 from api.models import Event, EventStatus, Shift, Signup, SignupStatus, Volunteer
@@ -118,27 +119,6 @@ async def clashing_shift_ids(volunteer_id: int | None, shifts: Sequence[Shift]) 
     }
 
 
-async def lock_shift(shift_id: int) -> Shift | None:
-    """Inside a transaction: the shift's row, locked until commit (PostgreSQL; SQLite's write
-    transactions are serial already), or None when it was removed. Taken first, before the
-    sign-up rows and the volunteer's (the one order everywhere: no deadlock); whatever
-    removed or changed the shift meanwhile has committed once it returns, so a sign-up read
-    after it is current."""
-    return await Shift.filter(id=shift_id).select_for_update().first()
-
-
-async def _lock_volunteer(volunteer_id: int) -> None:
-    """Serialises one volunteer's seat-taking (PostgreSQL row lock; SQLite's write
-    transactions are serial already). Always taken after the shift row."""
-    await Volunteer.filter(id=volunteer_id).select_for_update().only("id").first()
-
-
-async def _lock_volunteers(volunteer_ids: list[int]) -> None:
-    """`_lock_volunteer` for several, in one order (their ids): after the shift row."""
-    if volunteer_ids:
-        await Volunteer.filter(id__in=volunteer_ids).order_by("id").select_for_update().only("id")
-
-
 def _schedule_conflict() -> DomainError:
     return DomainError(
         ErrorCode.SCHEDULE_CONFLICT, N_("You already have a confirmed shift at this time.")
@@ -209,7 +189,7 @@ async def _take_seat_or_ticket(
         # Checked again under the volunteer's lock, taken after the shift row's (one order
         # everywhere, so no deadlock): two overlapping sign-ups sent at once cannot both
         # confirm, and the loser's seat or ticket is given back by the rollback.
-        await _lock_volunteer(volunteer_id)
+        await lock_volunteer(volunteer_id)
         if await holds_overlapping_seat(volunteer_id, shift):
             raise _schedule_conflict()
         if cancelled is None:
@@ -327,7 +307,7 @@ async def promote_waitlist(shift_id: int, limit: int | None = None) -> list[int]
     # The waiting volunteers' rows, all at once in id order (not one by one in ticket order:
     # two promotions on two shifts whose waitlists rank the same people differently locked
     # them in opposite orders and deadlocked on PostgreSQL).
-    await _lock_volunteers([volunteer_id for _, volunteer_id in waiting])
+    await lock_volunteers([volunteer_id for _, volunteer_id in waiting])
     for signup_id, volunteer_id in waiting:
         if limit is not None and len(promoted) >= limit:
             break

@@ -35,6 +35,7 @@ from tortoise.transactions import in_transaction
 from api.domain import throttle
 from api.domain.actors import Actor
 from api.domain.errors import DomainError, ErrorCode, Validator
+from api.domain.locks import lock_volunteer
 from api.infra import clock, destinations, wakeups, webhook_secrets
 from api.infra.i18n import N_, Text
 from api.models import (
@@ -201,7 +202,7 @@ async def create_webhook(
     secret = webhook_secrets.new_secret()
     async with in_transaction():
         # The account's row lock serialises its creations (PostgreSQL; SQLite has one writer).
-        await Volunteer.filter(id=volunteer.id).select_for_update().only("id").first()
+        await lock_volunteer(volunteer.id)
         if await Webhook.filter(volunteer_id=volunteer.id).count() >= MAX_WEBHOOKS:
             raise DomainError(
                 ErrorCode.WEBHOOK_LIMIT_REACHED,
