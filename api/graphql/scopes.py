@@ -47,11 +47,6 @@ def _refusal(execution_context: object, actor: object) -> str | None:
         }
         fields = _root_fields(operation.selection_set, fragments, set())
         return api_tokens.missing_scope(actor, fields)  # type: ignore[arg-type]
-    return read_refusal(actor)
-
-
-def read_refusal(actor: object) -> str | None:
-    """Why the actor may not read (a token without a read scope), or None."""
     return api_tokens.read_refusal(actor)  # type: ignore[arg-type]
 
 

@@ -19,11 +19,11 @@ import strawberry
 from tortoise.models import Model
 
 from api import models
+from api.domain import api_tokens
 from api.domain.visibility import may_see
 from api.graphql.context import Info
 from api.graphql.cost import operation_cost, too_costly
 from api.graphql.loaders import Loaders
-from api.graphql.scopes import read_refusal
 from api.graphql.types.refs import EventRef, ShiftRef
 from api.http.errors import PublicError
 from api.http.ids import decode_id
@@ -54,7 +54,7 @@ def _pk(global_id: str, type_name: str) -> int | None:
 def _refuse_unless_allowed(info: Info) -> None:
     """The rules every query follows, checked before a subscription starts: a token needs a
     read scope, and the selection's cost (per message) stays within `LINLI_MAX_QUERY_COST`."""
-    refusal = read_refusal(info.context.actor)
+    refusal = api_tokens.read_refusal(info.context.actor)
     if refusal is not None:
         raise PublicError("FORBIDDEN", refusal)
     raw = info._raw_info

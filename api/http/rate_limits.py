@@ -9,7 +9,7 @@ persisted query or a 415 included, carries the headers. `ticket_for` works out w
 pays (`api.domain.rate_limits`); the endpoint puts the `Ticket` in the request's scope. What
 the request costs is known only once its document is validated: the query-cost extension
 charges the ticket before execution (and stops it when refused), the response cache charges
-it for an answer it serves itself (`charge_cached`, with the cost stored with the answer). A
+it for an answer it serves itself (`Ticket.charge` with the cost stored with the answer). A
 request that never reached execution is charged one point (`Ticket.settle`). When the ticket
 was refused, the endpoint answers the 429 (`refusal`) instead.
 
@@ -49,13 +49,12 @@ class Ticket:
         self,
         budget: rate_limits.Budget,
         counters: SharedCounters,
-        language: str | None = None,
         *,
         scope: Scope | None = None,
     ) -> None:
         self.budget = budget
         self.counters = counters
-        self._language = language
+        self._language: str | None = None
         self._scope = scope  # (the language is read from its Accept-Language when needed)
         self.points: int | None = None  # what this request was charged (or asked for)
         self.refused = False
@@ -76,10 +75,9 @@ class Ticket:
         """Charges the request (once); False when its caller's budget does not allow it."""
         if self.points is not None:
             return not self.refused
-        done = self.counters.charge_now(self.budget.caller, self.budget.limit, points)
-        if done is None:
-            done = await self.counters.charge(self.budget.caller, self.budget.limit, points)
-        allowed, self.usage = done
+        allowed, self.usage = await self.counters.charge(
+            self.budget.caller, self.budget.limit, points
+        )
         self.points = points
         self.refused = not allowed
         return allowed
@@ -141,13 +139,6 @@ class Ticket:
 def ticket_of(scope: Scope) -> Ticket | None:
     found = scope.get(TICKET)
     return found if isinstance(found, Ticket) else None
-
-
-async def charge_cached(scope: Scope, points: int) -> None:
-    """An answer served from the response cache costs what it cost when it was computed."""
-    ticket = ticket_of(scope)
-    if ticket is not None and not ticket.charged:
-        await ticket.charge(points)
 
 
 async def ticket_for(

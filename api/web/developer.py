@@ -76,7 +76,7 @@ _MUTATIONS = {
 
 
 def _forbidden(request: Request) -> Response:
-    return plain_text(request, error_message("FORBIDDEN", "Forbidden"), 403)
+    return plain_text(request, error_message("FORBIDDEN", ""), 403)
 
 
 def _token_refusal(request: Request, actor: Actor, action: str | None) -> Response | None:
@@ -152,13 +152,15 @@ async def developer_page(request: Request) -> Response:
         if action == "revoke":
             data = await run_operation(request, "RevokeApiToken", {"id": form.get("id", "")})
             errors = event_forms.user_errors_by_field(data["revokeApiToken"]["userErrors"])
-        elif action in _MUTATIONS and action.endswith("_webhook"):
+        elif action not in _MUTATIONS or action == "redeliver":  # (redelivery: the log page)
+            return not_found(request, (await run_operation(request, "Viewer"))["viewer"])
+        elif action.endswith("_webhook"):
             done = await _webhook_action(request, pairs)
             if done["missing"]:
                 return not_found(request, (await run_operation(request, "Viewer"))["viewer"])
             webhook_errors, webhook_secret = done["errors"], done["secret"]
             webhook_values = done["values"] if webhook_errors else None
-        else:
+        else:  # create
             days = form.get("expiresInDays", "").strip()
             variables: dict[str, Any] = {
                 "name": form.get("name", ""),

@@ -14,8 +14,8 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from api.domain import api_tokens
 from api.domain.api_tokens import ApiScope
 from api.http.ids import encode_id
-from api.infra import webhook_secrets
-from api.models import EventStatus, Webhook, WebhookDelivery
+from api.infra import clock, webhook_secrets
+from api.models import ApiToken, EventStatus, Webhook, WebhookDelivery
 from tests import factories
 from tests.conftest import GraphQLClient
 from tests.graphql import test_webhooks as api_webhooks
@@ -176,7 +176,7 @@ async def test_the_delivery_log_shows_messages_and_redelivers(
     refused = await client.post(
         _log_path(row), data={"deliveryId": encode_id("WebhookDelivery", delivery.id)}
     )
-    assert refused.status_code == 422 and "启用" in _text(refused.text)
+    assert refused.status_code == 422 and "请先启用" in _text(refused.text)
     on = await client.post(
         PAGE, data={"action": "enable_webhook", "id": encode_id("Webhook", row.id)}
     )
@@ -212,8 +212,14 @@ async def test_another_account_can_neither_see_nor_touch_a_webhook(
     factories.log_in_as(client, owner)
     await _make(client, PUBLIC_URL)
     row = await Webhook.get(volunteer_id=owner.id)
-    delivery = await WebhookDelivery.create(
-        webhook_id=row.id, event_type="EVENT_PUBLISHED", message_id="msg_x", payload="{}"
+    delivered_at = clock.now()
+    delivery = await WebhookDelivery.create(  # delivered: a redelivery would reset both
+        webhook_id=row.id,
+        event_type="EVENT_PUBLISHED",
+        message_id="msg_x",
+        payload="{}",
+        delivered_at=delivered_at,
+        delivery_attempts=3,
     )
 
     factories.log_in_as(client, other)
@@ -241,7 +247,8 @@ async def test_another_account_can_neither_see_nor_touch_a_webhook(
         assert answer.status_code == 404, action
     still = await Webhook.get(id=row.id)
     assert still.enabled
-    assert await WebhookDelivery.filter(id=delivery.id, delivery_attempts=0).exists()
+    unchanged = await WebhookDelivery.get(id=delivery.id)
+    assert (unchanged.delivery_attempts, unchanged.delivered_at) == (3, delivered_at)
 
 
 async def test_a_form_from_another_site_is_refused(client: httpx.AsyncClient, database) -> None:
@@ -300,3 +307,14 @@ async def test_api_tokens_meet_the_webhooks_scope_on_the_page_as_in_the_api(
         "code"
     ] == "FORBIDDEN"
     assert (await client.get(PAGE, headers=hooks_only)).status_code == 403
+
+
+async def test_an_unknown_action_does_nothing(client: httpx.AsyncClient, database) -> None:
+    """A made-up action (or the log page's redelivery sent here) used to fall through to the
+    token form and create an API token; it is a 404 and nothing is made."""
+    factories.log_in_as(client, await factories.volunteer("王晓"))
+    for action in ("foo_webhook", "redeliver", "drop_everything"):
+        answer = await client.post(PAGE, data={"action": action, "name": "看板"})
+        assert answer.status_code == 404, action
+    assert not await ApiToken.exists()
+    assert not await Webhook.exists()
