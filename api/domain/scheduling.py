@@ -327,7 +327,7 @@ async def cancel_following(actor: Actor, event_id: int, reason: str) -> list[Eve
     async with in_transaction():
         for target in targets:
             await events.cancel_in_transaction(target, reason)
-    return [await events.reread(target.id) for target in targets]
+    return await events.reread_all([target.id for target in targets])
 
 
 __all__ = [

@@ -50,8 +50,8 @@ async def open_session(
     return token, row
 
 
-_SESSION = rows.Reader(UserSession)
-_VOLUNTEER = rows.Reader(Volunteer)
+_SESSION = rows.reader_of(UserSession)
+_VOLUNTEER = rows.reader_of(Volunteer)
 _resume_sql: list[str] = []
 
 

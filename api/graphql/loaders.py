@@ -48,7 +48,7 @@ def _by_id(model: type[M]) -> Callable[[Sequence[int]], Awaitable[list[M | None]
     return load
 
 
-_SHIFT = rows.Reader(Shift)
+_SHIFT = rows.reader_of(Shift)
 
 
 async def shifts_of_events(event_ids: Iterable[int]) -> dict[int, list[Shift]]:
@@ -191,8 +191,8 @@ SIGNUP_HOURS_SQL = (
 RosterKey = tuple[int, int, tuple[SignupStatus, ...] | None]
 
 
-_SIGNUP = rows.Reader(Signup)
-_VOLUNTEER = rows.Reader(Volunteer)
+_SIGNUP = rows.reader_of(Signup)
+_VOLUNTEER = rows.reader_of(Volunteer)
 
 
 async def _roster_pages(keys: Sequence[RosterKey]) -> list[list[Signup]]:

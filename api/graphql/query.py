@@ -35,7 +35,7 @@ from api.http.rate_limits import ticket_of
 from api.infra import rows
 
 MAX_NODES = 100
-_COMMUNITY = rows.Reader(models.Community)
+_COMMUNITY = rows.reader_of(models.Community)
 
 
 async def _node(info: Info, global_id: str) -> object | None:

@@ -99,7 +99,7 @@ class Reader(Generic[M]):
             text = self._columns[alias] = ",".join(f'"{alias}"."{name}"' for name in self.names)
         return text
 
-    def _plan(self, dialect: str) -> list[tuple[str, _Converter]]:
+    def _plan(self) -> list[tuple[str, _Converter]]:
         meta = self.model._meta
         how: dict[str, tuple[str, _Converter]] = {}
         for column, attribute, _ in meta.db_native_fields:
@@ -117,7 +117,7 @@ class Reader(Generic[M]):
         dialect = client().capabilities.dialect
         build = self._builds.get(dialect)
         if build is None:
-            build = self._builds[dialect] = self._compile(self._plan(dialect))
+            build = self._builds[dialect] = self._compile(self._plan())
         return build
 
     def _compile(self, plan: list[tuple[str, _Converter]]) -> Callable[..., M]:

@@ -51,7 +51,7 @@ from api.http.ids import decode_id_of
 from api.infra import rows
 
 EVENT_ROWS = [('"event"."starts_at"', "starts_at", datetime), ('"event"."id"', "id", int)]
-_EVENT = rows.Reader(models.Event)
+_EVENT = rows.reader_of(models.Event)
 APPOINTMENT_ORDER = (("starts_at", datetime), ("id", int))
 ATTACHED_SHIFTS = "_linli_shifts"
 R = TypeVar("R")

@@ -100,5 +100,5 @@ async def notifications_of(
     return page
 
 
-_NOTIFICATION = rows.Reader(models.Notification)
-_EVENT = rows.Reader(models.Event)
+_NOTIFICATION = rows.reader_of(models.Notification)
+_EVENT = rows.reader_of(models.Event)

@@ -53,9 +53,9 @@ from api.graphql.types.refs import (
 from api.graphql.types.webhook import Webhook
 from api.infra import rows
 
-_SIGNUP = rows.Reader(models.Signup)
-_SHIFT = rows.Reader(models.Shift)
-_EVENT = rows.Reader(models.Event)
+_SIGNUP = rows.reader_of(models.Signup)
+_SHIFT = rows.reader_of(models.Shift)
+_EVENT = rows.reader_of(models.Event)
 _MY_SHIFTS_SOURCE = (
     '"signup" LEFT OUTER JOIN "shift" "signup__shift"'
     ' ON "signup__shift"."id" = "signup"."shift_id"'
